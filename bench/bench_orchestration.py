@@ -1,0 +1,202 @@
+"""Orchestration overhead: many chat calls against a fixed-latency stub server.
+
+Starts bench/stub_server.py on a free loopback port, then sends --calls distinct chat calls
+through OpenAICompatModel(concurrency=N), twice:
+
+  bare    the backend alone (model.complete)
+  cached  the backend wrapped in CachedCaller with a real on-disk DuckDB Store
+          (cache lookup + call-log insert per call; no call is a cache hit)
+
+With a server that answers every call after exactly L ms, the best possible wall time is
+calls * L / concurrency. ratio = wall / ideal; the target for the cached path is <= 1.10.
+"""
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from rnr_core.generate.calls import CachedCaller  # noqa: E402
+from rnr_core.models.base import GenParams  # noqa: E402
+from rnr_core.models.openai_compat import OpenAICompatModel  # noqa: E402
+from rnr_core.store import Store  # noqa: E402
+
+TARGET = 1.10
+STUB = Path(__file__).resolve().parent / "stub_server.py"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int, latency_ms: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(STUB), "--port", str(port), "--latency-ms", str(latency_ms)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_ready(proc: subprocess.Popen, base_url: str, timeout_s: float = 30.0) -> float:
+    """Poll GET /models until it answers 200; return seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout_s:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise RuntimeError(f"stub server exited with {proc.returncode}: {err.strip()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/models", timeout=1.0) as reply:
+                if reply.status == 200:
+                    return time.perf_counter() - start
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"stub server at {base_url} did not answer within {timeout_s:.0f} s")
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def messages_for(tag: str, i: int) -> list[dict]:
+    """Distinct messages per call, so no call can hit the cache."""
+    return [
+        {"role": "system", "content": "You are a concise assistant used for a benchmark."},
+        {"role": "user", "content": f"[{tag} {i}] Summarise item number {i} in one short sentence."},
+    ]
+
+
+async def drive(call, tag: str, n: int, params: GenParams) -> tuple[float, list]:
+    """Fire n calls at once (as the pipeline does with gather); the backend's semaphore bounds them."""
+    start = time.perf_counter()
+    results = await asyncio.gather(*(call(messages_for(tag, i), params) for i in range(n)))
+    return time.perf_counter() - start, results
+
+
+def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float) -> float:
+    ratio = wall / ideal
+    lat = sorted(r.latency_ms for r in results)
+    print(f"{prefix}_wall_s: {wall:.3f}")
+    print(f"{prefix}_ideal_s: {ideal:.3f}")
+    print(f"{prefix}_ratio: {ratio:.3f}")
+    print(f"{prefix}_calls_per_s: {len(results) / wall:.1f}")
+    print(f"{prefix}_client_cpu_s: {cpu_s:.3f}")
+    print(f"{prefix}_latency_ms_mean: {statistics.fmean(lat):.1f}")
+    print(f"{prefix}_latency_ms_p50: {lat[len(lat) // 2]:.1f}")
+    print(f"{prefix}_latency_ms_p99: {lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.1f}")
+    print(f"{prefix}_cache_hits: {sum(1 for r in results if getattr(r, 'cached', False))}")
+    return ratio
+
+
+async def run_all(args, base_url: str, db_path: str) -> dict:
+    params = GenParams(temperature=0.0, max_tokens=16, seed=1)
+    ideal = args.calls * (args.latency_ms / 1000.0) / args.concurrency
+    out = {"ideal": ideal}
+
+    bare_model = OpenAICompatModel("stub-model", base_url=base_url, concurrency=args.concurrency)
+    bare_model.spec = f"openai:stub-model@{base_url}"
+    cached_model = OpenAICompatModel("stub-model", base_url=base_url, concurrency=args.concurrency)
+    cached_model.spec = f"openai:stub-model@{base_url}"
+    store = Store(db_path)
+    caller = CachedCaller(store, cached_model, run_id="bench-run")
+    try:
+        # Warm-up, not timed: open connections, import lazily-loaded modules, touch the DB.
+        await drive(bare_model.complete, "warm-bare", args.concurrency, params)
+        await drive(caller, "warm-cached", args.concurrency, params)
+
+        profiler = cProfile.Profile() if args.profile else None
+        for _ in range(args.repeat):
+            if "bare" in args.modes:
+                cpu0 = time.process_time()
+                wall, results = await drive(bare_model.complete, f"bare{_}", args.calls, params)
+                out.setdefault("bare", []).append((wall, results, time.process_time() - cpu0))
+            if "cached" in args.modes:
+                cpu0 = time.process_time()
+                if profiler:
+                    profiler.enable()
+                wall, results = await drive(caller, f"cached{_}", args.calls, params)
+                if profiler:
+                    profiler.disable()
+                out.setdefault("cached", []).append((wall, results, time.process_time() - cpu0))
+        out["logged_calls"] = store._scalar(
+            "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'")
+        out["profiler"] = profiler
+    finally:
+        store.close()
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Orchestration overhead against a stub server.")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--latency-ms", type=float, default=100.0)
+    parser.add_argument("--repeat", type=int, default=1, help="timed runs per mode (best is reported)")
+    parser.add_argument("--modes", default="bare,cached", help="comma list of bare,cached")
+    parser.add_argument("--profile", action="store_true", help="cProfile the cached runs")
+    args = parser.parse_args()
+    args.modes = {m.strip() for m in args.modes.split(",") if m.strip()}
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/v1"
+    print(f"calls: {args.calls}")
+    print(f"concurrency: {args.concurrency}")
+    print(f"latency_ms: {args.latency_ms}")
+    print(f"cpu_count: {os.cpu_count()}")
+    proc = start_server(port, args.latency_ms)
+    try:
+        print(f"server_start_s: {wait_ready(proc, base_url):.2f}")
+        with tempfile.TemporaryDirectory(prefix="rnr-bench-") as tmp:
+            out = asyncio.run(run_all(args, base_url, os.path.join(tmp, "bench.duckdb")))
+    finally:
+        stop_server(proc)
+
+    ideal = out["ideal"]
+    ratios = {}
+    for mode in ("bare", "cached"):
+        if mode in out:
+            wall, results, cpu = min(out[mode], key=lambda r: r[0])
+            ratios[mode] = report(mode, wall, ideal, results, cpu)
+    if "cached" in out:
+        print(f"cached_logged_calls: {out['logged_calls']}")
+    if "bare" in ratios and "cached" in ratios:
+        print(f"cached_over_bare: {ratios['cached'] / ratios['bare']:.3f}")
+    if out.get("profiler"):
+        buf = io.StringIO()
+        pstats.Stats(out["profiler"], stream=buf).sort_stats("tottime").print_stats(25)
+        print("--- cProfile (cached runs, by tottime) ---")
+        print(buf.getvalue())
+
+    metric = "cached" if "cached" in ratios else "bare"
+    ratio = ratios[metric]
+    ok = ratio <= TARGET
+    print(f"RESULT orchestration_{metric}_ratio={ratio:.3f} target={TARGET:.2f} ok={str(ok).lower()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

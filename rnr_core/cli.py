@@ -1,0 +1,271 @@
+"""The `rnr` command: parse arguments, call one core function, print the result."""
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from rnr_core import settings
+from rnr_core.errors import NotFound, RnrError
+
+COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
+
+
+def command(name: str, help: str):
+    """Register `fn(args, store)`; the decorated `configure(parser)` adds its arguments."""
+
+    def register(configure):
+        def bind(fn):
+            COMMANDS[name] = (help, configure, fn)
+            return fn
+
+        return bind
+
+    return register
+
+
+def _emit(args, data, human: Callable[[object], str]) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False) if args.json else human(data))
+
+
+def _progress(label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(desc=label, unit="item", disable=None, file=sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+# ---- ingest / datasets -------------------------------------------------------------------
+
+def _ingest_args(p):
+    from rnr_core.ingest import FORMATS
+
+    p.add_argument("file", help="Alpaca JSON/JSONL, ShareGPT JSONL, chat JSONL, CSV or Parquet")
+    p.add_argument("--name", required=True, help="dataset to add to (created if new)")
+    p.add_argument("--format", choices=FORMATS, help="skip detection and read as this format")
+    p.add_argument("--column", help="for CSV/Parquet or plain JSON: the field holding the instruction")
+
+
+@command("ingest", "import an instruction file into a dataset")(_ingest_args)
+def _ingest(args, store):
+    from dataclasses import asdict
+
+    from rnr_core.ingest import ingest_file
+
+    result = asdict(ingest_file(store, args.file, args.name, args.format, args.column))
+    _emit(args, result, lambda r: f"{r['dataset']}: read {r['read']} ({r['format']}), "
+                                  f"added {r['added']}, skipped {r['duplicates']} duplicates")
+
+
+@command("datasets", "list datasets")(lambda p: None)
+def _datasets(args, store):
+    _emit(args, store.list_datasets(),
+          lambda rows: "\n".join(f"{d['name']}\t{d['instructions']} instructions" for d in rows)
+          or "No datasets yet. Import one with 'rnr ingest FILE --name NAME'.")
+
+
+# ---- generate / runs ---------------------------------------------------------------------
+
+def _generate_args(p):
+    p.add_argument("--dataset", help="dataset to sample instructions from")
+    p.add_argument("--model", default=settings.DEFAULT_MODEL, help="model spec; see 'rnr models'")
+    p.add_argument("-n", type=int, default=12, help="instructions to sample (default 12)")
+    p.add_argument("--k", type=int, default=3, help="instructions per system prompt (default 3)")
+    p.add_argument("--rules", type=int, default=4, help="rules per system prompt (default 4)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
+    p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
+    p.add_argument("--max-retries", type=int, default=3, help="retries for an invalid reply")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--max-tokens", type=int, default=384, help="response length limit")
+    p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
+
+
+@command("generate", "run the RNR pipeline: system prompts, then responses")(_generate_args)
+def _generate(args, store):
+    from rnr_core.generate import RunConfig, execute_run, start_run
+
+    if args.resume:
+        run_id = args.resume
+    elif not args.dataset:
+        raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
+    else:
+        config = RunConfig(dataset=args.dataset, model=args.model, n=args.n, k=args.k,
+                           rules=args.rules, seed=args.seed, tempting=not args.no_tempting,
+                           out_of_scope=not args.no_out_of_scope, max_retries=args.max_retries,
+                           temperature=args.temperature, max_tokens=args.max_tokens)
+        run_id = start_run(store, config)
+    bar, update = _progress(run_id)
+    try:
+        run = execute_run(store, run_id, update)
+    finally:
+        bar.close()
+    _emit(args, _run_summary(run), _run_text)
+    if run["status"] != "completed":
+        sys.exit(3)
+
+
+def _run_summary(run: dict) -> dict:
+    return {k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")}
+
+
+def _run_text(run: dict) -> str:
+    counts = run["counts"]
+    text = (f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
+            f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed")
+    if run["status"] != "completed":
+        text += f"\n{run['error']}\nResume with: rnr generate --resume {run['id']}"
+    return text
+
+
+def _runs_args(p):
+    p.add_argument("run_id", nargs="?", help="show one run with its failed items")
+
+
+@command("runs", "list generation runs, or show one")(_runs_args)
+def _runs(args, store):
+    if not args.run_id:
+        _emit(args, store.list_runs(), lambda rows: "\n".join(_run_text({**r, "error": ""}).split("\n")[0]
+                                                            for r in rows) or "No runs yet.")
+        return
+    run = store.get_run(args.run_id) or _missing("run", args.run_id)
+    run["failed_items"] = store.run_items(args.run_id, "failed")
+    _emit(args, run, lambda r: _run_text(r) + "".join(
+        f"\n  {i['item_key']}: {i['error']}" for i in r["failed_items"]))
+
+
+# ---- samples -----------------------------------------------------------------------------
+
+def _samples_args(p):
+    from rnr_core.store import SAMPLE_STATUSES
+
+    sub = p.add_subparsers(dest="action", required=True)
+    ls = sub.add_parser("list", help="list samples")
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--offset", type=int, default=0)
+    ls.add_argument("--status", choices=SAMPLE_STATUSES)
+    ls.add_argument("--run", help="only this run's samples")
+    show = sub.add_parser("show", help="show one sample in full")
+    show.add_argument("id", type=int)
+    for action in ("accept", "reject"):
+        mark = sub.add_parser(action, help=f"{action} samples by id")
+        mark.add_argument("ids", type=int, nargs="+")
+    for child in sub.choices.values():
+        _add_common(child)
+
+
+@command("samples", "list, show, accept or reject samples")(_samples_args)
+def _samples(args, store):
+    if args.action == "list":
+        rows = store.list_samples(args.limit, args.offset, args.status, args.run)
+        _emit(args, rows, lambda rs: "\n".join(
+            f"{r['id']}\t{r['status']}\t{r['kind']}\t{_clip(r['messages'][-1]['content'])}" for r in rs)
+            or "No samples match.")
+    elif args.action == "show":
+        sample = store.get_sample(args.id) or _missing("sample", args.id)
+        _emit(args, sample, _sample_text)
+    else:
+        status = {"accept": "accepted", "reject": "rejected"}[args.action]
+        changed = store.set_sample_status(args.ids, status)
+        _emit(args, {"status": status, "changed": changed}, lambda r: f"{changed} sample(s) {status}")
+
+
+def _clip(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _sample_text(s: dict) -> str:
+    turns = "\n".join(f"[{m['role']}] {m['content']}" for m in s["messages"])
+    return (f"sample {s['id']} ({s['status']}, {s['kind']}) from {s['run_id']}, "
+            f"dataset {s['dataset']}, model {s['model']}\n\n[system]\n{s['system_prompt']}\n\n"
+            f"{turns}\n\n[assistant]\n{s['response']}")
+
+
+def _missing(what: str, key):
+    raise NotFound(f"No {what} {key!r}.")
+
+
+# ---- stats / export / models -------------------------------------------------------------
+
+@command("stats", "counts of everything in the store")(lambda p: None)
+def _stats(args, store):
+    _emit(args, store.overview(), lambda o: "\n".join(f"{k}: {v}" for k, v in o.items()))
+
+
+def _export_args(p):
+    from rnr_core.export import FORMATS
+    from rnr_core.store import SAMPLE_STATUSES
+
+    p.add_argument("--out", required=True, help="directory for train.jsonl, test.jsonl, manifest.json")
+    p.add_argument("--format", choices=list(FORMATS), default="messages")
+    p.add_argument("--status", nargs="+", choices=SAMPLE_STATUSES, default=["pending", "accepted"])
+    p.add_argument("--test-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run", help="only this run's samples")
+
+
+@command("export", "write curated samples as train/test JSONL")(_export_args)
+def _export(args, store):
+    from rnr_core.export import export_samples
+
+    manifest = export_samples(store, args.out, args.format, args.status, args.test_fraction,
+                              args.seed, args.run)
+    _emit(args, manifest, lambda m: f"wrote {m['counts']['train']} train and {m['counts']['test']} "
+                                    f"test samples to {m['out']}")
+
+
+@command("models", "list the model spec forms")(lambda p: None)
+def _models(args, store):
+    from rnr_core.models.registry import valid_forms
+
+    _emit(args, valid_forms(), lambda forms: "\n".join(forms))
+
+
+NO_STORE = {"models"}
+
+
+# ---- entry point -------------------------------------------------------------------------
+
+def _add_common(p) -> None:
+    p.add_argument("--db", help="DuckDB file (default: $RNR_DB, else $RNR_HOME/rnr.duckdb, "
+                                "else ~/.rnr/rnr.duckdb)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnr", description="RNR Studio: system-prompt following data.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, configure, _) in COMMANDS.items():
+        child = sub.add_parser(name, help=help_text, description=help_text)
+        if name != "samples":
+            _add_common(child)
+        configure(child)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = COMMANDS[args.command][2]
+    try:
+        if args.command in NO_STORE:
+            handler(args, None)
+            return 0
+        from rnr_core.store import Store
+
+        with Store(settings.db_path(args.db)) as store:
+            handler(args, store)
+    except RnrError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Domain exceptions. Each message says what went wrong and what to do next."""
+
+
+class RnrError(Exception):
+    """Base class for errors shown to users as a message, not a traceback."""
+
+
+class StoreLocked(RnrError):
+    """The DuckDB file is held by another process."""
+
+
+class MigrationError(RnrError):
+    """A schema migration failed and was rolled back."""
+
+
+class IngestError(RnrError):
+    """An input file could not be imported; nothing from it was written."""
+
+
+class ModelSpecError(RnrError):
+    """A model spec string does not name a known backend."""
+
+
+class ModelCallError(RnrError):
+    """An LLM call failed after its retries."""
+
+
+class InvalidOutput(RnrError):
+    """A model reply did not parse or validate; `raw` keeps the text."""
+
+    def __init__(self, message: str, raw: str):
+        super().__init__(message)
+        self.raw = raw
+
+
+class NotFound(RnrError):
+    """A dataset, run or sample id does not exist."""

@@ -1,0 +1,170 @@
+"""The RNR run: system prompts, then responses, resumable item by item."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import Callable
+
+from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
+from rnr_core.generate import system_prompt as sp_stage
+from rnr_core.generate import turns
+from rnr_core.generate.calls import CachedCaller
+from rnr_core.generate.plan import RunConfig, all_keys, item_seed, plan_groups
+from rnr_core.models.base import GenParams
+from rnr_core.models.registry import get_model
+
+Progress = Callable[[int, int], None]
+SP_MAX_TOKENS = 700
+RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
+
+
+def start_run(store, config: RunConfig) -> str:
+    """Plan a run and record it; nothing is generated yet."""
+    dataset_id = store.dataset_id(config.dataset)
+    if dataset_id is None:
+        names = ", ".join(d["name"] for d in store.list_datasets()) or "none yet"
+        raise NotFound(f"No dataset {config.dataset!r} (have: {names}). "
+                       "Import one with 'rnr ingest FILE --name NAME'.")
+    get_model(config.model)  # fail on a bad spec before anything is written
+    planned = plan_groups(config, store.instruction_ids(dataset_id))
+    run_id = f"run-{uuid.uuid4().hex[:10]}"
+    store.create_run(run_id, dataset_id, config.model, planned.as_dict())
+    return run_id
+
+
+def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
+    """Do every item not yet done (retrying failed ones) and return the run with its counts."""
+    run = store.get_run(run_id)
+    if run is None:
+        raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
+    config = RunConfig(**run["config"])
+    store.set_run_status(run_id, "running")
+    job = _Job(store, run_id, config, progress)
+    asyncio.run(job.run())
+    failed = store.run_items(run_id, "failed")
+    if job.abort_reason or failed:
+        reason = job.abort_reason or f"{len(failed)} item(s) failed; resume to retry them"
+        store.set_run_status(run_id, "failed", reason)
+    else:
+        store.set_run_status(run_id, "completed")
+    return store.get_run(run_id)
+
+
+class _Job:
+    """State of one execution: the caller, what is done, and whether to stop early."""
+
+    def __init__(self, store, run_id: str, config: RunConfig, progress: Progress | None):
+        self.store, self.run_id, self.config = store, run_id, config
+        self.model = get_model(config.model)
+        self.call = CachedCaller(store, self.model, run_id)
+        self.done = store.done_items(run_id)
+        self.total = len(all_keys(config))
+        self.finished = len(self.done)
+        self.progress = progress or (lambda done, total: None)
+        self.abort_reason: str | None = None
+        ids = [i for g in config.groups for i in g] + [i for i in config.outsiders if i is not None]
+        self.instructions = store.instructions(ids)
+
+    async def run(self) -> None:
+        self.progress(self.finished, self.total)
+        await asyncio.gather(*(self._group(g) for g in range(len(self.config.groups))))
+
+    async def _group(self, g: int) -> None:
+        prompt = await self._system_prompt(g)
+        if prompt is None:
+            return
+        convs = [turns.plain_conversation(self.instructions[i]) for i in self.config.groups[g]]
+        await asyncio.gather(*(self._respond(g, f"r{j}", prompt, c, "plain", self.config.groups[g][j])
+                               for j, c in enumerate(convs)))
+        extras = []
+        if self.config.tempting:
+            extras.append(self._tempting(g, prompt))
+        if self.config.out_of_scope and self.config.outsiders[g] is not None:
+            outsider = self.config.outsiders[g]
+            conv = turns.plain_conversation(self.instructions[outsider])
+            extras.append(self._respond(g, "scope", prompt, conv, "out_of_scope", outsider))
+        await asyncio.gather(*extras)
+
+    async def _tempting(self, g: int, prompt: dict) -> None:
+        base = self.store.sample_by_key(self.run_id, f"g{g:04d}:r0")
+        if base is None:
+            return  # the first response failed; a resume retries both
+        rng = random.Random(item_seed(self.config.seed, f"g{g:04d}:tempting"))
+        rule_id, text = turns.tempting_turn(prompt["rules"], rng)
+        conv = turns.follow_up(base["messages"], base["response"], text)
+        await self._respond(g, "tempting", prompt, conv, "tempting", base["instruction_id"], rule_id)
+
+    async def _system_prompt(self, g: int) -> dict | None:
+        key = f"g{g:04d}:system"
+        if key not in self.done:
+            instructions = [self.instructions[i] for i in self.config.groups[g]]
+            messages = sp_stage.request_messages(instructions, self.config.rules)
+            schema = sp_stage.reply_schema(self.config.rules)
+
+            def save(raw: str, params: GenParams):
+                role, rules, text = sp_stage.parse_reply(raw, self.config.rules)
+                return lambda: self.store.add_system_prompt(
+                    self.run_id, g, role, rules, text, self.config.model, sp_stage.TEMPLATE.id)
+
+            await self._attempts(key, "system_prompt", messages, schema, SP_MAX_TOKENS, save)
+        return self.store.system_prompt(self.run_id, g)
+
+    async def _respond(self, g: int, slot: str, prompt: dict, conv: list[dict], kind: str,
+                       instruction_id: int, target_rule: str | None = None) -> None:
+        key = f"g{g:04d}:{slot}"
+        if key in self.done:
+            return
+        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
+
+        def save(raw: str, params: GenParams):
+            if not raw.strip():
+                raise InvalidOutput("the response is empty", raw)
+            return lambda: self.store.add_sample({
+                "run_id": self.run_id, "item_key": key, "system_prompt_id": prompt["id"],
+                "instruction_id": instruction_id, "kind": kind, "target_rule": target_rule,
+                "messages": conv, "response": raw.strip(), "model": self.config.model,
+                "template": RESPONSE_TEMPLATE, "params": params.as_dict(), "seed": params.seed})
+
+        await self._attempts(key, "response", messages, None, self.config.max_tokens, save)
+
+    def _params(self, key: str, schema: dict | None, attempt: int = 1,
+                max_tokens: int | None = None) -> GenParams:
+        # Each retry changes the seed, so it is a new request rather than a cache hit.
+        return GenParams(temperature=self.config.temperature,
+                         max_tokens=max_tokens or self.config.max_tokens,
+                         seed=item_seed(self.config.seed, key) + attempt - 1, json_schema=schema)
+
+    async def _attempts(self, key: str, stage: str, messages: list[dict], schema: dict | None,
+                        max_tokens: int, validate) -> None:
+        """Call until `validate` accepts the reply, then store its row and the ledger entry at once."""
+        last: InvalidOutput | None = None
+        attempts = self.config.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            if self.abort_reason:
+                return
+            try:
+                params = self._params(key, schema, attempt, max_tokens)
+                reply = await self.call(messages, params)
+                write = validate(reply.text, params)
+            except InvalidOutput as exc:
+                last = exc
+                continue
+            except ModelCallError as exc:
+                self.abort_reason = self.abort_reason or str(exc)
+                self._finish(key, stage, "failed", attempt, str(exc), None)
+                return
+            with self.store.transaction():
+                write()
+                self.store.record_item(self.run_id, key, stage, "done", attempt)
+            self.done.add(key)
+            self._tick()
+            return
+        self._finish(key, stage, "failed", attempts, str(last), last.raw)
+
+    def _finish(self, key, stage, status, attempts, error, raw) -> None:
+        self.store.record_item(self.run_id, key, stage, status, attempts, error, raw)
+        self._tick()
+
+    def _tick(self) -> None:
+        self.finished += 1
+        self.progress(min(self.finished, self.total), self.total)

@@ -1,0 +1,71 @@
+"""Deterministic work plans: which instructions go together, and the item keys to do."""
+
+import random
+from dataclasses import asdict, dataclass, field
+
+from rnr_core.errors import RnrError
+from rnr_core.messages import stable_hash
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run's output; stored with the run so resume repeats it."""
+
+    dataset: str
+    model: str = "local"
+    n: int = 12
+    k: int = 3
+    rules: int = 4
+    seed: int = 0
+    tempting: bool = True
+    out_of_scope: bool = True
+    max_retries: int = 3
+    temperature: float = 0.7
+    max_tokens: int = 384
+    groups: list = field(default_factory=list)
+    outsiders: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
+    """Sample n instructions (seeded), split them into groups of k, and pick outsiders."""
+    if config.n < 1 or config.k < 1 or config.rules < 1:
+        raise RnrError("n, k and rules must each be at least 1.")
+    if len(instruction_ids) < config.n:
+        raise RnrError(f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
+                       f"-n {config.n} asks for more. Lower -n or ingest more data.")
+    rng = random.Random(config.seed)
+    chosen = rng.sample(instruction_ids, config.n)
+    groups = [chosen[i:i + config.k] for i in range(0, config.n, config.k)]
+    outsiders = [_outsider(rng, groups, g, instruction_ids) for g in range(len(groups))] \
+        if config.out_of_scope else []
+    return RunConfig(**{**config.as_dict(), "groups": groups, "outsiders": outsiders})
+
+
+def _outsider(rng: random.Random, groups: list[list[int]], g: int, ids: list[int]) -> int | None:
+    """An instruction from another group (else from the rest of the dataset) to test scope."""
+    members = set(groups[g])
+    pool = [i for h, group in enumerate(groups) if h != g for i in group]
+    if not pool:
+        pool = [i for i in ids[:10_000] if i not in members]
+    return rng.choice(pool) if pool else None
+
+
+def item_seed(seed: int, key: str) -> int:
+    """A per-item seed, stable across processes, so reruns ask the same questions."""
+    return int(stable_hash([seed, key])[:8], 16)
+
+
+def group_keys(config: RunConfig, g: int) -> list[str]:
+    keys = [f"g{g:04d}:system"] + [f"g{g:04d}:r{j}" for j in range(len(config.groups[g]))]
+    if config.tempting:
+        keys.append(f"g{g:04d}:tempting")
+    if config.out_of_scope and config.outsiders[g] is not None:
+        keys.append(f"g{g:04d}:scope")
+    return keys
+
+
+def all_keys(config: RunConfig) -> list[str]:
+    return [k for g in range(len(config.groups)) for k in group_keys(config, g)]

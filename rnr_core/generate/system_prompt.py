@@ -1,0 +1,50 @@
+"""Stage 1: ask for a role and rules as JSON, then validate the reply."""
+
+import json
+
+import jsonschema
+
+from rnr_core.errors import InvalidOutput
+from rnr_core.messages import last_user_text
+from rnr_core.prompts import load
+from rnr_core.rules import CATEGORIES, render_system_prompt, rule_record
+
+TEMPLATE = load("system_prompt")
+ROLE_MAX, RULE_MAX, EXCERPT_MAX = 400, 200, 600
+
+
+def reply_schema(n_rules: int) -> dict:
+    """JSON schema of the reply; bounds keep constrained decoding finite."""
+    rule = {"type": "object", "additionalProperties": False, "required": ["text", "category"],
+            "properties": {"text": {"type": "string", "minLength": 8, "maxLength": RULE_MAX},
+                           "category": {"type": "string", "enum": list(CATEGORIES)}}}
+    return {"type": "object", "additionalProperties": False, "required": ["role", "rules"],
+            "properties": {"role": {"type": "string", "minLength": 8, "maxLength": ROLE_MAX},
+                           "rules": {"type": "array", "minItems": n_rules, "maxItems": n_rules,
+                                     "items": rule}}}
+
+
+def request_messages(instructions: list[list[dict]], n_rules: int) -> list[dict]:
+    """The single user turn that asks for a system prompt covering these instructions."""
+    listing = "\n".join(f"{i}. {last_user_text(m)[:EXCERPT_MAX].strip()}"
+                        for i, m in enumerate(instructions, 1))
+    text = TEMPLATE.render(k=len(instructions), n=n_rules, instructions=listing,
+                           categories=", ".join(CATEGORIES))
+    return [{"role": "user", "content": text}]
+
+
+def parse_reply(raw: str, n_rules: int) -> tuple[str, list[dict], str]:
+    """Validate a reply; return role, rule records and the rendered system prompt."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidOutput(f"reply is not JSON ({exc.msg})", raw) from exc
+    try:
+        jsonschema.validate(data, reply_schema(n_rules))
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "top level"
+        raise InvalidOutput(f"reply does not match the schema at {where}: {exc.message}", raw) from exc
+    if not data["role"].strip() or any(not r["text"].strip() for r in data["rules"]):
+        raise InvalidOutput("reply has a blank role or rule", raw)
+    rules = [rule_record(i, r["text"], r["category"]) for i, r in enumerate(data["rules"], 1)]
+    return data["role"].strip(), rules, render_system_prompt(data["role"], rules)

@@ -1,0 +1,116 @@
+"""Import instruction files into the store, all or nothing per file."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rnr_core.errors import IngestError
+from rnr_core.ingest import readers
+from rnr_core.messages import dedup_hash
+
+JSON_FORMATS = {
+    "alpaca": readers.alpaca_messages,
+    "sharegpt": readers.sharegpt_messages,
+    "chat": readers.chat_messages,
+}
+# Keys that identify a JSON record's format, in order of precedence.
+DETECT_KEYS = (("conversations", "sharegpt"), ("messages", "chat"), ("instruction", "alpaca"))
+TABLE_LOADERS = {".csv": "csv", ".parquet": "parquet"}
+FORMATS = (*JSON_FORMATS, "csv", "parquet")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    dataset: str
+    source: str
+    format: str
+    read: int
+    added: int
+    duplicates: int
+
+
+def ingest_file(store, path, name: str, fmt: str | None = None, column: str | None = None) -> ImportResult:
+    """Read a file, validate every record, and add new instructions to dataset `name`."""
+    path = Path(path)
+    fmt = fmt or TABLE_LOADERS.get(path.suffix.lower())
+    if fmt is not None and fmt not in FORMATS:
+        raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file. Check the path and try again.")
+    if fmt == "parquet":
+        fmt, records = "parquet", _parquet_records(path, column)
+    else:
+        text = _decode(path)
+        fmt, records = _text_records(text, str(path), fmt, column)
+    if not records:
+        raise IngestError(f"{path}: no records found. Is the file empty?")
+    added, dupes = store.import_instructions(name, str(path), fmt, _rows(records))
+    return ImportResult(name, str(path), fmt, len(records), added, dupes)
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    if not data.strip():
+        raise IngestError(f"{path}: the file is empty. Point at a file with records.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}). "
+                          "Re-save the file as UTF-8 and import again.") from exc
+
+
+def _text_records(text: str, source: str, fmt: str | None, column: str | None):
+    if fmt == "csv":
+        rows = list(readers.csv_rows(text))
+        convert = readers.column_messages(_pick_column(rows[0][1] if rows else {}, column, source))
+        return "csv", [readers.to_record(line, row, convert, source) for line, row in rows]
+    values = list(readers.json_records(text, source))
+    if not values:
+        return fmt or "alpaca", []
+    fmt = fmt or _detect(values[0], source, column)
+    convert = readers.column_messages(column) if column else JSON_FORMATS[fmt]
+    return fmt, [readers.to_record(line, value, convert, source) for line, value in values]
+
+
+def _detect(first, source: str, column: str | None) -> str:
+    if column or not isinstance(first, dict):
+        return "alpaca"
+    for key, fmt in DETECT_KEYS:
+        if key in first:
+            return fmt
+    keys = ", ".join(sorted(first)) or "none"
+    raise IngestError(f"{source}: cannot tell the format from the first record (keys: {keys}). "
+                      "Pass --format, or --column NAME to use one text field.")
+
+
+def _pick_column(first_row: dict, column: str | None, source: str) -> str:
+    if column:
+        if first_row and column not in first_row:
+            raise IngestError(f"{source}: no column {column!r}; columns are {', '.join(first_row)}.")
+        return column
+    for candidate in ("instruction", "prompt"):
+        if candidate in first_row:
+            return candidate
+    raise IngestError(f"{source}: pass --column NAME to say which column holds the instruction "
+                      f"(columns: {', '.join(first_row) or 'none'}).")
+
+
+def _parquet_records(path: Path, column: str | None) -> list:
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_table(path).to_pylist()
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise IngestError(f"{path}: not a readable Parquet file ({exc}).") from exc
+    convert = readers.column_messages(_pick_column(rows[0] if rows else {}, column, str(path)))
+    return [readers.to_record(i, row, convert, str(path)) for i, row in enumerate(rows, 1)]
+
+
+def _rows(records: list) -> list[tuple]:
+    """(line, hash, messages JSON, original JSON) per record, ready for the store."""
+    return [
+        (r.line, dedup_hash(r.messages), json.dumps(r.messages, ensure_ascii=False),
+         json.dumps(r.original, ensure_ascii=False, default=str))
+        for r in records
+    ]

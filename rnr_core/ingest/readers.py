@@ -1,0 +1,146 @@
+"""Pure readers: decoded text in, (line number, messages, original record) out."""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rnr_core.errors import IngestError
+from rnr_core.messages import check_messages
+
+SHAREGPT_ROLES = {
+    "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
+    "chatgpt": "assistant", "bard": "assistant", "bing": "assistant", "system": "system",
+}
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    messages: list[dict]
+    original: dict
+
+
+class RecordError(ValueError):
+    """A record-level problem; the caller adds file and line."""
+
+
+def json_records(text: str, source: str) -> Iterator[tuple[int, object]]:
+    """Yield (line, value) from JSONL, or from a single JSON array of records."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        yield from _json_array(text, source)
+        return
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise IngestError(f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
+                              "Fix or remove that line and import again.") from exc
+
+
+def _json_array(text: str, source: str) -> Iterator[tuple[int, object]]:
+    """Walk a JSON array element by element so errors can name a line."""
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    line = text.count("\n", 0, pos) + 1
+    while True:
+        nxt = _skip(text, pos, ",")
+        line += text.count("\n", pos, nxt)
+        pos = nxt
+        if pos >= len(text):
+            raise IngestError(f"{source}:{line}: the JSON array is not closed with ']'.")
+        if text[pos] == "]":
+            return
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
+                              "Fix that element and import again.") from exc
+        yield line, value
+        line += text.count("\n", pos, end)
+        pos = end
+
+
+def _skip(text: str, pos: int, extra: str) -> int:
+    n = len(text)
+    while pos < n and (text[pos].isspace() or text[pos] in extra):
+        pos += 1
+    return pos
+
+
+def _text_field(record: dict, field: str, required: bool) -> str:
+    value = record.get(field)
+    if value is None or value == "":
+        if required:
+            raise RecordError(f"missing or empty field '{field}'")
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"field '{field}' must be text, got {type(value).__name__}")
+    return value
+
+
+def alpaca_messages(record: dict) -> list[dict]:
+    """Alpaca: instruction plus optional input make one user turn; output stays in the original."""
+    instruction = _text_field(record, "instruction", required=True)
+    extra = _text_field(record, "input", required=False)
+    if not extra and isinstance(record.get("instances"), list) and record["instances"]:
+        extra = _text_field(record["instances"][0], "input", required=False)
+    return [{"role": "user", "content": f"{instruction}\n\n{extra}" if extra else instruction}]
+
+
+def sharegpt_messages(record: dict) -> list[dict]:
+    turns = record.get("conversations")
+    if not isinstance(turns, list) or not turns:
+        raise RecordError("missing or empty list 'conversations'")
+    messages = []
+    for i, turn in enumerate(turns):
+        if not isinstance(turn, dict) or turn.get("from") not in SHAREGPT_ROLES:
+            got = turn.get("from") if isinstance(turn, dict) else turn
+            raise RecordError(f"conversations[{i}] has 'from' {got!r}; expected one of "
+                              f"{', '.join(sorted(SHAREGPT_ROLES))}")
+        if not isinstance(turn.get("value"), str):
+            raise RecordError(f"conversations[{i}] has no text 'value'")
+        messages.append({"role": SHAREGPT_ROLES[turn["from"]], "content": turn["value"]})
+    return messages
+
+
+def chat_messages(record: dict) -> list[dict]:
+    messages = record.get("messages")
+    problem = check_messages(messages)
+    if problem:
+        raise RecordError(f"field 'messages': {problem}")
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def column_messages(column: str):
+    """A converter that makes one user turn from a named column."""
+
+    def convert(record: dict) -> list[dict]:
+        return [{"role": "user", "content": _text_field(record, column, required=True)}]
+
+    return convert
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line, row) from CSV with a header row."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    for row in reader:
+        yield reader.line_num, row
+
+
+def to_record(line: int, value, convert, source: str) -> Record:
+    """Convert one raw value, naming file and line on failure."""
+    if not isinstance(value, dict):
+        raise IngestError(f"{source}:{line}: expected a JSON object, got {type(value).__name__}.")
+    try:
+        messages = convert(value)
+    except RecordError as exc:
+        raise IngestError(f"{source}:{line}: {exc}. Fix that record and import again.") from exc
+    problem = check_messages(messages)
+    if problem:
+        raise IngestError(f"{source}:{line}: {problem}. Fix that record and import again.")
+    return Record(line, messages, value)

@@ -1,0 +1,93 @@
+"""Hugging Face transformers checkpoints, with the chat template and batched generation."""
+
+import asyncio
+import threading
+import time
+from functools import lru_cache
+
+from rnr_core.errors import ModelCallError, ModelSpecError
+from rnr_core.models.base import Completion, GenParams, Model
+from rnr_core.models.registry import backend
+
+
+@lru_cache(maxsize=2)
+def load_checkpoint(path: str):
+    """Tokenizer and model, loaded once per process."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+        model = AutoModelForCausalLM.from_pretrained(path)
+    except OSError as exc:
+        raise ModelSpecError(f"Cannot load a transformers checkpoint from {path}: {exc}") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.eval()
+    return tokenizer, model
+
+
+class HFModel(Model):
+    """Concurrent `complete` calls with equal settings are gathered into one `generate` batch."""
+
+    def __init__(self, path: str, batch_size: int = 8, gather_ms: float = 5.0):
+        self.path, self.batch_size, self.gather_s = path, batch_size, gather_ms / 1000
+        self._pending: list[tuple[list[dict], GenParams, asyncio.Future]] = []
+        self._lock = threading.Lock()
+
+    async def complete(self, messages: list[dict], params: GenParams) -> Completion:
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((messages, params, future))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_later(self.gather_s, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        while self._pending:
+            params = self._pending[0][1]
+            batch = [p for p in self._pending if p[1] == params][: self.batch_size]
+            self._pending = [p for p in self._pending if p not in batch]
+            asyncio.ensure_future(self._run(batch, params))
+
+    async def _run(self, batch, params: GenParams) -> None:
+        try:
+            results = await asyncio.to_thread(self.generate_batch, [b[0] for b in batch], params)
+        except Exception as exc:  # handed to every waiting caller, none is lost
+            for _, _, future in batch:
+                future.set_exception(exc if isinstance(exc, ModelCallError)
+                                     else ModelCallError(f"transformers failed on {self.path}: {exc}"))
+            return
+        for (_, _, future), result in zip(batch, results):
+            future.set_result(result)
+
+    def generate_batch(self, conversations: list[list[dict]], params: GenParams) -> list[Completion]:
+        """Left-pad the chat-templated prompts and generate them in one call."""
+        import torch
+
+        tokenizer, model = load_checkpoint(self.path)
+        prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                   for c in conversations]
+        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        sampling = {"do_sample": True, "temperature": params.temperature} if params.temperature > 0 \
+            else {"do_sample": False}
+        with self._lock, torch.inference_mode():
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            start = time.perf_counter()
+            out = model.generate(**inputs, max_new_tokens=params.max_tokens,
+                                 pad_token_id=tokenizer.pad_token_id, **sampling)
+            latency = (time.perf_counter() - start) * 1000
+        width = inputs["input_ids"].shape[1]
+        results = []
+        for row, mask in zip(out, inputs["attention_mask"]):
+            new = row[width:]
+            new = new[new != tokenizer.pad_token_id]
+            results.append(Completion(
+                text=tokenizer.decode(new, skip_special_tokens=True).strip(),
+                usage={"prompt_tokens": int(mask.sum()), "completion_tokens": int(len(new))},
+                latency_ms=latency))
+        return results
+
+
+@backend("hf", "hf:<transformers checkpoint directory>")
+def _make(rest: str) -> HFModel:
+    return HFModel(rest)

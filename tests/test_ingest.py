@@ -1,0 +1,152 @@
+import json
+
+import pytest
+
+from rnr_core.errors import IngestError
+from rnr_core.ingest import ingest_file
+
+ALPACA = [{"instruction": "Name three primes.", "input": "", "output": "2, 3, 5"},
+          {"instruction": "Summarise this.", "input": "A long text.", "output": "Short."}]
+
+
+def write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def messages_of(store, name):
+    did = store.dataset_id(name)
+    return list(store.instructions(store.instruction_ids(did)).values())
+
+
+@pytest.mark.parametrize("fmt_rows, expected", [
+    (ALPACA, [[{"role": "user", "content": "Name three primes."}],
+              [{"role": "user", "content": "Summarise this.\n\nA long text."}]]),
+    ([{"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"},
+                         {"from": "human", "value": "Tell a joke"}]}],
+     [[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+       {"role": "user", "content": "Tell a joke"}]]),
+    ([{"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]}],
+     [[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]]),
+])
+def test_jsonl_formats_are_detected_and_kept_whole(store, tmp_path, fmt_rows, expected):
+    result = ingest_file(store, write_jsonl(tmp_path / "in.jsonl", fmt_rows), "d")
+    assert result.added == len(expected) and result.duplicates == 0
+    assert messages_of(store, "d") == expected
+
+
+def test_alpaca_json_array_and_original_fields_kept(store, tmp_path):
+    path = tmp_path / "alpaca.json"
+    path.write_text(json.dumps(ALPACA, indent=2), encoding="utf-8")
+    result = ingest_file(store, path, "d")
+    assert (result.format, result.added) == ("alpaca", 2)
+    original = store._scalar("SELECT original FROM instructions WHERE line_no = 2")
+    assert json.loads(original)["output"] == "2, 3, 5"
+
+
+def test_duplicates_are_counted_and_skipped_across_imports(store, tmp_path):
+    rows = [*ALPACA, {"instruction": "  name THREE primes. ", "input": "", "output": "x"}]
+    first = ingest_file(store, write_jsonl(tmp_path / "a.jsonl", rows), "d")
+    assert (first.read, first.added, first.duplicates) == (3, 2, 1)
+    second = ingest_file(store, write_jsonl(tmp_path / "b.jsonl", ALPACA), "d")
+    assert (second.added, second.duplicates) == (0, 2)
+    assert len(messages_of(store, "d")) == 2
+
+
+def test_csv_with_named_column(store, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('id,question\n1,"Why is the sky blue, really?"\n2,"Say ""hi"""\n', encoding="utf-8")
+    result = ingest_file(store, path, "d", column="question")
+    assert result.added == 2
+    assert [m[0]["content"] for m in messages_of(store, "d")] == ["Why is the sky blue, really?", 'Say "hi"']
+
+
+def test_csv_without_column_names_the_columns(store, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,question\n1,Why?\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="--column.*question"):
+        ingest_file(store, path, "d")
+
+
+def test_parquet_with_named_column(store, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"prompt": ["One?", "Two?"], "n": [1, 2]}), path)
+    assert ingest_file(store, path, "d").added == 2
+    pq.write_table(pa.table({"prompt": ["Fine", ""]}), path)
+    with pytest.raises(IngestError, match=r"t\.parquet:2: missing or empty field 'prompt'"):
+        ingest_file(store, path, "e")
+
+
+BAD_INPUTS = [
+    ('{"instruction": "ok"}\n{"instruction": "broken"\n', r"bad\.jsonl:2: invalid JSON"),
+    ('{"instruction": "ok"}\n\n{"input": "no instruction"}\n', r"bad\.jsonl:3: missing or empty field 'instruction'"),
+    ('{"instruction": "ok"}\n{"instruction": 42}\n', r"bad\.jsonl:2: field 'instruction' must be text"),
+    ('{"instruction": "ok"}\n[1, 2]\n', r"bad\.jsonl:2: expected a JSON object"),
+    ('{"messages": [{"role": "user", "content": "a"}]}\n{"messages": [{"role": "bot", "content": "b"}]}\n',
+     r"bad\.jsonl:2: field 'messages': message 0 has role 'bot'"),
+    ('{"conversations": [{"from": "human", "value": "a"}]}\n{"conversations": []}\n',
+     r"bad\.jsonl:2: missing or empty list 'conversations'"),
+    ("   \n\n", r"bad\.jsonl: the file is empty"),
+    ('{"text": "what format?"}\n', r"bad\.jsonl: cannot tell the format.*keys: text"),
+]
+
+
+@pytest.mark.parametrize("content, message", BAD_INPUTS)
+def test_bad_input_names_file_and_line_and_writes_nothing(store, tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(IngestError, match=message):
+        ingest_file(store, path, "d")
+    assert store.list_datasets() == []
+    assert store._scalar("SELECT count(*) FROM instructions") == 0
+
+
+def test_json_array_error_names_the_line(store, tmp_path):
+    path = tmp_path / "arr.json"
+    path.write_text('[\n  {"instruction": "a"},\n  {"instruction": "b"},\n  {"input": "c"}\n]\n')
+    with pytest.raises(IngestError, match=r"arr\.json:4: missing or empty field 'instruction'"):
+        ingest_file(store, path, "d")
+
+
+def test_wrong_encoding_names_the_line(store, tmp_path):
+    path = tmp_path / "latin.jsonl"
+    path.write_bytes(b'{"instruction": "fine"}\n{"instruction": "caf\xe9"}\n')
+    with pytest.raises(IngestError, match=r"latin\.jsonl:2: not valid UTF-8"):
+        ingest_file(store, path, "d")
+    assert store._scalar("SELECT count(*) FROM instructions") == 0
+
+
+def test_utf8_bom_is_accepted(store, tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(ALPACA[0]).encode() + b"\n")
+    assert ingest_file(store, path, "d").added == 1
+
+
+def test_half_done_import_rolls_back_when_the_store_fails(store, tmp_path, monkeypatch):
+    def explode(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(type(store), "_bulk_insert_instructions", explode)
+    with pytest.raises(RuntimeError):
+        ingest_file(store, write_jsonl(tmp_path / "a.jsonl", ALPACA), "d")
+    assert store.list_datasets() == []
+    assert store._scalar("SELECT count(*) FROM imports") == 0
+
+
+def test_missing_file(store, tmp_path):
+    with pytest.raises(IngestError, match="no such file"):
+        ingest_file(store, tmp_path / "nope.jsonl", "d")
+
+
+def test_shared_alpaca_eval_imports_completely(store, shared_data):
+    result = ingest_file(store, shared_data / "alpaca_eval" / "alpaca_eval.jsonl", "alpaca_eval")
+    assert result.format == "alpaca" and result.read == 805
+    assert result.added + result.duplicates == 805 and result.added > 790
+
+
+def test_shared_ifeval_prompts_import_with_a_column(store, shared_data):
+    result = ingest_file(store, shared_data / "ifeval" / "input_data.jsonl", "ifeval", column="prompt")
+    assert result.read == 540 and result.added == 540
