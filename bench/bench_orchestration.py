@@ -128,23 +128,23 @@ async def run_all(args, base_url: str, db_path: str) -> dict:
         await drive(bare_model.complete, "warm-bare", args.concurrency, params)
         await drive(caller, "warm-cached", args.concurrency, params)
 
-        profiler = cProfile.Profile() if args.profile else None
-        for _ in range(args.repeat):
-            if "bare" in args.modes:
-                cpu0 = time.process_time()
-                wall, results = await drive(bare_model.complete, f"bare{_}", args.calls, params)
-                out.setdefault("bare", []).append((wall, results, time.process_time() - cpu0))
-            if "cached" in args.modes:
+        profilers = {}
+        runs = {"bare": bare_model.complete, "cached": caller}
+        for rep in range(args.repeat):
+            for mode, call in runs.items():
+                if mode not in args.modes:
+                    continue
+                profiler = profilers.setdefault(mode, cProfile.Profile()) if args.profile else None
                 cpu0 = time.process_time()
                 if profiler:
                     profiler.enable()
-                wall, results = await drive(caller, f"cached{_}", args.calls, params)
+                wall, results = await drive(call, f"{mode}{rep}", args.calls, params)
                 if profiler:
                     profiler.disable()
-                out.setdefault("cached", []).append((wall, results, time.process_time() - cpu0))
+                out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0))
         out["logged_calls"] = store._scalar(
             "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'")
-        out["profiler"] = profiler
+        out["profilers"] = profilers
     finally:
         store.close()
     return out
@@ -157,7 +157,8 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per mode (best is reported)")
     parser.add_argument("--modes", default="bare,cached", help="comma list of bare,cached")
-    parser.add_argument("--profile", action="store_true", help="cProfile the cached runs")
+    parser.add_argument("--profile", action="store_true", help="cProfile the timed runs (per mode)")
+    parser.add_argument("--profile-lines", type=int, default=30)
     args = parser.parse_args()
     args.modes = {m.strip() for m in args.modes.split(",") if m.strip()}
 
@@ -185,11 +186,12 @@ def main() -> int:
         print(f"cached_logged_calls: {out['logged_calls']}")
     if "bare" in ratios and "cached" in ratios:
         print(f"cached_over_bare: {ratios['cached'] / ratios['bare']:.3f}")
-    if out.get("profiler"):
-        buf = io.StringIO()
-        pstats.Stats(out["profiler"], stream=buf).sort_stats("tottime").print_stats(25)
-        print("--- cProfile (cached runs, by tottime) ---")
-        print(buf.getvalue())
+    for mode, profiler in out.get("profilers", {}).items():
+        for key in ("tottime", "cumulative"):
+            buf = io.StringIO()
+            pstats.Stats(profiler, stream=buf).sort_stats(key).print_stats(args.profile_lines)
+            print(f"--- cProfile ({mode} runs, by {key}) ---")
+            print(buf.getvalue())
 
     metric = "cached" if "cached" in ratios else "bare"
     ratio = ratios[metric]

@@ -30,8 +30,8 @@ FORMATS = {"messages": as_messages, "sharegpt": as_sharegpt}
 
 
 def split_of(sample: dict, test_fraction: float, seed: int) -> str:
-    """Assign whole system prompts to one side, so no prompt leaks from train into test."""
-    bucket = int(stable_hash([seed, sample["system_prompt_id"]])[:8], 16) / 0xFFFFFFFF
+    """Assign by system prompt text, so no prompt appears on both sides."""
+    bucket = int(stable_hash([seed, sample["system_prompt"]])[:8], 16) / 0xFFFFFFFF
     return "test" if bucket < test_fraction else "train"
 
 

@@ -6,7 +6,16 @@ from rnr_core.errors import RnrError
 from rnr_core.export import build_splits, export_samples
 from rnr_core.generate import RunConfig, execute_run, start_run
 from rnr_core.ingest import ingest_file
-from tests.test_pipeline import smart
+
+
+def distinct_prompts(messages, params):
+    """A different system prompt per group, so splits have several prompts to share out."""
+    if not params.json_schema:
+        return "Done."
+    topic = messages[0]["content"].split("1. ")[1].split("\n")[0]
+    return json.dumps({"role": f"You are a helper for {topic}.",
+                       "rules": [{"text": "Reply in one line only.", "category": "format"},
+                                 {"text": "Stay polite at all times.", "category": "style"}]})
 
 
 @pytest.fixture
@@ -14,7 +23,7 @@ def generated(store, tmp_path, scripted):
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps({"instruction": f"Task {i}"}) + "\n" for i in range(40)))
     ingest_file(store, path, "d")
-    scripted(smart)
+    scripted(distinct_prompts)
     execute_run(store, start_run(store, RunConfig(dataset="d", model="scripted", n=40, k=2, rules=2)))
     return store
 

@@ -58,6 +58,8 @@ class _Job:
         self.model = get_model(config.model)
         self.call = CachedCaller(store, self.model, run_id)
         self.done = store.done_items(run_id)
+        # Retries of failed items continue the attempt count, so they get fresh seeds, not cache hits.
+        self.tried = {i["item_key"]: i["attempts"] for i in store.run_items(run_id, "failed")}
         self.total = len(all_keys(config))
         self.finished = len(self.done)
         self.progress = progress or (lambda done, total: None)
@@ -138,8 +140,9 @@ class _Job:
                         max_tokens: int, validate) -> None:
         """Call until `validate` accepts the reply, then store its row and the ledger entry at once."""
         last: InvalidOutput | None = None
-        attempts = self.config.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        first = self.tried.get(key, 0) + 1
+        attempts = first + self.config.max_retries
+        for attempt in range(first, attempts + 1):
             if self.abort_reason:
                 return
             try:

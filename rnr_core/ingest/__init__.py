@@ -68,7 +68,7 @@ def _text_records(text: str, source: str, fmt: str | None, column: str | None):
     values = list(readers.json_records(text, source))
     if not values:
         return fmt or "alpaca", []
-    fmt = fmt or _detect(values[0], source, column)
+    fmt = fmt or _detect(values[0][1], source, column)
     convert = readers.column_messages(column) if column else JSON_FORMATS[fmt]
     return fmt, [readers.to_record(line, value, convert, source) for line, value in values]
 

