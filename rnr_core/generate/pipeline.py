@@ -20,12 +20,12 @@ RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
 
 def start_run(store, config: RunConfig) -> str:
     """Plan a run and record it; nothing is generated yet."""
+    get_model(config.model)  # fail on a bad spec before anything is written
     dataset_id = store.dataset_id(config.dataset)
     if dataset_id is None:
         names = ", ".join(d["name"] for d in store.list_datasets()) or "none yet"
         raise NotFound(f"No dataset {config.dataset!r} (have: {names}). "
                        "Import one with 'rnr ingest FILE --name NAME'.")
-    get_model(config.model)  # fail on a bad spec before anything is written
     planned = plan_groups(config, store.instruction_ids(dataset_id))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     store.create_run(run_id, dataset_id, config.model, planned.as_dict())
