@@ -69,6 +69,9 @@ def main() -> int:
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--mode", choices=("async", "sync"), default="async",
                         help="ours via model.complete on one event loop (async) or complete_sync")
+    parser.add_argument("--order", choices=("alternate", "abba"), default="alternate",
+                        help="alternate: raw, ours, raw, ours...; abba: raw, ours, ours, raw, ... "
+                             "(cancels a second-position advantage)")
     parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled SmolLM2)")
     args = parser.parse_args()
 
@@ -87,6 +90,7 @@ def main() -> int:
     print(f"prompts: {len(prompts)}")
     print(f"rounds: {args.rounds}")
     print(f"mode: {args.mode}")
+    print(f"order: {args.order}")
 
     t0 = time.perf_counter()
     raw = Llama(model_path=path, n_ctx=args.n_ctx, n_threads=os.cpu_count(), verbose=False)
@@ -122,11 +126,17 @@ def main() -> int:
         totals = {"raw": [0.0, 0], "ours": [0.0, 0]}
         same_text = 0
         calls = 0
+        pair = 0
         for _ in range(args.rounds):
             for prompt, p in zip(prompts, params):
                 messages = conversation(prompt)
-                r_s, r_tok, r_text = call_raw(messages, p)
-                o_s, o_tok, o_text = call_ours(messages, p)
+                if args.order == "abba" and pair % 2:
+                    o_s, o_tok, o_text = call_ours(messages, p)
+                    r_s, r_tok, r_text = call_raw(messages, p)
+                else:
+                    r_s, r_tok, r_text = call_raw(messages, p)
+                    o_s, o_tok, o_text = call_ours(messages, p)
+                pair += 1
                 totals["raw"][0] += r_s
                 totals["raw"][1] += r_tok
                 totals["ours"][0] += o_s

@@ -82,6 +82,16 @@ def stop_server(proc: subprocess.Popen) -> None:
         pass
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """utime + stime of a process from /proc (Linux); None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def messages_for(tag: str, i: int) -> list[dict]:
     """Distinct messages per call, so no call can hit the cache."""
     return [
@@ -97,7 +107,8 @@ async def drive(call, tag: str, n: int, params: GenParams) -> tuple[float, list]
     return time.perf_counter() - start, results
 
 
-def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float) -> float:
+def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float,
+           server_cpu_s: float | None) -> float:
     ratio = wall / ideal
     lat = sorted(r.latency_ms for r in results)
     print(f"{prefix}_wall_s: {wall:.3f}")
@@ -105,6 +116,9 @@ def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float) 
     print(f"{prefix}_ratio: {ratio:.3f}")
     print(f"{prefix}_calls_per_s: {len(results) / wall:.1f}")
     print(f"{prefix}_client_cpu_s: {cpu_s:.3f}")
+    print(f"{prefix}_client_cpu_ms_per_call: {1000 * cpu_s / len(results):.2f}")
+    if server_cpu_s is not None:
+        print(f"{prefix}_server_cpu_s: {server_cpu_s:.2f}")
     print(f"{prefix}_latency_ms_mean: {statistics.fmean(lat):.1f}")
     print(f"{prefix}_latency_ms_p50: {lat[len(lat) // 2]:.1f}")
     print(f"{prefix}_latency_ms_p99: {lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.1f}")
@@ -112,7 +126,7 @@ def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float) 
     return ratio
 
 
-async def run_all(args, base_url: str, db_path: str) -> dict:
+async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
     params = GenParams(temperature=0.0, max_tokens=16, seed=1)
     ideal = args.calls * (args.latency_ms / 1000.0) / args.concurrency
     out = {"ideal": ideal}
@@ -135,13 +149,15 @@ async def run_all(args, base_url: str, db_path: str) -> dict:
                 if mode not in args.modes:
                     continue
                 profiler = profilers.setdefault(mode, cProfile.Profile()) if args.profile else None
-                cpu0 = time.process_time()
+                cpu0, srv0 = time.process_time(), process_cpu_s(server_pid)
                 if profiler:
                     profiler.enable()
                 wall, results = await drive(call, f"{mode}{rep}", args.calls, params)
                 if profiler:
                     profiler.disable()
-                out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0))
+                srv1 = process_cpu_s(server_pid)
+                srv = srv1 - srv0 if srv0 is not None and srv1 is not None else None
+                out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0, srv))
         out["logged_calls"] = store._scalar(
             "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'")
         out["profilers"] = profilers
@@ -172,7 +188,7 @@ def main() -> int:
     try:
         print(f"server_start_s: {wait_ready(proc, base_url):.2f}")
         with tempfile.TemporaryDirectory(prefix="rnr-bench-") as tmp:
-            out = asyncio.run(run_all(args, base_url, os.path.join(tmp, "bench.duckdb")))
+            out = asyncio.run(run_all(args, base_url, os.path.join(tmp, "bench.duckdb"), proc.pid))
     finally:
         stop_server(proc)
 
@@ -180,8 +196,8 @@ def main() -> int:
     ratios = {}
     for mode in ("bare", "cached"):
         if mode in out:
-            wall, results, cpu = min(out[mode], key=lambda r: r[0])
-            ratios[mode] = report(mode, wall, ideal, results, cpu)
+            wall, results, cpu, server_cpu = min(out[mode], key=lambda r: r[0])
+            ratios[mode] = report(mode, wall, ideal, results, cpu, server_cpu)
     if "cached" in out:
         print(f"cached_logged_calls: {out['logged_calls']}")
     if "bare" in ratios and "cached" in ratios:
