@@ -264,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     except RnrError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("Interrupted. Finished work is saved; 'rnr runs' shows how to resume.", file=sys.stderr)
+        return 130
     return 0
 
 

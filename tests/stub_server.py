@@ -19,7 +19,7 @@ class StubServer:
     Once the steps run out, `default` answers: a step, or a function of the request body.
     """
 
-    def __init__(self, steps=(), default=("ok", "fine")):
+    def __init__(self, steps=(), default=("ok", "fine"), port: int = 0):
         self.steps, self.default, self.requests = list(steps), default, []
         stub = self
 
@@ -48,7 +48,7 @@ class StubServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -130,3 +130,21 @@ def test_killed_run_resumes_without_duplicates_or_repaid_calls(tmp_path):
     assert len(keys) == len(set(keys)) == 10  # 6 plain + 2 tempting + 2 out of scope
     # 12 items need 12 answers; only those not logged before the kill were asked again
     assert len(stub.requests) - asked_before == 12 - answered_before
+
+
+def test_unreachable_endpoint_fails_the_run_and_resume_finishes_it(tmp_path):
+    from tests.conftest import free_port
+
+    db, port = str(tmp_path / "down.duckdb"), free_port()
+    rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
+    spec = f"openai:stub@http://127.0.0.1:{port}/v1"
+    args = ["--model", spec, "-n", "3", "--k", "3", "--rules", "2", "--db", db, "--json"]
+    down = rnr("generate", "--dataset", "demo", *args, check=False)
+    assert down.returncode == 3 and "Traceback" not in down.stderr
+    failed = json.loads(down.stdout)
+    assert failed["status"] == "failed" and "Cannot reach" in failed["error"]
+    assert f"--resume {failed['id']}" in rnr("runs", failed["id"], "--db", db).stdout
+    with StubServer(default=lambda body: ("ok", SP if "response_format" in body else "Fine."),
+                    port=port):
+        done = json.loads(rnr("generate", "--resume", failed["id"], "--db", db, "--json").stdout)
+    assert done["status"] == "completed" and done["counts"]["samples"] == 5

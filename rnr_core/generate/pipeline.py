@@ -40,7 +40,11 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     config = RunConfig(**run["config"])
     store.set_run_status(run_id, "running")
     job = _Job(store, run_id, config, progress)
-    asyncio.run(job.run())
+    try:
+        asyncio.run(job.run())
+    except KeyboardInterrupt:
+        store.set_run_status(run_id, "interrupted", "stopped by the user; resume to finish")
+        raise
     failed = store.run_items(run_id, "failed")
     if job.abort_reason or failed:
         reason = job.abort_reason or f"{len(failed)} item(s) failed; resume to retry them"
