@@ -59,6 +59,13 @@ def conversation(prompt: str) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
 
 
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="LlamaCppModel vs raw llama_cpp tokens/s.")
     parser.add_argument("--prompts", type=int, default=len(PROMPTS), help=f"how many of the {len(PROMPTS)} prompts")
@@ -84,6 +91,7 @@ def main() -> int:
     print(f"model: {Path(path).name}")
     print(f"model_located_by: {located}")
     print(f"n_threads: {os.cpu_count()}")
+    print(f"loadavg_start: {loadavg()}")
     print(f"n_ctx: {args.n_ctx}")
     print(f"max_tokens: {args.max_tokens}")
     print(f"temperature: {args.temperature}")
@@ -125,6 +133,7 @@ def main() -> int:
 
         totals = {"raw": [0.0, 0], "ours": [0.0, 0]}
         same_text = 0
+        pair_ratios = []
         calls = 0
         pair = 0
         for _ in range(args.rounds):
@@ -142,6 +151,8 @@ def main() -> int:
                 totals["ours"][0] += o_s
                 totals["ours"][1] += o_tok
                 same_text += r_text == o_text
+                if r_tok and o_tok:
+                    pair_ratios.append((o_tok / o_s) / (r_tok / r_s))
                 calls += 1
     finally:
         loop.close()
@@ -156,6 +167,12 @@ def main() -> int:
     print(f"ours_seconds: {totals['ours'][0]:.3f}")
     print(f"ours_tokens_per_s: {ours_tps:.2f}")
     print(f"identical_outputs: {same_text}/{calls}")
+    if pair_ratios:
+        pair_ratios.sort()
+        print(f"pair_ratio_median: {pair_ratios[len(pair_ratios) // 2]:.3f}")
+        print(f"pair_ratio_min: {pair_ratios[0]:.3f}")
+        print(f"pair_ratio_max: {pair_ratios[-1]:.3f}")
+    print(f"loadavg_end: {loadavg()}")
     print(f"ratio: {ratio:.3f}")
     ok = ratio >= TARGET
     print(f"RESULT embedded_tps_ratio={ratio:.3f} target={TARGET:.2f} ok={str(ok).lower()}")

@@ -84,6 +84,13 @@ def time_ingest(path: Path, db_path: Path, profile: bool) -> tuple[float, object
     return elapsed, result, text
 
 
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="ingest_file throughput on synthetic Alpaca data.")
     parser.add_argument("--rows", type=int, default=100_000)
@@ -96,6 +103,7 @@ def main() -> int:
     rows = synth_rows(args.rows, args.seed)
     print(f"rows: {len(rows)}")
     print(f"cpu_count: {os.cpu_count()}")
+    print(f"loadavg_start: {loadavg()}")
     results = {}
     with tempfile.TemporaryDirectory(prefix="rnr-bench-ingest-") as tmp:
         tmp = Path(tmp)
@@ -121,6 +129,7 @@ def main() -> int:
                 print(f"--- cProfile {fmt} (by cumulative) ---")
                 print(prof)
 
+    print(f"loadavg_end: {loadavg()}")
     metric = "jsonl" if "jsonl" in results else next(iter(results))
     seconds = results[metric]
     ok = seconds <= TARGET_S

@@ -166,6 +166,13 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
     return out
 
 
+def loadavg() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Orchestration overhead against a stub server.")
     parser.add_argument("--calls", type=int, default=2000)
@@ -184,6 +191,7 @@ def main() -> int:
     print(f"concurrency: {args.concurrency}")
     print(f"latency_ms: {args.latency_ms}")
     print(f"cpu_count: {os.cpu_count()}")
+    print(f"loadavg_start: {loadavg()}")
     proc = start_server(port, args.latency_ms)
     try:
         print(f"server_start_s: {wait_ready(proc, base_url):.2f}")
@@ -209,6 +217,7 @@ def main() -> int:
             print(f"--- cProfile ({mode} runs, by {key}) ---")
             print(buf.getvalue())
 
+    print(f"loadavg_end: {loadavg()}")
     metric = "cached" if "cached" in ratios else "bare"
     ratio = ratios[metric]
     ok = ratio <= TARGET

@@ -78,7 +78,7 @@ def test_multi_turn_sources_keep_earlier_turns(store, dataset, scripted):
 def test_invalid_json_is_retried_then_stored_with_raw_output(store, dataset, scripted):
     model = scripted(lambda m, p: "not json {" if p.json_schema else "ok")
     run = execute_run(store, start_run(store, config(n=3, max_retries=2)))
-    assert run["status"] == "failed" and "1 item(s) failed" in run["error"]
+    assert run["status"] == "failed" and "6 item(s) not done" in run["error"]
     sp_calls = [p for _, p in model.requests if p.json_schema]
     assert len(sp_calls) == 3 and len({p.seed for p in sp_calls}) == 3  # retries are new requests
     failed = store.run_items(run["id"], "failed")

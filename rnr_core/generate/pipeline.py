@@ -45,9 +45,9 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     except KeyboardInterrupt:
         store.set_run_status(run_id, "interrupted", "stopped by the user; resume to finish")
         raise
-    failed = store.run_items(run_id, "failed")
-    if job.abort_reason or failed:
-        reason = job.abort_reason or f"{len(failed)} item(s) failed; resume to retry them"
+    missing = len(set(all_keys(config)) - store.done_items(run_id))
+    if missing:
+        reason = job.abort_reason or f"{missing} item(s) not done; resume to retry them"
         store.set_run_status(run_id, "failed", reason)
     else:
         store.set_run_status(run_id, "completed")
