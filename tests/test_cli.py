@@ -148,3 +148,19 @@ def test_unreachable_endpoint_fails_the_run_and_resume_finishes_it(tmp_path):
                     port=port):
         done = json.loads(rnr("generate", "--resume", failed["id"], "--db", db, "--json").stdout)
     assert done["status"] == "completed" and done["counts"]["samples"] == 5
+
+
+@pytest.mark.slow
+def test_generate_through_the_real_llama_server(tmp_path, llama_server):
+    db = str(tmp_path / "srv.duckdb")
+    rnr("ingest", str(DATA / "demo_chat.jsonl"), "--name", "chat", "--db", db)
+    run = json.loads(rnr("generate", "--dataset", "chat", "--model", f"openai:smollm2@{llama_server}",
+                         "-n", "2", "--k", "2", "--rules", "2", "--max-tokens", "32",
+                         "--no-tempting", "--db", db, "--json").stdout)
+    assert run["status"] == "completed" and run["counts"]["samples"] == 3
+    with Store(db) as store:
+        sample = store.list_samples(limit=1)[0]
+        usage = store._one("SELECT sum(prompt_tokens) AS p, sum(completion_tokens) AS c, "
+                           "min(latency_ms) AS l FROM llm_calls")
+    assert len(sample["rules"]) == 2 and all(r["category"] for r in sample["rules"])
+    assert usage["p"] > 0 and usage["c"] > 0 and usage["l"] > 0
