@@ -47,9 +47,13 @@ def free_port() -> int:
 
 
 def start_server(port: int, latency_ms: float) -> subprocess.Popen:
-    return subprocess.Popen(
+    # stderr goes to a temporary file (not a pipe nobody drains) and is shown if start-up fails.
+    errors = tempfile.TemporaryFile()
+    proc = subprocess.Popen(
         [sys.executable, str(STUB), "--port", str(port), "--latency-ms", str(latency_ms)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=errors)
+    proc.error_file = errors
+    return proc
 
 
 def wait_ready(proc: subprocess.Popen, base_url: str, timeout_s: float = 30.0) -> float:
@@ -57,7 +61,8 @@ def wait_ready(proc: subprocess.Popen, base_url: str, timeout_s: float = 30.0) -
     start = time.perf_counter()
     while time.perf_counter() - start < timeout_s:
         if proc.poll() is not None:
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            proc.error_file.seek(0)
+            err = proc.error_file.read().decode(errors="replace")
             raise RuntimeError(f"stub server exited with {proc.returncode}: {err.strip()}")
         try:
             with urllib.request.urlopen(f"{base_url}/models", timeout=1.0) as reply:
@@ -71,6 +76,7 @@ def wait_ready(proc: subprocess.Popen, base_url: str, timeout_s: float = 30.0) -
 
 def stop_server(proc: subprocess.Popen) -> None:
     if proc.poll() is not None:
+        proc.error_file.close()
         return
     try:
         os.kill(proc.pid, signal.SIGTERM)
@@ -80,6 +86,8 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
     except ProcessLookupError:
         pass
+    finally:
+        proc.error_file.close()
 
 
 def process_cpu_s(pid: int) -> float | None:
@@ -139,8 +147,10 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
     caller = CachedCaller(store, cached_model, run_id="bench-run")
     try:
         # Warm-up, not timed: open connections, import lazily-loaded modules, touch the DB.
-        await drive(bare_model.complete, "warm-bare", args.concurrency, params)
-        await drive(caller, "warm-cached", args.concurrency, params)
+        if "bare" in args.modes:
+            await drive(bare_model.complete, "warm-bare", args.concurrency, params)
+        if "cached" in args.modes:
+            await drive(caller, "warm-cached", args.concurrency, params)
 
         profilers = {}
         runs = {"bare": bare_model.complete, "cached": caller}
@@ -184,6 +194,8 @@ def main() -> int:
     parser.add_argument("--profile-lines", type=int, default=30)
     args = parser.parse_args()
     args.modes = {m.strip() for m in args.modes.split(",") if m.strip()}
+    if not args.modes or not args.modes <= {"bare", "cached"}:
+        parser.error("--modes takes a comma list of bare and/or cached")
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -207,7 +219,7 @@ def main() -> int:
             wall, results, cpu, server_cpu = min(out[mode], key=lambda r: r[0])
             ratios[mode] = report(mode, wall, ideal, results, cpu, server_cpu)
     if "cached" in out:
-        print(f"cached_logged_calls: {out['logged_calls']}")
+        print(f"cached_logged_calls: {out['logged_calls']} (expected {args.calls * args.repeat})")
     if "bare" in ratios and "cached" in ratios:
         print(f"cached_over_bare: {ratios['cached'] / ratios['bare']:.3f}")
     for mode, profiler in out.get("profilers", {}).items():

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable
 
@@ -22,6 +23,14 @@ def command(name: str, help: str):
         return bind
 
     return register
+
+
+def _count(text: str) -> int:
+    """argparse type for a non-negative integer."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
+    return value
 
 
 def _emit(args, data, human: Callable[[object], str]) -> None:
@@ -74,11 +83,11 @@ def _datasets(args, store):
 
 def _generate_args(p):
     p.add_argument("--dataset", help="dataset to sample instructions from")
-    p.add_argument("--model", default=settings.DEFAULT_MODEL, help="model spec; see 'rnr models'")
+    p.add_argument("--model", help=f"model spec (default {settings.DEFAULT_MODEL}); see 'rnr models'")
     p.add_argument("-n", type=int, default=12, help="instructions to sample (default 12)")
     p.add_argument("--k", type=int, default=3, help="instructions per system prompt (default 3)")
     p.add_argument("--rules", type=int, default=4, help="rules per system prompt (default 4)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, help="repeat an earlier plan (default: a fresh seed, recorded)")
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
     p.add_argument("--max-retries", type=int, default=3, help="retries for an invalid reply")
@@ -92,36 +101,46 @@ def _generate(args, store):
     from rnr_core.generate import RunConfig, execute_run, start_run
 
     if args.resume:
+        if args.dataset or args.model:
+            raise RnrError("--resume finishes a run with its own dataset and model; "
+                           "drop --dataset and --model.")
         run_id = args.resume
     elif not args.dataset:
         raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
     else:
-        config = RunConfig(dataset=args.dataset, model=args.model, n=args.n, k=args.k,
+        config = RunConfig(dataset=args.dataset, model=args.model or settings.DEFAULT_MODEL,
+                           n=args.n, k=args.k,
                            rules=args.rules, seed=args.seed, tempting=not args.no_tempting,
                            out_of_scope=not args.no_out_of_scope, max_retries=args.max_retries,
                            temperature=args.temperature, max_tokens=args.max_tokens)
         run_id = start_run(store, config)
+        seed = store.get_run(run_id)["config"]["seed"]
+        print(f"Started {run_id} (seed {seed}); if it stops, finish it with "
+              f"'rnr generate --resume {run_id}'.", file=sys.stderr)
     bar, update = _progress(run_id)
     try:
         run = execute_run(store, run_id, update)
     finally:
         bar.close()
     _emit(args, _run_summary(run), _run_text)
-    if run["status"] != "completed":
-        sys.exit(3)
+    return 0 if run["status"] == "completed" else 3
 
 
 def _run_summary(run: dict) -> dict:
-    return {k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")}
+    return {**{k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")},
+            "seed": run["config"]["seed"]}
+
+
+def _run_line(run: dict) -> str:
+    counts = run["counts"]
+    return (f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
+            f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed")
 
 
 def _run_text(run: dict) -> str:
-    counts = run["counts"]
-    text = (f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
-            f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed")
-    if run["status"] != "completed":
-        text += f"\n{run['error']}\nResume with: rnr generate --resume {run['id']}"
-    return text
+    if run["status"] == "completed":
+        return _run_line(run)
+    return f"{_run_line(run)}\n{run['error']}\nResume with: rnr generate --resume {run['id']}"
 
 
 def _runs_args(p):
@@ -131,8 +150,7 @@ def _runs_args(p):
 @command("runs", "list generation runs, or show one")(_runs_args)
 def _runs(args, store):
     if not args.run_id:
-        _emit(args, store.list_runs(), lambda rows: "\n".join(_run_text({**r, "error": ""}).split("\n")[0]
-                                                            for r in rows) or "No runs yet.")
+        _emit(args, store.list_runs(), lambda rows: "\n".join(map(_run_line, rows)) or "No runs yet.")
         return
     run = store.get_run(args.run_id) or _missing("run", args.run_id)
     run["failed_items"] = store.run_items(args.run_id, "failed")
@@ -147,8 +165,8 @@ def _samples_args(p):
 
     sub = p.add_subparsers(dest="action", required=True)
     ls = sub.add_parser("list", help="list samples")
-    ls.add_argument("--limit", type=int, default=20)
-    ls.add_argument("--offset", type=int, default=0)
+    ls.add_argument("--limit", type=_count, default=20)
+    ls.add_argument("--offset", type=_count, default=0)
     ls.add_argument("--status", choices=SAMPLE_STATUSES)
     ls.add_argument("--run", help="only this run's samples")
     show = sub.add_parser("show", help="show one sample in full")
@@ -250,24 +268,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops a run the same way Ctrl-C does
+
+
+def _run(args) -> int | None:
+    handler = COMMANDS[args.command][2]
+    if args.command in NO_STORE:
+        return handler(args, None)
+    from rnr_core.store import Store
+
+    with Store(settings.db_path(args.db)) as store:
+        return handler(args, store)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = COMMANDS[args.command][2]
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if args.command in NO_STORE:
-            handler(args, None)
-            return 0
-        from rnr_core.store import Store
-
-        with Store(settings.db_path(args.db)) as store:
-            handler(args, store)
+        return _run(args) or 0
     except RnrError as exc:
+        if args.json:
+            print(json.dumps({"error": str(exc)}))
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrupted. Finished work is saved; 'rnr runs' shows how to resume.", file=sys.stderr)
         return 130
-    return 0
 
 
 if __name__ == "__main__":

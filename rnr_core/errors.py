@@ -5,7 +5,11 @@ class RnrError(Exception):
     """Base class for errors shown to users as a message, not a traceback."""
 
 
-class StoreLocked(RnrError):
+class StoreError(RnrError):
+    """The DuckDB file cannot be opened or used."""
+
+
+class StoreLocked(StoreError):
     """The DuckDB file is held by another process."""
 
 
@@ -22,7 +26,15 @@ class ModelSpecError(RnrError):
 
 
 class ModelCallError(RnrError):
-    """An LLM call failed after its retries."""
+    """An LLM call failed after its retries.
+
+    `transient` failures (unreachable, rate-limited, overloaded) stop a run, since later calls
+    would fail too; others (a request the server refuses) fail only their own item.
+    """
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class InvalidOutput(RnrError):

@@ -90,8 +90,13 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert proc.returncode == 2 and "rnr ingest" in proc.stderr
     proc = rnr("generate", "--dataset", "x", "--model", "bogus", "--db", db, check=False)
     assert "Valid forms" in proc.stderr
-    proc = rnr("samples", "show", "999", "--db", db, check=False)
+    proc = rnr("samples", "show", "999", "--db", db, "--json", check=False)
     assert proc.returncode == 2 and "No sample 999" in proc.stderr
+    assert "No sample 999" in json.loads(proc.stdout)["error"]
+    proc = rnr("samples", "list", "--limit", "-1", "--db", db, check=False)
+    assert proc.returncode == 2 and "negative" in proc.stderr
+    proc = rnr("generate", "--resume", "run-x", "--dataset", "x", "--db", db, check=False)
+    assert proc.returncode == 2 and "drop --dataset" in proc.stderr
 
 
 SP = json.dumps({"role": "You are a concise travel helper.",
@@ -117,6 +122,7 @@ def test_killed_run_resumes_without_duplicates_or_repaid_calls(tmp_path):
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+        assert proc.returncode == -signal.SIGKILL
         with Store(db) as store:
             run_id = store.list_runs()[0]["id"]
             answered_before = store._scalar("SELECT count(*) FROM llm_calls WHERE status = 'ok'")
@@ -164,3 +170,20 @@ def test_generate_through_the_real_llama_server(tmp_path, llama_server):
                            "min(latency_ms) AS l FROM llm_calls")
     assert len(sample["rules"]) == 2 and all(r["category"] for r in sample["rules"])
     assert usage["p"] > 0 and usage["c"] > 0 and usage["l"] > 0
+
+
+def test_sigterm_marks_the_run_interrupted(tmp_path):
+    db = str(tmp_path / "term.duckdb")
+    rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
+    with StubServer(default=slow_answer) as stub:
+        proc = subprocess.Popen([*RNR, "generate", "--dataset", "demo", "--model",
+                                 f"openai:stub@{stub.url}", "-n", "6", "--db", db],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(stub.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.terminate()
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Started run-" in err and "--resume run-" in err
+    with Store(db) as store:
+        assert store.list_runs()[0]["status"] == "interrupted"

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 
+from rnr_core.errors import ModelCallError
 from rnr_core.models.base import GenParams
 from rnr_core.models.convert import gguf_to_checkpoint
 from rnr_core.models.hf import HFModel
@@ -30,8 +31,8 @@ def test_concurrent_calls_share_one_batch_and_match_single_calls(checkpoint, mon
     monkeypatch.setattr(model, "generate_batch",
                         lambda convs, params: batches.append(len(convs)) or original(convs, params))
 
-    async def together():
-        return await asyncio.gather(*(ask(model, q) for q in QUESTIONS))
+    async def together():  # different seeds, as pipeline items have, still share one batch
+        return await asyncio.gather(*(ask(model, q, seed=i) for i, q in enumerate(QUESTIONS)))
 
     batched = asyncio.run(together())
     assert batches == [3]
@@ -50,5 +51,5 @@ def test_hf_spec_resolves_through_the_registry(checkpoint):
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     model = HFModel(str(tmp_path / "nothing"))
-    with pytest.raises(Exception, match="Cannot load a transformers checkpoint"):
+    with pytest.raises(ModelCallError, match="Cannot load a transformers checkpoint"):
         asyncio.run(ask(model, "Hi"))

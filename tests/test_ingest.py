@@ -150,3 +150,46 @@ def test_shared_alpaca_eval_imports_completely(store, shared_data):
 def test_shared_ifeval_prompts_import_with_a_column(store, shared_data):
     result = ingest_file(store, shared_data / "ifeval" / "input_data.jsonl", "ifeval", column="prompt")
     assert result.read == 540 and result.added == 540
+
+
+def test_line_separator_characters_inside_strings_are_not_line_breaks(store, tmp_path):
+    path = tmp_path / "u2028.jsonl"
+    rows = [{"instruction": "First\u2028still first"}, {"instruction": "Second\x85one"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert ingest_file(store, path, "d").added == 2
+    assert messages_of(store, "d")[0][0]["content"] == "First\u2028still first"
+
+
+@pytest.mark.parametrize("content, line", [
+    ('[\n {"instruction": "a"}\n {"instruction": "b"}\n]', 3),   # missing comma
+    ('[\n {"instruction": "a"},\n ,\n {"instruction": "b"}\n]', 3),  # empty element
+    ('[\n {"instruction": "a"}\n]\ntrailing', 4),                    # text after the array
+    ('[\n {"instruction": "a"},\n', 3),                               # never closed
+])
+def test_malformed_json_arrays_are_refused(store, tmp_path, content, line):
+    path = tmp_path / "arr.json"
+    path.write_text(content)
+    with pytest.raises(IngestError, match=rf"arr\.json:{line}: invalid JSON"):
+        ingest_file(store, path, "d")
+    assert store.list_datasets() == []
+
+
+def test_unreadable_csv_row_names_its_line(store, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text('instruction\nfine\n"' + "x" * 200_000 + '"\n', encoding="utf-8")
+    with pytest.raises(IngestError, match=r"big\.csv:\d+: unreadable CSV"):
+        ingest_file(store, path, "d")
+
+
+def test_header_only_csv_lists_its_columns(store, tmp_path):
+    path = tmp_path / "head.csv"
+    path.write_text("id,question\n")
+    with pytest.raises(IngestError, match="columns: id, question"):
+        ingest_file(store, path, "d")
+
+
+def test_corrupt_parquet_is_a_clear_error(store, tmp_path):
+    path = tmp_path / "bad.parquet"
+    path.write_bytes(b"PAR1 this is not really parquet")
+    with pytest.raises(IngestError, match=r"bad\.parquet: not a readable Parquet file"):
+        ingest_file(store, path, "d")

@@ -39,7 +39,7 @@ def config(**kw):
 
 def test_plan_is_seeded_and_groups_by_k():
     ids = list(range(100, 120))
-    a, b = plan_groups(config(n=7), ids), plan_groups(config(n=7), ids)
+    a, b = plan_groups(config(n=7, seed=0), ids), plan_groups(config(n=7, seed=0), ids)
     assert a.groups == b.groups and [len(g) for g in a.groups] == [3, 3, 1]
     assert plan_groups(config(n=7, seed=1), ids).groups != a.groups
     for g, outsider in enumerate(a.outsiders):
@@ -112,22 +112,46 @@ def test_failed_items_resume_and_cache_saves_repeat_calls(store, dataset, script
 
 def test_cache_answers_a_repeated_request_without_calling(store, dataset, scripted):
     first = scripted(smart)
-    run_a = execute_run(store, start_run(store, config()))
+    run_a = execute_run(store, start_run(store, config(seed=5)))
     second = scripted(smart)
-    run_b = execute_run(store, start_run(store, config()))  # same plan, same seeds
+    run_b = execute_run(store, start_run(store, config(seed=5)))  # same plan, same seeds
     assert run_b["status"] == "completed" and second.requests == []
     assert len(first.requests) == store._scalar("SELECT count(*) FROM llm_calls")
     assert run_a["counts"]["samples"] == run_b["counts"]["samples"]
 
 
-def test_backend_failure_marks_run_failed_and_resumable(store, dataset, scripted):
-    scripted(lambda m, p: ModelCallError("Cannot reach http://127.0.0.1:9/v1"))
+def test_unreachable_backend_stops_the_run_which_resumes_with_the_same_seeds(store, dataset, scripted):
+    down = scripted(lambda m, p: ModelCallError("Cannot reach http://127.0.0.1:9/v1", transient=True))
     run_id = start_run(store, config())
     run = execute_run(store, run_id)
     assert run["status"] == "failed" and "Cannot reach" in run["error"]
-    assert store._scalar("SELECT count(*) FROM llm_calls WHERE status = 'error'") >= 1
-    scripted(smart)
+    assert len(down.requests) == 2  # one per group in flight; nothing new started after that
+    assert store._scalar("SELECT count(*) FROM llm_calls WHERE status = 'error'") == 2
+    up = scripted(smart)
     assert execute_run(store, run_id)["status"] == "completed"
+    assert {p.seed for _, p in up.requests if p.json_schema} == {p.seed for _, p in down.requests}
+
+
+def test_a_refused_request_fails_only_its_own_item(store, dataset, scripted):
+    def refuse_one(messages, params):
+        if "Question number" in messages[-1]["content"] and messages[-1]["content"].endswith("3?"):
+            return ModelCallError("400: context window exceeded")
+        return smart(messages, params)
+
+    scripted(refuse_one)
+    run = execute_run(store, start_run(store, config(n=10, k=5, seed=4, tempting=False,
+                                                          out_of_scope=False)))
+    failed = store.run_items(run["id"], "failed")
+    assert run["status"] == "failed" and [i["error"] for i in failed] == ["400: context window exceeded"]
+    assert run["counts"]["samples"] == 9  # every other item went ahead
+
+
+def test_bad_settings_are_refused_before_a_run_starts(store, dataset, scripted):
+    scripted(smart)
+    for bad in ({"max_retries": -1}, {"k": 0}, {"max_tokens": 0}):
+        with pytest.raises(RnrError):
+            start_run(store, config(**bad))
+    assert store.list_runs() == []
 
 
 def test_unknown_dataset_and_run(store, scripted):
@@ -145,3 +169,9 @@ def test_progress_reports_every_item(store, dataset, scripted):
     execute_run(store, run_id, lambda done, total: seen.append((done, total)))
     total = len(all_keys(RunConfig(**store.get_run(run_id)["config"])))
     assert seen[0] == (0, total) and seen[-1] == (total, total)
+
+
+def test_runs_without_a_seed_draw_and_record_one(store, dataset, scripted):
+    scripted(smart)
+    seeds = {store.get_run(start_run(store, config()))["config"]["seed"] for _ in range(3)}
+    assert len(seeds) == 3 and all(isinstance(s, int) for s in seeds)

@@ -77,3 +77,12 @@ def test_sample_status_updates_and_overview(store):
         store.set_sample_status(ids, "maybe")
     with pytest.raises(duckdb.ConstraintException):  # one sample per run item, never two
         store.add_sample({**sample, "item_key": "k0"})
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    from rnr_core.errors import StoreError
+
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just some notes\n")
+    with pytest.raises(StoreError, match="Cannot open .*notes.duckdb as a DuckDB database"):
+        Store(str(path))

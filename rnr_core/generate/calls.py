@@ -5,8 +5,9 @@ from rnr_core.messages import stable_hash
 from rnr_core.models.base import Completion, GenParams, Model
 
 
-def cache_key(model_spec: str, messages: list[dict], params: GenParams) -> str:
-    return stable_hash({"model": model_spec, "messages": messages, "params": params.as_dict()})
+def cache_key(model: Model, messages: list[dict], params: GenParams) -> str:
+    """Same model (spec and endpoint), same conversation, same settings: same answer."""
+    return stable_hash({"model": model.describe(), "messages": messages, "params": params.as_dict()})
 
 
 class CachedCaller:
@@ -16,7 +17,7 @@ class CachedCaller:
         self.store, self.model, self.run_id = store, model, run_id
 
     async def __call__(self, messages: list[dict], params: GenParams) -> Completion:
-        key = cache_key(self.model.spec, messages, params)
+        key = cache_key(self.model, messages, params)
         hit = self.store.cached_response(key)
         if hit:
             return Completion(hit["response"], {"prompt_tokens": hit["prompt_tokens"],

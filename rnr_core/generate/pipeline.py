@@ -4,6 +4,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
 from rnr_core.generate import system_prompt as sp_stage
@@ -44,6 +45,9 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
         asyncio.run(job.run())
     except KeyboardInterrupt:
         store.set_run_status(run_id, "interrupted", "stopped by the user; resume to finish")
+        raise
+    except Exception as exc:
+        store.set_run_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
     missing = len(set(all_keys(config)) - store.done_items(run_id))
     if missing:
@@ -103,16 +107,17 @@ class _Job:
     async def _system_prompt(self, g: int) -> dict | None:
         key = f"g{g:04d}:system"
         if key not in self.done:
+            n_rules = self.config.rules
             instructions = [self.instructions[i] for i in self.config.groups[g]]
-            messages = sp_stage.request_messages(instructions, self.config.rules)
-            schema = sp_stage.reply_schema(self.config.rules)
 
-            def save(raw: str, params: GenParams):
-                role, rules, text = sp_stage.parse_reply(raw, self.config.rules)
-                return lambda: self.store.add_system_prompt(
-                    self.run_id, g, role, rules, text, self.config.model, sp_stage.TEMPLATE.id)
+            def write(parsed, params: GenParams) -> None:
+                self.store.add_system_prompt(self.run_id, g, *parsed, self.config.model,
+                                             sp_stage.TEMPLATE.id)
 
-            await self._attempts(key, "system_prompt", messages, schema, SP_MAX_TOKENS, save)
+            await self._attempts(_Item(
+                key, "system_prompt", sp_stage.request_messages(instructions, n_rules),
+                sp_stage.reply_schema(n_rules), SP_MAX_TOKENS,
+                parse=lambda raw: sp_stage.parse_reply(raw, n_rules), write=write))
         return self.store.system_prompt(self.run_id, g)
 
     async def _respond(self, g: int, slot: str, prompt: dict, conv: list[dict], kind: str,
@@ -120,58 +125,74 @@ class _Job:
         key = f"g{g:04d}:{slot}"
         if key in self.done:
             return
-        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
 
-        def save(raw: str, params: GenParams):
-            if not raw.strip():
-                raise InvalidOutput("the response is empty", raw)
-            return lambda: self.store.add_sample({
+        def write(response: str, params: GenParams) -> None:
+            self.store.add_sample({
                 "run_id": self.run_id, "item_key": key, "system_prompt_id": prompt["id"],
                 "instruction_id": instruction_id, "kind": kind, "target_rule": target_rule,
-                "messages": conv, "response": raw.strip(), "model": self.config.model,
+                "messages": conv, "response": response, "model": self.config.model,
                 "template": RESPONSE_TEMPLATE, "params": params.as_dict(), "seed": params.seed})
 
-        await self._attempts(key, "response", messages, None, self.config.max_tokens, save)
+        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
+        await self._attempts(_Item(key, "response", messages, None, self.config.max_tokens,
+                                   parse=_non_empty, write=write))
 
-    def _params(self, key: str, schema: dict | None, attempt: int = 1,
-                max_tokens: int | None = None) -> GenParams:
+    def _params(self, item: "_Item", attempt: int) -> GenParams:
         # Each retry changes the seed, so it is a new request rather than a cache hit.
-        return GenParams(temperature=self.config.temperature,
-                         max_tokens=max_tokens or self.config.max_tokens,
-                         seed=item_seed(self.config.seed, key) + attempt - 1, json_schema=schema)
+        return GenParams(temperature=self.config.temperature, max_tokens=item.max_tokens,
+                         seed=item_seed(self.config.seed, item.key) + attempt - 1,
+                         json_schema=item.schema)
 
-    async def _attempts(self, key: str, stage: str, messages: list[dict], schema: dict | None,
-                        max_tokens: int, validate) -> None:
-        """Call until `validate` accepts the reply, then store its row and the ledger entry at once."""
+    async def _attempts(self, item: "_Item") -> None:
+        """Call until the reply parses, then store its row and the ledger entry in one transaction."""
         last: InvalidOutput | None = None
-        first = self.tried.get(key, 0) + 1
-        attempts = first + self.config.max_retries
-        for attempt in range(first, attempts + 1):
+        first = self.tried.get(item.key, 0) + 1
+        for attempt in range(first, first + self.config.max_retries + 1):
             if self.abort_reason:
                 return
+            params = self._params(item, attempt)
             try:
-                params = self._params(key, schema, attempt, max_tokens)
-                reply = await self.call(messages, params)
-                write = validate(reply.text, params)
+                parsed = item.parse((await self.call(item.messages, params)).text)
             except InvalidOutput as exc:
                 last = exc
                 continue
             except ModelCallError as exc:
-                self.abort_reason = self.abort_reason or str(exc)
-                self._finish(key, stage, "failed", attempt, str(exc), None)
+                if exc.transient:  # the endpoint is down or saturated: stop starting new work
+                    self.abort_reason = self.abort_reason or str(exc)
+                # Only replies count as attempts, so a resume retries with the same seed.
+                self._finish(item, "failed", attempt - 1, str(exc), None)
                 return
             with self.store.transaction():
-                write()
-                self.store.record_item(self.run_id, key, stage, "done", attempt)
-            self.done.add(key)
+                item.write(parsed, params)
+                self.store.record_item(self.run_id, item.key, item.stage, "done", attempt)
+            self.done.add(item.key)
             self._tick()
             return
-        self._finish(key, stage, "failed", attempts, str(last), last.raw)
+        self._finish(item, "failed", attempt, str(last), last.raw)
 
-    def _finish(self, key, stage, status, attempts, error, raw) -> None:
-        self.store.record_item(self.run_id, key, stage, status, attempts, error, raw)
+    def _finish(self, item: "_Item", status: str, attempts: int, error: str, raw: str | None) -> None:
+        self.store.record_item(self.run_id, item.key, item.stage, status, attempts, error, raw)
         self._tick()
 
     def _tick(self) -> None:
         self.finished += 1
         self.progress(min(self.finished, self.total), self.total)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One unit of work: the request to send, how to parse the reply, and how to store it."""
+
+    key: str
+    stage: str
+    messages: list[dict]
+    schema: dict | None
+    max_tokens: int
+    parse: Callable[[str], object]
+    write: Callable[[object, GenParams], None]
+
+
+def _non_empty(raw: str) -> str:
+    if not raw.strip():
+        raise InvalidOutput("the response is empty", raw)
+    return raw.strip()

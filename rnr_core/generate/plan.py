@@ -16,7 +16,7 @@ class RunConfig:
     n: int = 12
     k: int = 3
     rules: int = 4
-    seed: int = 0
+    seed: int | None = None  # None: a fresh seed is drawn and recorded, so reruns add new samples
     tempting: bool = True
     out_of_scope: bool = True
     max_retries: int = 3
@@ -32,16 +32,19 @@ class RunConfig:
 def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
     """Sample n instructions (seeded), split them into groups of k, and pick outsiders."""
     if config.n < 1 or config.k < 1 or config.rules < 1:
-        raise RnrError("n, k and rules must each be at least 1.")
+        raise RnrError("-n, --k and --rules must each be at least 1.")
+    if config.max_retries < 0 or config.max_tokens < 1:
+        raise RnrError("--max-retries must be 0 or more and --max-tokens at least 1.")
     if len(instruction_ids) < config.n:
         raise RnrError(f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
                        f"-n {config.n} asks for more. Lower -n or ingest more data.")
-    rng = random.Random(config.seed)
+    seed = random.SystemRandom().randrange(2**31) if config.seed is None else config.seed
+    rng = random.Random(seed)
     chosen = rng.sample(instruction_ids, config.n)
     groups = [chosen[i:i + config.k] for i in range(0, config.n, config.k)]
     outsiders = [_outsider(rng, groups, g, instruction_ids) for g in range(len(groups))] \
         if config.out_of_scope else []
-    return RunConfig(**{**config.as_dict(), "groups": groups, "outsiders": outsiders})
+    return RunConfig(**{**config.as_dict(), "seed": seed, "groups": groups, "outsiders": outsiders})
 
 
 def _outsider(rng: random.Random, groups: list[list[int]], g: int, ids: list[int]) -> int | None:

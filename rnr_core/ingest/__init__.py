@@ -62,8 +62,8 @@ def _decode(path: Path) -> str:
 
 def _text_records(text: str, source: str, fmt: str | None, column: str | None):
     if fmt == "csv":
-        rows = list(readers.csv_rows(text))
-        convert = readers.column_messages(_pick_column(rows[0][1] if rows else {}, column, source))
+        header, rows = readers.csv_rows(text, source)
+        convert = readers.column_messages(_pick_column(header, column, source))
         return "csv", [readers.to_record(line, row, convert, source) for line, row in rows]
     values = list(readers.json_records(text, source))
     if not values:
@@ -84,26 +84,27 @@ def _detect(first, source: str, column: str | None) -> str:
                       "Pass --format, or --column NAME to use one text field.")
 
 
-def _pick_column(first_row: dict, column: str | None, source: str) -> str:
+def _pick_column(columns: list[str], column: str | None, source: str) -> str:
     if column:
-        if first_row and column not in first_row:
-            raise IngestError(f"{source}: no column {column!r}; columns are {', '.join(first_row)}.")
+        if column not in columns:
+            raise IngestError(f"{source}: no column {column!r}; columns are {', '.join(columns) or 'none'}.")
         return column
     for candidate in ("instruction", "prompt"):
-        if candidate in first_row:
+        if candidate in columns:
             return candidate
     raise IngestError(f"{source}: pass --column NAME to say which column holds the instruction "
-                      f"(columns: {', '.join(first_row) or 'none'}).")
+                      f"(columns: {', '.join(columns) or 'none'}).")
 
 
 def _parquet_records(path: Path, column: str | None) -> list:
     import pyarrow.parquet as pq
 
     try:
-        rows = pq.read_table(path).to_pylist()
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise IngestError(f"{path}: not a readable Parquet file ({exc}).") from exc
-    convert = readers.column_messages(_pick_column(rows[0] if rows else {}, column, str(path)))
+    convert = readers.column_messages(_pick_column(table.column_names, column, str(path)))
+    rows = table.to_pylist()
     return [readers.to_record(i, row, convert, str(path)) for i, row in enumerate(rows, 1)]
 
 

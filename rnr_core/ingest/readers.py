@@ -32,7 +32,8 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object]]:
     if stripped.startswith("["):
         yield from _json_array(text, source)
         return
-    for line_no, line in enumerate(text.splitlines(), 1):
+    # Split on newlines only: JSON strings may hold U+2028 and friends, which splitlines() breaks on.
+    for line_no, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
@@ -43,7 +44,12 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object]]:
 
 
 def _json_array(text: str, source: str) -> Iterator[tuple[int, object]]:
-    """Walk a JSON array element by element so errors can name a line."""
+    """Check the whole array strictly, then walk it element by element to learn each one's line."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
+                          "Fix it and import again.") from exc
     decoder = json.JSONDecoder()
     pos = text.index("[") + 1
     line = text.count("\n", 0, pos) + 1
@@ -51,15 +57,9 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, object]]:
         nxt = _skip(text, pos, ",")
         line += text.count("\n", pos, nxt)
         pos = nxt
-        if pos >= len(text):
-            raise IngestError(f"{source}:{line}: the JSON array is not closed with ']'.")
         if text[pos] == "]":
             return
-        try:
-            value, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
-                              "Fix that element and import again.") from exc
+        value, end = decoder.raw_decode(text, pos)
         yield line, value
         line += text.count("\n", pos, end)
         pos = end
@@ -125,11 +125,15 @@ def column_messages(column: str):
     return convert
 
 
-def csv_rows(text: str) -> Iterator[tuple[int, dict]]:
-    """Yield (line, row) from CSV with a header row."""
+def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The header and (line, row) pairs of a CSV file."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    for row in reader:
-        yield reader.line_num, row
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise IngestError(f"{source}:{reader.line_num}: unreadable CSV ({exc}). "
+                          "Fix that row and import again.") from exc
+    return list(reader.fieldnames or []), rows
 
 
 def to_record(line: int, value, convert, source: str) -> Record:

@@ -32,6 +32,7 @@ class HFModel(Model):
     def __init__(self, path: str, batch_size: int = 8, gather_ms: float = 5.0):
         self.path, self.batch_size, self.gather_s = path, batch_size, gather_ms / 1000
         self._pending: list[tuple[list[dict], GenParams, asyncio.Future]] = []
+        self._tasks: set[asyncio.Task] = set()  # held so running batches are not garbage-collected
         self._lock = threading.Lock()
 
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
@@ -43,21 +44,28 @@ class HFModel(Model):
 
     def _flush(self) -> None:
         while self._pending:
-            params = self._pending[0][1]
-            batch = [p for p in self._pending if p[1] == params][: self.batch_size]
-            self._pending = [p for p in self._pending if p not in batch]
-            asyncio.ensure_future(self._run(batch, params))
+            # Requests that differ only in seed share a batch; the batch uses the first one's seed.
+            shape = _batch_shape(self._pending[0][1])
+            batch = [p for p in self._pending if _batch_shape(p[1]) == shape][: self.batch_size]
+            taken = {id(p[2]) for p in batch}  # by future identity: equal requests stay distinct
+            self._pending = [p for p in self._pending if id(p[2]) not in taken]
+            task = asyncio.ensure_future(self._run(batch, batch[0][1]))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _run(self, batch, params: GenParams) -> None:
         try:
             results = await asyncio.to_thread(self.generate_batch, [b[0] for b in batch], params)
         except Exception as exc:  # handed to every waiting caller, none is lost
+            error = exc if isinstance(exc, ModelCallError) else ModelCallError(
+                f"transformers failed on {self.path}: {exc}")
             for _, _, future in batch:
-                future.set_exception(exc if isinstance(exc, ModelCallError)
-                                     else ModelCallError(f"transformers failed on {self.path}: {exc}"))
+                if not future.done():
+                    future.set_exception(error)
             return
         for (_, _, future), result in zip(batch, results):
-            future.set_result(result)
+            if not future.done():  # the caller may have been cancelled meanwhile
+                future.set_result(result)
 
     def generate_batch(self, conversations: list[list[dict]], params: GenParams) -> list[Completion]:
         """Left-pad the chat-templated prompts and generate them in one call."""
@@ -66,7 +74,8 @@ class HFModel(Model):
         tokenizer, model = load_checkpoint(self.path)
         prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
                    for c in conversations]
-        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        inputs = tokenizer(prompts, return_tensors="pt", padding=True,
+                           add_special_tokens=False).to(model.device)
         sampling = {"do_sample": True, "temperature": params.temperature} if params.temperature > 0 \
             else {"do_sample": False}
         with self._lock, torch.inference_mode():
@@ -86,6 +95,10 @@ class HFModel(Model):
                 usage={"prompt_tokens": int(mask.sum()), "completion_tokens": int(len(new))},
                 latency_ms=latency))
         return results
+
+
+def _batch_shape(params: GenParams) -> tuple:
+    return params.temperature, params.max_tokens, params.json_schema is not None
 
 
 @backend("hf", "hf:<transformers checkpoint directory>")

@@ -38,7 +38,7 @@ def load_llama(path: str, n_ctx: int):
     """Load a GGUF once per process."""
     from llama_cpp import Llama
 
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=os.cpu_count(), verbose=False)
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=len(os.sched_getaffinity(0)), verbose=False)
 
 
 class LlamaCppModel(Model):

@@ -72,13 +72,18 @@ class OpenAICompatModel(Model):
         try:
             reply, latency = await retry_async(once, _is_transient, self.retry)
         except openai.OpenAIError as exc:
-            raise ModelCallError(self._explain(exc)) from exc
+            raise ModelCallError(self._explain(exc), transient=_is_transient(exc)) from exc
+        if not reply.choices:
+            raise ModelCallError(f"{self.base_url or 'OpenAI'} returned no choices for {self.name!r}.")
         usage = reply.usage
         return Completion(
             text=reply.choices[0].message.content or "",
             usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
             if usage else {},
             latency_ms=latency)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "name": self.name, "base_url": self.base_url}
 
     def _explain(self, exc: Exception) -> str:
         where = self.base_url or "api.openai.com"

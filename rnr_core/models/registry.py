@@ -1,5 +1,6 @@
 """Resolve model spec strings to backends: one registry line per backend."""
 
+import re
 from collections.abc import Callable
 
 from rnr_core.errors import ModelSpecError
@@ -7,6 +8,7 @@ from rnr_core.errors import ModelSpecError
 BACKENDS: dict[str, tuple[Callable, str]] = {}
 ALIASES: dict[str, Callable[[], str]] = {}
 _LOADED: dict[str, object] = {}
+_CREDENTIALS = re.compile(r"://[^/@]+@")
 
 
 def backend(prefix: str, form: str):
@@ -31,6 +33,9 @@ def valid_forms() -> list[str]:
 def get_model(spec: str):
     """The model for a spec, built once per process so weights load once."""
     _load_backends()
+    if _CREDENTIALS.search(spec):
+        raise ModelSpecError("Model specs are stored with every sample: keep credentials out of the "
+                             "URL and put the key in OPENAI_API_KEY instead.")
     if spec not in _LOADED:
         resolved = ALIASES[spec]() if spec in ALIASES else spec
         prefix, _, rest = resolved.partition(":")

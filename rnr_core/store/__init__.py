@@ -5,9 +5,10 @@ from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
+from rnr_core.store.stats import StatsQueries
 
 
-class Store(DatasetQueries, RunQueries, SampleQueries, CallLog, StoreBase):
+class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, CallLog, StoreBase):
     """One DuckDB file, migrated on open."""
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from rnr_core.errors import MigrationError, StoreLocked
+from rnr_core.errors import MigrationError, StoreError, StoreLocked
 from rnr_core.store.migrations import MIGRATIONS
 
 _LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
@@ -21,7 +21,8 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         held = _LOCK_HOLDER.search(str(exc))
         if not held:
-            raise
+            raise StoreError(f"Cannot open {path} as a DuckDB database ({exc}). "
+                             "Check the path, or point --db or RNR_DB at another file.") from exc
         raise StoreLocked(
             f"The database {path} is in use by another process "
             f"(PID {held['pid']}, {held['prog']}). DuckDB allows one writer per file: "
@@ -37,7 +38,11 @@ class StoreBase:
         self.path = str(path)
         self.con = _connect(self.path)
         self._depth = 0
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self.con.close()  # release the file lock; nothing usable is open
+            raise
 
     def close(self) -> None:
         self.con.close()
