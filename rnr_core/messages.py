@@ -2,10 +2,8 @@
 
 import hashlib
 import json
-import re
 
 ROLES = ("system", "user", "assistant")
-_SPACE = re.compile(r"\s+")
 
 
 def stable_hash(obj) -> str:
@@ -16,8 +14,8 @@ def stable_hash(obj) -> str:
 
 def dedup_hash(messages: list[dict]) -> str:
     """Hash of the conversation with case and whitespace folded, so near-copies collide."""
-    folded = [[m["role"], _SPACE.sub(" ", m["content"]).strip().lower()] for m in messages]
-    return stable_hash(folded)
+    folded = "\x1e".join(f"{m['role']}\x1f{' '.join(m['content'].split()).lower()}" for m in messages)
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
 def check_messages(messages) -> str | None:

@@ -70,7 +70,7 @@ def _text_records(text: str, source: str, fmt: str | None, column: str | None):
         return fmt or "alpaca", []
     fmt = fmt or _detect(values[0][1], source, column)
     convert = readers.column_messages(column) if column else JSON_FORMATS[fmt]
-    return fmt, [readers.to_record(line, value, convert, source) for line, value in values]
+    return fmt, [readers.to_record(line, value, convert, source, raw) for line, value, raw in values]
 
 
 def _detect(first, source: str, column: str | None) -> str:
@@ -110,8 +110,6 @@ def _parquet_records(path: Path, column: str | None) -> list:
 
 def _rows(records: list) -> list[tuple]:
     """(line, hash, messages JSON, original JSON) per record, ready for the store."""
-    return [
-        (r.line, dedup_hash(r.messages), json.dumps(r.messages, ensure_ascii=False),
-         json.dumps(r.original, ensure_ascii=False, default=str))
-        for r in records
-    ]
+    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    return [(r.line, dedup_hash(r.messages), dumps(r.messages), r.raw or dumps(r.original))
+            for r in records]

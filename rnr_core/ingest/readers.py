@@ -20,14 +20,15 @@ class Record:
     line: int
     messages: list[dict]
     original: dict
+    raw: str | None = None  # the record's source text, when it was JSON already
 
 
 class RecordError(ValueError):
     """A record-level problem; the caller adds file and line."""
 
 
-def json_records(text: str, source: str) -> Iterator[tuple[int, object]]:
-    """Yield (line, value) from JSONL, or from a single JSON array of records."""
+def json_records(text: str, source: str) -> Iterator[tuple[int, object, str]]:
+    """Yield (line, value, source text) from JSONL, or from a single JSON array of records."""
     stripped = text.lstrip()
     if stripped.startswith("["):
         yield from _json_array(text, source)
@@ -37,13 +38,14 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object]]:
         if not line.strip():
             continue
         try:
-            yield line_no, json.loads(line)
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise IngestError(f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
                               "Fix or remove that line and import again.") from exc
+        yield line_no, value, line.strip()
 
 
-def _json_array(text: str, source: str) -> Iterator[tuple[int, object]]:
+def _json_array(text: str, source: str) -> Iterator[tuple[int, object, str]]:
     """Check the whole array strictly, then walk it element by element to learn each one's line."""
     try:
         json.loads(text)
@@ -60,7 +62,7 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, object]]:
         if text[pos] == "]":
             return
         value, end = decoder.raw_decode(text, pos)
-        yield line, value
+        yield line, value, text[pos:end]
         line += text.count("\n", pos, end)
         pos = end
 
@@ -74,7 +76,7 @@ def _skip(text: str, pos: int, extra: str) -> int:
 
 def _text_field(record: dict, field: str, required: bool) -> str:
     value = record.get(field)
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise RecordError(f"missing or empty field '{field}'")
         return ""
@@ -105,6 +107,9 @@ def sharegpt_messages(record: dict) -> list[dict]:
         if not isinstance(turn.get("value"), str):
             raise RecordError(f"conversations[{i}] has no text 'value'")
         messages.append({"role": SHAREGPT_ROLES[turn["from"]], "content": turn["value"]})
+    problem = check_messages(messages)
+    if problem:
+        raise RecordError(f"'conversations': {problem}")
     return messages
 
 
@@ -136,15 +141,12 @@ def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]
     return list(reader.fieldnames or []), rows
 
 
-def to_record(line: int, value, convert, source: str) -> Record:
-    """Convert one raw value, naming file and line on failure."""
+def to_record(line: int, value, convert, source: str, raw: str | None = None) -> Record:
+    """Convert one raw value, naming file and line on failure; converters return valid messages."""
     if not isinstance(value, dict):
         raise IngestError(f"{source}:{line}: expected a JSON object, got {type(value).__name__}.")
     try:
         messages = convert(value)
     except RecordError as exc:
         raise IngestError(f"{source}:{line}: {exc}. Fix that record and import again.") from exc
-    problem = check_messages(messages)
-    if problem:
-        raise IngestError(f"{source}:{line}: {problem}. Fix that record and import again.")
-    return Record(line, messages, value)
+    return Record(line, messages, value, raw)

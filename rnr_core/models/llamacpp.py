@@ -5,6 +5,7 @@ import importlib.metadata
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,6 +50,9 @@ class LlamaCppModel(Model):
             raise ModelSpecError(f"No GGUF file at {path}. Give llamacpp:<path to .gguf>.")
         self.path, self.n_ctx = path, n_ctx
         self._lock = threading.Lock()
+        # One OS thread for every call: llama.cpp's OpenMP pool is per calling thread, and calls
+        # from several threads leave spinning pools that fight over the cores (3x slower).
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
 
     @property
     def llama(self):
@@ -74,7 +78,8 @@ class LlamaCppModel(Model):
             latency_ms=latency)
 
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
-        return await asyncio.to_thread(self.complete_sync, messages, params)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, self.complete_sync, messages, params)
 
     def describe(self) -> dict:
         return {**super().describe(), "gguf": Path(self.path).name}

@@ -40,8 +40,9 @@ def _initial() -> list[str]:
             line_no INTEGER NOT NULL,
             hash VARCHAR NOT NULL,
             messages VARCHAR NOT NULL,
-            original VARCHAR NOT NULL,
-            UNIQUE (dataset_id, hash))""",
+            original VARCHAR NOT NULL)""",
+        # No unique index on (dataset_id, hash): imports dedup in one transaction under DuckDB's
+        # single-writer lock, and the index would double the cost of a large import.
         """CREATE TABLE runs (
             id VARCHAR PRIMARY KEY,
             dataset_id BIGINT NOT NULL,
