@@ -168,6 +168,7 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
                 srv1 = process_cpu_s(server_pid)
                 srv = srv1 - srv0 if srv0 is not None and srv1 is not None else None
                 out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0, srv))
+        store.flush_calls()  # the last partial batch (< 64 rows, a few ms)
         out["logged_calls"] = store._scalar(
             "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'")
         out["profilers"] = profilers

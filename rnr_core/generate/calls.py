@@ -15,10 +15,11 @@ class CachedCaller:
 
     def __init__(self, store, model: Model, run_id: str | None = None):
         self.store, self.model, self.run_id = store, model, run_id
+        self.known = store.cached_keys()  # one query instead of a lookup per call
 
     async def __call__(self, messages: list[dict], params: GenParams) -> Completion:
         key = cache_key(self.model, messages, params)
-        hit = self.store.cached_response(key)
+        hit = self.store.cached_response(key) if key in self.known else None
         if hit:
             return Completion(hit["response"], {"prompt_tokens": hit["prompt_tokens"],
                                                 "completion_tokens": hit["completion_tokens"]},
@@ -31,4 +32,5 @@ class CachedCaller:
             raise
         self.store.log_call(key, self.model.spec, request, "ok", self.run_id, response=result.text,
                             usage=result.usage, latency_ms=result.latency_ms)
+        self.known.add(key)
         return result

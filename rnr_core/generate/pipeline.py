@@ -49,6 +49,8 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     except Exception as exc:
         store.set_run_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        store.flush_calls()
     missing = len(set(all_keys(config)) - store.done_items(run_id))
     if missing:
         reason = job.abort_reason or f"{missing} item(s) not done; resume to retry them"
@@ -163,6 +165,7 @@ class _Job:
                 self._finish(item, "failed", attempt - 1, str(exc), None)
                 return
             with self.store.transaction():
+                self.store.flush_calls()  # the answer's log entry lands with what it produced
                 item.write(parsed, params)
                 self.store.record_item(self.run_id, item.key, item.stage, "done", attempt)
             self.done.add(item.key)
@@ -171,6 +174,7 @@ class _Job:
         self._finish(item, "failed", attempt, str(last), last.raw)
 
     def _finish(self, item: "_Item", status: str, attempts: int, error: str, raw: str | None) -> None:
+        self.store.flush_calls()
         self.store.record_item(self.run_id, item.key, item.stage, status, attempts, error, raw)
         self._tick()
 

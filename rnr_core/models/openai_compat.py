@@ -5,6 +5,7 @@ import os
 import time
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from rnr_core.errors import ModelCallError, ModelSpecError
 from rnr_core.models.base import Completion, GenParams, Model
@@ -66,7 +67,9 @@ class OpenAICompatModel(Model):
         async def once():
             async with limit:
                 start = time.perf_counter()
-                reply = await client.chat.completions.create(**request)
+                # The generic post skips the SDK's per-request body transform (a quarter of its
+                # CPU per call) and still parses the reply into the SDK's ChatCompletion type.
+                reply = await client.post("/chat/completions", body=request, cast_to=ChatCompletion)
                 return reply, (time.perf_counter() - start) * 1000
 
         try:

@@ -45,6 +45,7 @@ class StoreBase:
             raise
 
     def close(self) -> None:
+        self.flush_calls()
         self.con.close()
 
     def __enter__(self):

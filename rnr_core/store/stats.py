@@ -6,6 +6,7 @@ from rnr_core.store.samples import SAMPLE_STATUSES
 class StatsQueries:
     def overview(self) -> dict:
         """Counts across the whole store."""
+        self.flush_calls()
         by_status = dict(self.con.execute(
             "SELECT status, count(*) FROM samples GROUP BY status").fetchall())
         calls = self._one(
