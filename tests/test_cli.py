@@ -49,7 +49,7 @@ def test_documented_flow_on_the_embedded_model(tmp_path):
                               "--db", db, "--json").stdout)
     assert ingested["added"] == ingested["read"] > 0
     run = json.loads(rnr("generate", "--dataset", "demo", "--model", "local", "-n", "3", "--k", "3",
-                         "--rules", "2", "--max-tokens", "48", "--db", db, "--json").stdout)
+                         "--rules", "2", "--max-tokens", "48", "--seed", "1", "--db", db, "--json").stdout)
     assert run["status"] == "completed", run
     assert run["counts"]["samples"] == 5  # 3 plain, 1 tempting, 1 out of scope
     listed = json.loads(rnr("samples", "list", "--limit", "5", "--db", db, "--json").stdout)
@@ -162,7 +162,7 @@ def test_generate_through_the_real_llama_server(tmp_path, llama_server):
     rnr("ingest", str(DATA / "demo_chat.jsonl"), "--name", "chat", "--db", db)
     run = json.loads(rnr("generate", "--dataset", "chat", "--model", f"openai:smollm2@{llama_server}",
                          "-n", "2", "--k", "2", "--rules", "2", "--max-tokens", "32",
-                         "--no-tempting", "--db", db, "--json").stdout)
+                         "--no-tempting", "--seed", "1", "--db", db, "--json").stdout)
     assert run["status"] == "completed" and run["counts"]["samples"] == 3
     with Store(db) as store:
         sample = store.list_samples(limit=1)[0]
