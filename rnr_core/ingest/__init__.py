@@ -1,7 +1,7 @@
 """Import instruction files into the store, all or nothing per file."""
 
 import gc
-import json
+import orjson
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +128,8 @@ def _parquet_records(path: Path, column: str | None) -> list:
 
 def _rows(records: list) -> list[tuple]:
     """(line, hash, messages JSON, original JSON) per record, ready for the store."""
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    def dumps(value) -> str:
+        return orjson.dumps(value, default=str).decode()
+
     return [(r.line, dedup_hash(r.messages), dumps(r.messages), r.raw or dumps(r.original))
             for r in records]

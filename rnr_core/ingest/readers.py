@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+
+import orjson
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -38,8 +40,8 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object, str]]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             raise IngestError(f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
                               "Fix or remove that line and import again.") from exc
         yield line_no, value, line.strip()
@@ -48,8 +50,8 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object, str]]:
 def _json_array(text: str, source: str) -> Iterator[tuple[int, object, str]]:
     """Check the whole array strictly, then walk it element by element to learn each one's line."""
     try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
+        orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
                           "Fix it and import again.") from exc
     decoder = json.JSONDecoder()
