@@ -19,4 +19,3 @@ def db_path(override: str | os.PathLike | None = None) -> str:
 
 
 DEFAULT_MODEL = "local"
-DEFAULT_CONCURRENCY = 8
