@@ -94,6 +94,30 @@ BAD_INPUTS = [
 ]
 
 
+BAD_FILES = [
+    ("arr.json", b'[\n  {"instruction": "a"},\n  {"instruction": "b"},\n  {"input": "c"}\n]\n',
+     r"arr\.json:4: missing or empty field 'instruction'"),
+    ("latin.jsonl", b'{"instruction": "fine"}\n{"instruction": "caf\xe9"}\n', r"latin\.jsonl:2: not valid UTF-8"),
+    ("arr.json", b'[\n {"instruction": "a"}\n {"instruction": "b"}\n]', r"arr\.json:3: invalid JSON"),  # no comma
+    ("arr.json", b'[\n {"instruction": "a"},\n ,\n {"instruction": "b"}\n]', r"arr\.json:3: invalid JSON"),
+    ("arr.json", b'[\n {"instruction": "a"}\n]\ntrailing', r"arr\.json:4: invalid JSON"),
+    ("arr.json", b'[\n {"instruction": "a"},\n', r"arr\.json:3: invalid JSON"),  # never closed
+    ("big.csv", b'instruction\nfine\n"' + b"x" * 200_000 + b'"\n', r"big\.csv:\d+: unreadable CSV"),
+    ("head.csv", b"id,question\n", "columns: id, question"),
+    ("bad.parquet", b"PAR1 this is not really parquet", r"bad\.parquet: not a readable Parquet file"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", BAD_FILES)
+def test_bad_files_name_file_and_line_and_write_nothing(store, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError, match=message):
+        ingest_file(store, path, "d")
+    assert store.list_datasets() == []
+    assert store._scalar("SELECT count(*) FROM instructions") == 0
+
+
 @pytest.mark.parametrize("content, message", BAD_INPUTS)
 def test_bad_input_names_file_and_line_and_writes_nothing(store, tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
@@ -101,21 +125,6 @@ def test_bad_input_names_file_and_line_and_writes_nothing(store, tmp_path, conte
     with pytest.raises(IngestError, match=message):
         ingest_file(store, path, "d")
     assert store.list_datasets() == []
-    assert store._scalar("SELECT count(*) FROM instructions") == 0
-
-
-def test_json_array_error_names_the_line(store, tmp_path):
-    path = tmp_path / "arr.json"
-    path.write_text('[\n  {"instruction": "a"},\n  {"instruction": "b"},\n  {"input": "c"}\n]\n')
-    with pytest.raises(IngestError, match=r"arr\.json:4: missing or empty field 'instruction'"):
-        ingest_file(store, path, "d")
-
-
-def test_wrong_encoding_names_the_line(store, tmp_path):
-    path = tmp_path / "latin.jsonl"
-    path.write_bytes(b'{"instruction": "fine"}\n{"instruction": "caf\xe9"}\n')
-    with pytest.raises(IngestError, match=r"latin\.jsonl:2: not valid UTF-8"):
-        ingest_file(store, path, "d")
     assert store._scalar("SELECT count(*) FROM instructions") == 0
 
 
@@ -158,38 +167,3 @@ def test_line_separator_characters_inside_strings_are_not_line_breaks(store, tmp
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert ingest_file(store, path, "d").added == 2
     assert messages_of(store, "d")[0][0]["content"] == "First\u2028still first"
-
-
-@pytest.mark.parametrize("content, line", [
-    ('[\n {"instruction": "a"}\n {"instruction": "b"}\n]', 3),   # missing comma
-    ('[\n {"instruction": "a"},\n ,\n {"instruction": "b"}\n]', 3),  # empty element
-    ('[\n {"instruction": "a"}\n]\ntrailing', 4),                    # text after the array
-    ('[\n {"instruction": "a"},\n', 3),                               # never closed
-])
-def test_malformed_json_arrays_are_refused(store, tmp_path, content, line):
-    path = tmp_path / "arr.json"
-    path.write_text(content)
-    with pytest.raises(IngestError, match=rf"arr\.json:{line}: invalid JSON"):
-        ingest_file(store, path, "d")
-    assert store.list_datasets() == []
-
-
-def test_unreadable_csv_row_names_its_line(store, tmp_path):
-    path = tmp_path / "big.csv"
-    path.write_text('instruction\nfine\n"' + "x" * 200_000 + '"\n', encoding="utf-8")
-    with pytest.raises(IngestError, match=r"big\.csv:\d+: unreadable CSV"):
-        ingest_file(store, path, "d")
-
-
-def test_header_only_csv_lists_its_columns(store, tmp_path):
-    path = tmp_path / "head.csv"
-    path.write_text("id,question\n")
-    with pytest.raises(IngestError, match="columns: id, question"):
-        ingest_file(store, path, "d")
-
-
-def test_corrupt_parquet_is_a_clear_error(store, tmp_path):
-    path = tmp_path / "bad.parquet"
-    path.write_bytes(b"PAR1 this is not really parquet")
-    with pytest.raises(IngestError, match=r"bad\.parquet: not a readable Parquet file"):
-        ingest_file(store, path, "d")
