@@ -246,7 +246,42 @@ def _models(args, store):
     _emit(args, valid_forms(), lambda forms: "\n".join(forms))
 
 
-NO_STORE = {"models"}
+# ---- ifeval ------------------------------------------------------------------------------
+
+def _ifeval_args(p):
+    p.add_argument("--input", required=True, help="IFEval input_data.jsonl (prompt, instruction_id_list, kwargs)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--responses", help="JSONL of {prompt, response}, one per input prompt")
+    source.add_argument("--model", help="answer the prompts with this model spec first")
+    p.add_argument("--out", required=True, help="directory for eval_results_strict/loose.jsonl")
+    p.add_argument("--limit", type=_count, help="with --model: only the first N prompts")
+    p.add_argument("--max-tokens", type=_count, default=1024, help="with --model: response length limit")
+
+
+def _accuracy_text(summary: dict) -> str:
+    lines = [f"{summary['prompts']} prompts, {summary['instructions']} instructions"]
+    for mode in ("strict", "loose"):
+        acc = summary[mode]
+        lines.append(f"{mode:6}  prompt-level {acc['prompt_level']:.4f}  "
+                     f"instruction-level {acc['instruction_level']:.4f}")
+    return "\n".join(lines + [f"wrote {f}" for f in summary["files"]])
+
+
+@command("ifeval", "score responses on IFEval prompts, strict and loose")(_ifeval_args)
+def _ifeval(args, store):
+    from rnr_core.ifeval.run import run_ifeval
+
+    bar, update = _progress("answering") if args.model else (None, None)
+    try:
+        summary = run_ifeval(args.input, args.out, args.responses, args.model, args.limit,
+                             args.max_tokens, update)
+    finally:
+        if bar is not None:
+            bar.close()
+    _emit(args, summary, _accuracy_text)
+
+
+NO_STORE = {"models", "ifeval"}
 
 
 # ---- entry point -------------------------------------------------------------------------

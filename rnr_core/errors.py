@@ -47,3 +47,11 @@ class InvalidOutput(RnrError):
 
 class NotFound(RnrError):
     """A dataset, run or sample id does not exist."""
+
+
+class RuleError(RnrError):
+    """A rule names an unknown kind or has missing or ill-typed kwargs."""
+
+
+class EvalInputError(RnrError):
+    """An evaluation input file is malformed or does not match its counterpart; nothing was written."""
