@@ -91,6 +91,10 @@ def _generate_args(p):
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
     p.add_argument("--max-retries", type=int, default=3, help="retries for an invalid reply")
+    p.add_argument("--verifiable-share", type=float, default=0.5,
+                   help="share of each prompt's rules drawn from the checkable kinds (default 0.5)")
+    p.add_argument("--rejections", type=int, default=2,
+                   help="regenerations of a response that fails a checker (default 2)")
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--max-tokens", type=int, default=384, help="response length limit")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
@@ -112,6 +116,7 @@ def _generate(args, store):
                            n=args.n, k=args.k,
                            rules=args.rules, seed=args.seed, tempting=not args.no_tempting,
                            out_of_scope=not args.no_out_of_scope, max_retries=args.max_retries,
+                           verifiable_share=args.verifiable_share, rejections=args.rejections,
                            temperature=args.temperature, max_tokens=args.max_tokens)
         run_id = start_run(store, config)
         seed = store.get_run(run_id)["config"]["seed"]
@@ -187,6 +192,7 @@ def _samples(args, store):
             or "No samples match.")
     elif args.action == "show":
         sample = store.get_sample(args.id) or _missing("sample", args.id)
+        sample["verdicts"], sample["attempts"] = store.verdicts([args.id]), store.attempts(args.id)
         _emit(args, sample, _sample_text)
     else:
         status = {"accept": "accepted", "reject": "rejected"}[args.action]
@@ -203,7 +209,16 @@ def _sample_text(s: dict) -> str:
     turns = "\n".join(f"[{m['role']}] {m['content']}" for m in s["messages"])
     return (f"sample {s['id']} ({s['status']}, {s['kind']}) from {s['run_id']}, "
             f"dataset {s['dataset']}, model {s['model']}\n\n[system]\n{s['system_prompt']}\n\n"
-            f"{turns}\n\n[assistant]\n{s['response']}")
+            f"{turns}\n\n[assistant]\n{s['response']}\n\n[verdicts]\n{_verdict_lines(s)}")
+
+
+def _verdict_lines(s: dict) -> str:
+    lines = [f"{v['rule_id']}\t{v['verdict']}\t{v['judge']}\t{_clip(v['rationale'] or '', 60)}"
+             for v in s["verdicts"]]
+    if len(s["attempts"]) > 1:
+        lines.append(f"({len(s['attempts'])} attempts; kept attempt "
+                     f"{next(a['attempt'] for a in s['attempts'] if a['kept'])})")
+    return "\n".join(lines) or "none yet; 'rnr judge' gives them"
 
 
 def _missing(what: str, key):
@@ -212,9 +227,57 @@ def _missing(what: str, key):
 
 # ---- stats / export / models -------------------------------------------------------------
 
-@command("stats", "counts of everything in the store")(lambda p: None)
+def _stats_args(p):
+    p.add_argument("--run", help="pass rates of this run only")
+    p.add_argument("--dataset", help="pass rates of this dataset's samples only")
+
+
+def _rate_text(name: str, r: dict) -> str:
+    if r["rate"] is None:
+        return f"{name}: no judged samples"
+    low, high = r["ci95"]
+    return f"{name}: {r['rate']:.3f} [{low:.3f}, {high:.3f}] (n={r['n']})"
+
+
+def _stats_text(o: dict) -> str:
+    q = o.pop("quality")
+    lines = [f"{k}: {v}" for k, v in o.items()]
+    lines += [_rate_text("pass rate (all rules)", q["pass_rate"]),
+              f"unjudged samples: {q['unjudged_samples']}"]
+    lines += [_rate_text(f"  kind {k}", r) for k, r in q["by_kind"].items()]
+    lines += [_rate_text(f"  category {k}", r) for k, r in q["by_category"].items()]
+    return "\n".join(lines)
+
+
+@command("stats", "counts, and pass rates with 95% CIs")(_stats_args)
 def _stats(args, store):
-    _emit(args, store.overview(), lambda o: "\n".join(f"{k}: {v}" for k, v in o.items()))
+    from rnr_core.stats import quality
+
+    overview = store.overview()
+    overview["quality"] = quality(store.judged_samples(args.run, args.dataset))
+    _emit(args, overview, _stats_text)
+
+
+def _judge_args(p):
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--run", help="judge this run's samples")
+    scope.add_argument("--dataset", help="judge the samples generated from this dataset")
+    p.add_argument("--judge", help=f"LLM judge for free-form rules (default {settings.DEFAULT_MODEL})")
+    p.add_argument("--checkers-only", action="store_true", help="only run the code checkers")
+    p.add_argument("--max-retries", type=_count, default=2, help="retries for an unparsable judge reply")
+
+
+@command("judge", "give every rule of every sample a verdict")(_judge_args)
+def _judge(args, store):
+    from rnr_core.judge import judge_samples
+
+    judge = None if args.checkers_only else (args.judge or settings.DEFAULT_MODEL)
+    bar, update = _progress("judging")
+    try:
+        summary = judge_samples(store, args.run, args.dataset, judge, args.max_retries, update)
+    finally:
+        bar.close()
+    _emit(args, summary, lambda s: "\n".join(f"{k}: {v}" for k, v in s.items()))
 
 
 def _export_args(p):

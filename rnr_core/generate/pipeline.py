@@ -10,9 +10,11 @@ from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
 from rnr_core.generate import system_prompt as sp_stage
 from rnr_core.generate import turns
 from rnr_core.generate.calls import CachedCaller
-from rnr_core.generate.plan import RunConfig, all_keys, item_seed, plan_groups
+from rnr_core.generate.plan import RunConfig, all_keys, item_seed, plan_groups, split_rules
+from rnr_core.judge.checker import CHECKER, checker_verdicts
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
+from rnr_core.rules.sampling import check_rules, draw_rules
 
 Progress = Callable[[int, int], None]
 SP_MAX_TOKENS = 700
@@ -109,17 +111,19 @@ class _Job:
     async def _system_prompt(self, g: int) -> dict | None:
         key = f"g{g:04d}:system"
         if key not in self.done:
-            n_rules = self.config.rules
+            n_free, n_verifiable = split_rules(self.config)
+            rng = random.Random(item_seed(self.config.seed, f"{key}:verifiable"))
+            fixed = draw_rules(rng, n_verifiable, n_free + 1)
             instructions = [self.instructions[i] for i in self.config.groups[g]]
 
-            def write(parsed, params: GenParams) -> None:
+            def write(parsed, params: GenParams, tried: list) -> None:
                 self.store.add_system_prompt(self.run_id, g, *parsed, self.config.model,
                                              sp_stage.TEMPLATE.id)
 
             await self._attempts(_Item(
-                key, "system_prompt", sp_stage.request_messages(instructions, n_rules),
-                sp_stage.reply_schema(n_rules), SP_MAX_TOKENS,
-                parse=lambda raw: sp_stage.parse_reply(raw, n_rules), write=write))
+                key, "system_prompt", sp_stage.request_messages(instructions, n_free, fixed),
+                sp_stage.reply_schema(n_free), SP_MAX_TOKENS,
+                parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed), write=write))
         return self.store.system_prompt(self.run_id, g)
 
     async def _respond(self, g: int, slot: str, prompt: dict, conv: list[dict], kind: str,
@@ -128,16 +132,28 @@ class _Job:
         if key in self.done:
             return
 
-        def write(response: str, params: GenParams) -> None:
-            self.store.add_sample({
+        def write(response: str, params: GenParams, tried: list["_Tried"]) -> None:
+            sample_id = self.store.add_sample({
                 "run_id": self.run_id, "item_key": key, "system_prompt_id": prompt["id"],
                 "instruction_id": instruction_id, "kind": kind, "target_rule": target_rule,
                 "messages": conv, "response": response, "model": self.config.model,
                 "template": RESPONSE_TEMPLATE, "params": params.as_dict(), "seed": params.seed})
+            if tried:
+                self._record_checks(sample_id, tried, response)
 
+        checked = any(r.get("kind") for r in prompt["rules"])
         messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
-        await self._attempts(_Item(key, "response", messages, None, self.config.max_tokens,
-                                   parse=_non_empty, write=write))
+        await self._attempts(_Item(
+            key, "response", messages, None, self.config.max_tokens, parse=_non_empty, write=write,
+            check=(lambda text: check_rules(prompt["rules"], text)) if checked else None))
+
+    def _record_checks(self, sample_id: int, tried: list["_Tried"], kept: str) -> None:
+        """Every attempt with its checker verdicts, and the kept response's verdicts."""
+        self.store.add_attempts(sample_id, [
+            {"attempt": t.attempt, "response": t.parsed, "verdicts": t.verdicts, "passed": t.passed,
+             "kept": t.parsed == kept, "seed": t.params.seed} for t in tried])
+        best = next(t for t in tried if t.parsed == kept)
+        self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(best.verdicts))
 
     def _params(self, item: "_Item", attempt: int) -> GenParams:
         # Each retry changes the seed, so it is a new request rather than a cache hit.
@@ -146,17 +162,18 @@ class _Job:
                          json_schema=item.schema)
 
     async def _attempts(self, item: "_Item") -> None:
-        """Call until the reply parses, then store its row and the ledger entry in one transaction."""
+        """Call until a reply parses (and, when checked, passes or runs out of tries); store the best."""
         last: InvalidOutput | None = None
-        first = self.tried.get(item.key, 0) + 1
-        for attempt in range(first, first + self.config.max_retries + 1):
+        attempt, invalid, tried = self.tried.get(item.key, 0), 0, []
+        while invalid <= self.config.max_retries and len(tried) <= self.config.rejections:
             if self.abort_reason:
                 return
+            attempt += 1
             params = self._params(item, attempt)
             try:
                 parsed = item.parse((await self.call(item.messages, params)).text)
             except InvalidOutput as exc:
-                last = exc
+                last, invalid = exc, invalid + 1
                 continue
             except ModelCallError as exc:
                 if exc.transient:  # the endpoint is down or saturated: stop starting new work
@@ -164,14 +181,24 @@ class _Job:
                 # Only replies count as attempts, so a resume retries with the same seed.
                 self._finish(item, "failed", attempt - 1, str(exc), None)
                 return
-            with self.store.transaction():
-                self.store.flush_calls()  # the answer's log entry lands with what it produced
-                item.write(parsed, params)
-                self.store.record_item(self.run_id, item.key, item.stage, "done", attempt)
-            self.done.add(item.key)
-            self._tick()
-            return
+            if item.check is None:
+                return self._store(item, parsed, params, attempt, [])
+            tried.append(_Tried(attempt, parsed, params, item.check(parsed)))
+            if tried[-1].passed:
+                break
+        if tried:
+            best = max(tried, key=lambda t: sum(t.verdicts.values()))  # first of the best scores
+            return self._store(item, best.parsed, best.params, attempt, tried)
         self._finish(item, "failed", attempt, str(last), last.raw)
+
+    def _store(self, item: "_Item", parsed, params: GenParams, attempts: int, tried: list) -> None:
+        """The result, its log entries and the ledger row land in one transaction."""
+        with self.store.transaction():
+            self.store.flush_calls()
+            item.write(parsed, params, tried)
+            self.store.record_item(self.run_id, item.key, item.stage, "done", attempts)
+        self.done.add(item.key)
+        self._tick()
 
     def _finish(self, item: "_Item", status: str, attempts: int, error: str, raw: str | None) -> None:
         self.store.flush_calls()
@@ -184,6 +211,20 @@ class _Job:
 
 
 @dataclass(frozen=True)
+class _Tried:
+    """One parsed response and its checker verdicts."""
+
+    attempt: int
+    parsed: str
+    params: GenParams
+    verdicts: dict[str, bool]
+
+    @property
+    def passed(self) -> bool:
+        return all(self.verdicts.values())
+
+
+@dataclass(frozen=True)
 class _Item:
     """One unit of work: the request to send, how to parse the reply, and how to store it."""
 
@@ -193,7 +234,8 @@ class _Item:
     schema: dict | None
     max_tokens: int
     parse: Callable[[str], object]
-    write: Callable[[object, GenParams], None]
+    write: Callable[..., None]
+    check: Callable[[str], dict[str, bool]] | None = None  # checker verdicts by rule id
 
 
 def _non_empty(raw: str) -> str:

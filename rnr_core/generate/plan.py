@@ -20,6 +20,8 @@ class RunConfig:
     tempting: bool = True
     out_of_scope: bool = True
     max_retries: int = 3
+    verifiable_share: float = 0.5  # share of each prompt's rules drawn from the checkable kinds
+    rejections: int = 2  # regenerations of a response that fails a checker
     temperature: float = 0.7
     max_tokens: int = 384
     groups: list = field(default_factory=list)
@@ -33,8 +35,10 @@ def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
     """Sample n instructions (seeded), split them into groups of k, and pick outsiders."""
     if config.n < 1 or config.k < 1 or config.rules < 1:
         raise RnrError("-n, --k and --rules must each be at least 1.")
-    if config.max_retries < 0 or config.max_tokens < 1:
-        raise RnrError("--max-retries must be 0 or more and --max-tokens at least 1.")
+    if config.max_retries < 0 or config.max_tokens < 1 or config.rejections < 0:
+        raise RnrError("--max-retries and --rejections must be 0 or more, --max-tokens at least 1.")
+    if not 0.0 <= config.verifiable_share <= 1.0:
+        raise RnrError(f"--verifiable-share must be between 0 and 1, got {config.verifiable_share}.")
     if len(instruction_ids) < config.n:
         raise RnrError(f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
                        f"-n {config.n} asks for more. Lower -n or ingest more data.")
@@ -59,6 +63,12 @@ def _outsider(rng: random.Random, groups: list[list[int]], g: int, ids: list[int
 def item_seed(seed: int, key: str) -> int:
     """A per-item seed, stable across processes, so reruns ask the same questions."""
     return int(stable_hash([seed, key])[:8], 16)
+
+
+def split_rules(config: RunConfig) -> tuple[int, int]:
+    """(free-form rules the LLM writes, verifiable rules drawn from the registry)."""
+    verifiable = round(config.rules * config.verifiable_share)
+    return config.rules - verifiable, verifiable
 
 
 def group_keys(config: RunConfig, g: int) -> list[str]:

@@ -9,7 +9,7 @@ from rnr_core.messages import last_user_text
 from rnr_core.prompts import load
 from rnr_core.rules import CATEGORIES, render_system_prompt, rule_record
 
-TEMPLATE = load("system_prompt")
+TEMPLATE = load("system_prompt", "v2")
 ROLE_MAX, RULE_MAX, EXCERPT_MAX = 400, 200, 600
 
 
@@ -24,17 +24,26 @@ def reply_schema(n_rules: int) -> dict:
                                      "items": rule}}}
 
 
-def request_messages(instructions: list[list[dict]], n_rules: int) -> list[dict]:
+def _fixed_note(fixed: list[dict]) -> str:
+    """Tell the writer which checkable rules the prompt already has, so it does not contradict them."""
+    if not fixed:
+        return ""
+    listed = "\n".join(f"- {r['text']}" for r in fixed)
+    return (f"\nThe prompt will also carry these rules, added after yours; write rules that are "
+            f"different from them and do not contradict them:\n{listed}\n")
+
+
+def request_messages(instructions: list[list[dict]], n_rules: int, fixed: list[dict] = ()) -> list[dict]:
     """The single user turn that asks for a system prompt covering these instructions."""
     listing = "\n".join(f"{i}. {last_user_text(m)[:EXCERPT_MAX].strip()}"
                         for i, m in enumerate(instructions, 1))
     text = TEMPLATE.render(k=len(instructions), n=n_rules, instructions=listing,
-                           categories=", ".join(CATEGORIES))
+                           categories=", ".join(CATEGORIES), fixed=_fixed_note(list(fixed)))
     return [{"role": "user", "content": text}]
 
 
-def parse_reply(raw: str, n_rules: int) -> tuple[str, list[dict], str]:
-    """Validate a reply; return role, rule records and the rendered system prompt."""
+def parse_reply(raw: str, n_rules: int, fixed: list[dict] = ()) -> tuple[str, list[dict], str]:
+    """Validate a reply; return role, its rules followed by the fixed ones, and the prompt text."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -47,4 +56,5 @@ def parse_reply(raw: str, n_rules: int) -> tuple[str, list[dict], str]:
     if not data["role"].strip() or any(not r["text"].strip() for r in data["rules"]):
         raise InvalidOutput("reply has a blank role or rule", raw)
     rules = [rule_record(i, r["text"], r["category"]) for i, r in enumerate(data["rules"], 1)]
+    rules += list(fixed)
     return data["role"].strip(), rules, render_system_prompt(data["role"], rules)

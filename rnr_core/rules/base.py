@@ -98,7 +98,7 @@ def register(cls: type[RuleKind]) -> type[RuleKind]:
 def build(kind_id: str, kwargs: dict | None = None, where: str = "") -> RuleKind:
     """A rule of a known kind with validated kwargs; errors name the kind and the kwarg."""
     at = f"{where}: " if where else ""
-    cls = KINDS.get(kind_id)
+    cls = KINDS.get(kind_id) if isinstance(kind_id, str) else None
     if cls is None:
         raise RuleError(f"{at}unknown rule kind {kind_id!r}; known kinds: {', '.join(sorted(KINDS))}")
     if kwargs is not None and not isinstance(kwargs, dict):

@@ -25,6 +25,7 @@ def _declared() -> dict[str, set[str]]:
         "combination:repeat_prompt": every - {_EXISTENCE, _NO_COMMA},
         "change_case:capital_word_frequency": {_LOWER, _CAPITAL},
         "startend:quotation": {_TITLE},
+        _CAPITAL: {_LOWER},
     }
     return {k: {k} | extra.get(k, set()) for k in every}
 

@@ -22,6 +22,7 @@ def _is_language(value: str, code: str) -> bool:
 @register
 class TwoResponses(RuleKind):
     id, category = "combination:two_responses", "format"
+    in_pool = False  # two alternative answers make a poor training target
 
     def check(self, response):
         pieces = response.split("******")

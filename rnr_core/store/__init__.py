@@ -6,10 +6,12 @@ from rnr_core.store.db import StoreBase
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
 from rnr_core.store.stats import StatsQueries
+from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
 
-class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, CallLog, StoreBase):
+class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, CallLog,
+            StoreBase):
     """One DuckDB file, migrated on open."""
 
 
-__all__ = ["Store", "SAMPLE_STATUSES"]
+__all__ = ["Store", "SAMPLE_STATUSES", "VERDICTS"]

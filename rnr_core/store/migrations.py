@@ -109,3 +109,30 @@ def _initial() -> list[str]:
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
         "CREATE INDEX llm_calls_key ON llm_calls (cache_key)",
     ]
+
+
+@migration(2, "verdicts and generation attempts")
+def _verdicts() -> list[str]:
+    return [
+        # One row per (sample, rule, judge): the checker, 'llm:<spec>' and 'human:<name>' side by side.
+        """CREATE TABLE verdicts (
+            sample_id BIGINT NOT NULL,
+            rule_id VARCHAR NOT NULL,
+            judge VARCHAR NOT NULL,
+            verdict VARCHAR NOT NULL,
+            rationale VARCHAR,
+            raw_output VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (sample_id, rule_id, judge))""",
+        # Every response tried for a sample during rejection sampling, with its checker verdicts.
+        """CREATE TABLE attempts (
+            sample_id BIGINT NOT NULL,
+            attempt INTEGER NOT NULL,
+            response VARCHAR NOT NULL,
+            verdicts VARCHAR NOT NULL,
+            passed BOOLEAN NOT NULL,
+            kept BOOLEAN NOT NULL,
+            seed BIGINT NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (sample_id, attempt))""",
+    ]

@@ -1,0 +1,35 @@
+"""Draw verifiable rules for a system prompt: seeded kinds and kwargs, never two that conflict."""
+
+import random
+
+from rnr_core.rules.base import KINDS, build
+from rnr_core.rules.conflicts import compatible
+
+
+def draw_kinds(rng: random.Random, n: int) -> list[str]:
+    """Up to n distinct pool kinds, in drawn order, pairwise compatible."""
+    chosen: list[str] = []
+    pool = sorted(k for k, c in KINDS.items() if c.in_pool)
+    for kind in rng.sample(pool, len(pool)):
+        if len(chosen) == n:
+            break
+        if compatible([*chosen, kind]):
+            chosen.append(kind)
+    return chosen
+
+
+def draw_rules(rng: random.Random, n: int, first_index: int) -> list[dict]:
+    """n verifiable rule records (ids from r<first_index>), rendered in natural language."""
+    records = []
+    for i, kind in enumerate(draw_kinds(rng, n), first_index):
+        kwargs = KINDS[kind].sample(rng)
+        rule = build(kind, kwargs)
+        records.append({"id": f"r{i}", "text": rule.render(), "category": rule.category,
+                        "kind": kind, "kwargs": kwargs})
+    return records
+
+
+def check_rules(rules: list[dict], response: str) -> dict[str, bool]:
+    """Strict checker verdicts for the verifiable rules among `rules`, by rule id."""
+    return {r["id"]: bool(response.strip()) and build(r["kind"], r["kwargs"]).check(response)
+            for r in rules if r.get("kind")}

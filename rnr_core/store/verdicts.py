@@ -1,0 +1,52 @@
+"""Per-rule verdicts of every judge, and the attempts behind each generated sample."""
+
+import json
+
+VERDICTS = ("pass", "fail", "unknown")
+
+
+class VerdictQueries:
+    def add_verdicts(self, sample_id: int, judge: str, verdicts: list[dict]) -> None:
+        """Insert or replace this judge's verdicts: dicts with rule_id, verdict, rationale, raw_output."""
+        for v in verdicts:
+            if v["verdict"] not in VERDICTS:
+                raise ValueError(f"verdict must be one of {VERDICTS}, got {v['verdict']!r}")
+        self.con.executemany(
+            "INSERT OR REPLACE INTO verdicts (sample_id, rule_id, judge, verdict, rationale, raw_output, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, current_timestamp)",
+            [[sample_id, v["rule_id"], judge, v["verdict"], v.get("rationale"), v.get("raw_output")]
+             for v in verdicts])
+
+    def verdicts(self, sample_ids: list[int]) -> list[dict]:
+        return self._rows("SELECT * FROM verdicts WHERE list_contains(?, sample_id) "
+                          "ORDER BY sample_id, rule_id, judge", [sample_ids])
+
+    def add_attempts(self, sample_id: int, attempts: list[dict]) -> None:
+        """attempts: dicts with attempt, response, verdicts ({rule_id: bool}), passed, kept, seed."""
+        self.con.executemany(
+            "INSERT INTO attempts (sample_id, attempt, response, verdicts, passed, kept, seed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[sample_id, a["attempt"], a["response"], json.dumps(a["verdicts"]), a["passed"],
+              a["kept"], a["seed"]] for a in attempts])
+
+    def attempts(self, sample_id: int) -> list[dict]:
+        rows = self._rows("SELECT * FROM attempts WHERE sample_id = ? ORDER BY attempt", [sample_id])
+        for r in rows:
+            r["verdicts"] = json.loads(r["verdicts"])
+        return rows
+
+    def judged_samples(self, run_id: str | None = None, dataset: str | None = None) -> list[dict]:
+        """Samples with their rules and every verdict, for judging and metrics."""
+        rows = self._rows(
+            "SELECT s.id, s.run_id, s.messages, s.response, p.rules, p.text AS system_prompt "
+            "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
+            "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
+            "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR d.name = ?) ORDER BY s.id",
+            [run_id, run_id, dataset, dataset])
+        by_sample: dict[int, list[dict]] = {}
+        for v in self.verdicts([r["id"] for r in rows]) if rows else []:
+            by_sample.setdefault(v["sample_id"], []).append(v)
+        for r in rows:
+            r["messages"], r["rules"] = json.loads(r["messages"]), json.loads(r["rules"])
+            r["verdicts"] = by_sample.get(r["id"], [])
+        return rows
