@@ -49,15 +49,23 @@ def test_documented_flow_on_the_embedded_model(tmp_path):
                               "--db", db, "--json").stdout)
     assert ingested["added"] == ingested["read"] > 0
     run = json.loads(rnr("generate", "--dataset", "demo", "--model", "local", "-n", "3", "--k", "3",
-                         "--rules", "2", "--max-tokens", "48", "--seed", "1", "--db", db, "--json").stdout)
+                         "--rules", "2", "--max-tokens", "48", "--seed", "1", "--rejections", "1",
+                         "--db", db, "--json").stdout)
     assert run["status"] == "completed", run
     assert run["counts"]["samples"] == 5  # 3 plain, 1 tempting, 1 out of scope
+    judged = json.loads(rnr("judge", "--run", run["id"], "--judge", "local", "--db", db, "--json").stdout)
+    assert judged["checker_verdicts"] == 0  # generation already checked the verifiable rule
+    assert judged["llm_verdicts"] + judged["unknown"] == 5  # one free-form rule per sample
     listed = json.loads(rnr("samples", "list", "--limit", "5", "--db", db, "--json").stdout)
     assert len(listed) == 5 and all(s["response"].strip() for s in listed)
     shown = rnr("samples", "show", str(listed[0]["id"]), "--db", db).stdout
     assert "[system]" in shown and "Rules:" in shown and "[assistant]" in shown
+    assert "[verdicts]" in shown and "checker" in shown
     stats = json.loads(rnr("stats", "--json", "--db", db).stdout)
     assert stats["samples"]["pending"] == 5 and stats["llm_calls"]["completion_tokens"] > 0
+    quality = stats["quality"]
+    assert quality["judged_samples"] + quality["unjudged_samples"] == 5
+    assert sum(r["n"] for r in quality["by_kind"].values()) == 5 + judged["llm_verdicts"]
     out = tmp_path / "export"
     manifest = json.loads(rnr("export", "--out", str(out), "--format", "messages", "--db", db,
                               "--json").stdout)

@@ -34,7 +34,9 @@ def dataset(store, tmp_path):
 
 
 def config(**kw):
-    return RunConfig(**{"dataset": "d", "model": "scripted", "n": 6, "k": 3, "rules": 2, **kw})
+    # Free-form rules only: these tests are about scheduling, retries and resume.
+    return RunConfig(**{"dataset": "d", "model": "scripted", "n": 6, "k": 3, "rules": 2,
+                        "verifiable_share": 0.0, **kw})
 
 
 def test_plan_is_seeded_and_groups_by_k():

@@ -74,14 +74,20 @@ class _LlmJudging:
     async def _all(self, todo) -> None:
         await asyncio.gather(*(self._one(s, rules) for s, rules in todo))
 
+    def _first_seed(self, sample: dict) -> int:
+        """0, or after an earlier round ended 'unknown', a seed of its own so this is no cache hit."""
+        earlier = [v["created_at"] for v in sample["verdicts"]
+                   if v["judge"] == self.name and v["verdict"] == "unknown"]
+        return int(max(earlier).timestamp() * 1000) % 2**31 if earlier else 0
+
     async def _one(self, sample: dict, rules: list[dict]) -> None:
         ids = [r["id"] for r in rules]
         messages = llm.request_messages(sample, rules)
-        verdicts, last = None, None
+        verdicts, last, first = None, None, self._first_seed(sample)
         for attempt in range(self.max_retries + 1):
             if self.abort:
                 return
-            params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, seed=attempt,
+            params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, seed=first + attempt,
                                json_schema=llm.reply_schema(ids))
             try:
                 verdicts = llm.parse_reply((await self.call(messages, params)).text, ids)
