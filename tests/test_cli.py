@@ -123,7 +123,8 @@ def test_killed_run_resumes_without_duplicates_or_repaid_calls(tmp_path):
     with StubServer(default=slow_answer) as stub:
         spec = f"openai:stub@{stub.url}"
         proc = subprocess.Popen([*RNR, "generate", "--dataset", "demo", "--model", spec, "-n", "6",
-                                 "--k", "3", "--rules", "2", "--db", db],
+                                 "--k", "3", "--rules", "2",
+                                 "--verifiable-share", "0", "--db", db],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(stub.requests) < 9 and time.monotonic() < deadline:
@@ -152,7 +153,8 @@ def test_unreachable_endpoint_fails_the_run_and_resume_finishes_it(tmp_path):
     db, port = str(tmp_path / "down.duckdb"), free_port()
     rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
     spec = f"openai:stub@http://127.0.0.1:{port}/v1"
-    args = ["--model", spec, "-n", "3", "--k", "3", "--rules", "2", "--db", db, "--json"]
+    args = ["--model", spec, "-n", "3", "--k", "3", "--rules", "2", "--verifiable-share", "0",
+            "--db", db, "--json"]
     down = rnr("generate", "--dataset", "demo", *args, check=False)
     assert down.returncode == 3 and "Traceback" not in down.stderr
     failed = json.loads(down.stdout)

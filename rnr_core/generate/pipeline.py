@@ -139,7 +139,7 @@ class _Job:
                 "messages": conv, "response": response, "model": self.config.model,
                 "template": RESPONSE_TEMPLATE, "params": params.as_dict(), "seed": params.seed})
             if tried:
-                self._record_checks(sample_id, tried, response)
+                self._record_checks(sample_id, tried, params.seed)
 
         checked = any(r.get("kind") for r in prompt["rules"])
         messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
@@ -147,12 +147,12 @@ class _Job:
             key, "response", messages, None, self.config.max_tokens, parse=_non_empty, write=write,
             check=(lambda text: check_rules(prompt["rules"], text)) if checked else None))
 
-    def _record_checks(self, sample_id: int, tried: list["_Tried"], kept: str) -> None:
+    def _record_checks(self, sample_id: int, tried: list["_Tried"], kept_seed: int) -> None:
         """Every attempt with its checker verdicts, and the kept response's verdicts."""
         self.store.add_attempts(sample_id, [
             {"attempt": t.attempt, "response": t.parsed, "verdicts": t.verdicts, "passed": t.passed,
-             "kept": t.parsed == kept, "seed": t.params.seed} for t in tried])
-        best = next(t for t in tried if t.parsed == kept)
+             "kept": t.params.seed == kept_seed, "seed": t.params.seed} for t in tried])
+        best = next(t for t in tried if t.params.seed == kept_seed)  # seeds are unique per attempt
         self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(best.verdicts))
 
     def _params(self, item: "_Item", attempt: int) -> GenParams:

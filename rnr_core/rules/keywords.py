@@ -33,7 +33,7 @@ class Frequency(RuleKind):
     params = (text("keyword"), integer("frequency"), relation("relation"))
 
     def check(self, response):
-        found = len(re.findall(re.escape(self.keyword), response, flags=re.IGNORECASE))
+        found = len(re.findall(re.escape(self.keyword.strip()), response, flags=re.IGNORECASE))
         return compare(found, self.relation, self.frequency)
 
     def render(self):

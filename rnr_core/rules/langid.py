@@ -83,8 +83,14 @@ _DEFAULTS = Detector(_NoFactory)  # n_trial, alpha, max_text_length are set per 
 
 def _clean(text: str) -> str:
     """Detector.append + cleaning_text: drop URLs and e-mails, cut, squeeze spaces, maybe drop Latin."""
-    text = Detector.MAIL_RE.sub(" ", Detector.URL_RE.sub(" ", text))
-    text = _SPACES.sub(" ", NGram.normalize_vi(text)[:_DEFAULTS.max_text_length])
+    # The guards only skip substitutions that cannot match (the e-mail pattern is slow to fail).
+    if "http" in text:
+        text = Detector.URL_RE.sub(" ", text)
+    if "@" in text:
+        text = Detector.MAIL_RE.sub(" ", text)
+    if not text.isascii():  # Vietnamese diacritical marks are not ASCII
+        text = NGram.normalize_vi(text)
+    text = _SPACES.sub(" ", text[:_DEFAULTS.max_text_length])
     if not text.isascii() and len(_LATIN.findall(text)) * 2 < len(_NON_LATIN.findall(text)):
         text = _LATIN.sub("", text)
     return text
@@ -134,19 +140,26 @@ def ngram_rows(text: str) -> list[int]:
     return rows
 
 
-def _trial(prob: np.ndarray, table: np.ndarray, picks: list[int], rnd: random.Random) -> np.ndarray:
-    """One of Detector._detect_block's trials: random n-gram updates, normalised every 5."""
+def _trial(table: np.ndarray, picks: list[int], rnd: random.Random) -> np.ndarray:
+    """One of Detector._detect_block's trials: random n-gram updates, normalised every 5.
+
+    The last row of `table` holds the current probabilities, so that one gather brings them
+    and the next n-gram rows together and one multiply.accumulate applies the updates in
+    langdetect's order (((p * r1) * r2) * ...).
+    """
     choice = rnd.choice
+    here = len(table) - 1
+    table[here] = 1.0 / table.shape[1]
     step, i = 1, 0  # langdetect normalises after update 0, then after every 5th
     while True:
-        for _ in range(step):
-            prob *= table[choice(picks)]
-        values = prob.tolist()
+        block = table[[here] + [choice(picks) for _ in range(step)]]
+        np.multiply.accumulate(block, axis=0, out=block)
+        values = block[step].tolist()
         total = sum(values)  # Python's sum, as langdetect: numpy's pairwise sum rounds differently
-        prob /= total
+        np.divide(block[step], total, out=table[here])
         # Dividing by a positive number keeps the order, so this is the largest quotient exactly.
         if max(values) / total > Detector.CONV_THRESHOLD or i >= Detector.ITERATION_LIMIT:
-            return prob
+            return table[here]
         i += 5
         step = 5
 
@@ -159,15 +172,14 @@ def probabilities(text: str, seed: int = 0) -> np.ndarray:
     prof = profiles()
     unique, picks = np.unique(np.array(rows), return_inverse=True)
     local = prof.counts[unique] / prof.totals[prof.sizes[unique]]
-    n_langs = len(prof.langs)
-    langprob = np.zeros(n_langs)
+    table = np.empty((len(unique) + 1, len(prof.langs)))  # + 1: the row _trial works in
+    langprob = np.zeros(len(prof.langs))
     rnd = random.Random(seed)
     picks = picks.tolist()
     for _ in range(_DEFAULTS.n_trial):
         alpha = _DEFAULTS.alpha + rnd.gauss(0.0, 1.0) * Detector.ALPHA_WIDTH
-        table = local + alpha / Detector.BASE_FREQ
-        prob = _trial(np.full(n_langs, 1.0 / n_langs), table, picks, rnd)
-        langprob += prob / _DEFAULTS.n_trial
+        np.add(local, alpha / Detector.BASE_FREQ, out=table[:-1])
+        langprob += _trial(table, picks, rnd) / _DEFAULTS.n_trial
     return langprob
 
 
