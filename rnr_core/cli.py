@@ -186,18 +186,28 @@ def _samples_args(p):
 @command("samples", "list, show, accept or reject samples")(_samples_args)
 def _samples(args, store):
     if args.action == "list":
-        rows = store.list_samples(args.limit, args.offset, args.status, args.run)
+        rows = _with_outcomes(store, store.list_samples(args.limit, args.offset, args.status, args.run))
         _emit(args, rows, lambda rs: "\n".join(
-            f"{r['id']}\t{r['status']}\t{r['kind']}\t{_clip(r['messages'][-1]['content'])}" for r in rs)
-            or "No samples match.")
+            f"{r['id']}\t{r['status']}\t{r['outcome']}\t{r['kind']}\t"
+            f"{_clip(r['messages'][-1]['content'])}" for r in rs) or "No samples match.")
     elif args.action == "show":
         sample = store.get_sample(args.id) or _missing("sample", args.id)
-        sample["verdicts"], sample["attempts"] = store.verdicts([args.id]), store.attempts(args.id)
+        sample = _with_outcomes(store, [sample])[0]
+        sample["attempts"] = store.attempts(args.id)
         _emit(args, sample, _sample_text)
     else:
         status = {"accept": "accepted", "reject": "rejected"}[args.action]
         changed = store.set_sample_status(args.ids, status)
         _emit(args, {"status": status, "changed": changed}, lambda r: f"{changed} sample(s) {status}")
+
+
+def _with_outcomes(store, samples: list[dict]) -> list[dict]:
+    """Attach verdicts and the sample's outcome: pass (all rules pass), fail, or unjudged."""
+    from rnr_core.stats import rule_outcomes, sample_outcome
+
+    for s in store.attach_verdicts(samples):
+        s["outcome"] = sample_outcome(rule_outcomes(s))
+    return samples
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -207,7 +217,7 @@ def _clip(text: str, width: int = 70) -> str:
 
 def _sample_text(s: dict) -> str:
     turns = "\n".join(f"[{m['role']}] {m['content']}" for m in s["messages"])
-    return (f"sample {s['id']} ({s['status']}, {s['kind']}) from {s['run_id']}, "
+    return (f"sample {s['id']} ({s['status']}, {s['outcome']}, {s['kind']}) from {s['run_id']}, "
             f"dataset {s['dataset']}, model {s['model']}\n\n[system]\n{s['system_prompt']}\n\n"
             f"{turns}\n\n[assistant]\n{s['response']}\n\n[verdicts]\n{_verdict_lines(s)}")
 

@@ -58,6 +58,7 @@ def test_documented_flow_on_the_embedded_model(tmp_path):
     assert judged["llm_verdicts"] + judged["unknown"] == 5  # one free-form rule per sample
     listed = json.loads(rnr("samples", "list", "--limit", "5", "--db", db, "--json").stdout)
     assert len(listed) == 5 and all(s["response"].strip() for s in listed)
+    assert all(s["outcome"] in ("pass", "fail", "unjudged") and s["verdicts"] for s in listed)
     shown = rnr("samples", "show", str(listed[0]["id"]), "--db", db).stdout
     assert "[system]" in shown and "Rules:" in shown and "[assistant]" in shown
     assert "[verdicts]" in shown and "checker" in shown

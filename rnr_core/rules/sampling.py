@@ -2,6 +2,7 @@
 
 import random
 
+from rnr_core.rules import checker_of
 from rnr_core.rules.base import KINDS, build
 from rnr_core.rules.conflicts import compatible
 
@@ -31,5 +32,5 @@ def draw_rules(rng: random.Random, n: int, first_index: int) -> list[dict]:
 
 def check_rules(rules: list[dict], response: str) -> dict[str, bool]:
     """Strict checker verdicts for the verifiable rules among `rules`, by rule id."""
-    return {r["id"]: bool(response.strip()) and build(r["kind"], r["kwargs"]).check(response)
+    return {r["id"]: bool(response.strip()) and checker_of(r).check(response)
             for r in rules if r.get("kind")}

@@ -43,10 +43,15 @@ class VerdictQueries:
             "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
             "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR d.name = ?) ORDER BY s.id",
             [run_id, run_id, dataset, dataset])
-        by_sample: dict[int, list[dict]] = {}
-        for v in self.verdicts([r["id"] for r in rows]) if rows else []:
-            by_sample.setdefault(v["sample_id"], []).append(v)
         for r in rows:
             r["messages"], r["rules"] = json.loads(r["messages"]), json.loads(r["rules"])
-            r["verdicts"] = by_sample.get(r["id"], [])
-        return rows
+        return self.attach_verdicts(rows)
+
+    def attach_verdicts(self, samples: list[dict]) -> list[dict]:
+        """Set each sample's `verdicts` to all verdicts on its rules, in one query."""
+        by_sample: dict[int, list[dict]] = {}
+        for v in self.verdicts([s["id"] for s in samples]) if samples else []:
+            by_sample.setdefault(v["sample_id"], []).append(v)
+        for s in samples:
+            s["verdicts"] = by_sample.get(s["id"], [])
+        return samples
