@@ -2,6 +2,7 @@
 the `rnr ifeval` command and its errors, and the published IFEval data when it is present."""
 
 import json
+import re
 
 import pytest
 
@@ -315,3 +316,27 @@ def test_gpt4_hand_checked_rows(gpt4_results):
         n = by_key[key]
         assert results["strict"][n]["follow_instruction_list"] == strict, key
         assert results["loose"][n]["follow_instruction_list"] == loose, key
+
+
+# ---- answering with a model first -------------------------------------------------------------
+
+def test_cli_answers_with_the_embedded_model_then_scores(files, capsys):
+    input_path, _, out = files
+    code = main(["ifeval", "--input", str(input_path), "--model", "local", "--max-tokens", "24",
+                 "--limit", "1", "--out", str(out), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 0 and summary["prompts"] == 1 and summary["instructions"] == 2
+    answered = read_jsonl(out / "responses.jsonl")
+    assert [a["prompt"] for a in answered] == [PROMPTS[0]["prompt"]] and answered[0]["response"].strip()
+    rows = read_jsonl(out / "eval_results_strict.jsonl")
+    assert rows[0]["response"] == answered[0]["response"]
+    # the verdicts are the checkers' on what the model wrote
+    text = answered[0]["response"]
+    assert rows[0]["follow_instruction_list"] == ["," not in text, len(re.findall(r"\w+", text)) >= 3]
+
+
+def test_cli_unknown_model_spec_writes_nothing(files, capsys):
+    input_path, _, out = files
+    code = main(["ifeval", "--input", str(input_path), "--model", "nosuch:thing", "--out", str(out)])
+    assert code == 2 and "Unknown model spec" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
