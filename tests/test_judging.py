@@ -186,3 +186,13 @@ def test_checker_judging_fills_in_missing_checker_verdicts(store, dataset, scrip
     for s in store.judged_samples(run):
         got = {v["rule_id"]: v["verdict"] == "pass" for v in s["verdicts"]}
         assert got == check_rules(s["rules"], s["response"]) == {"r3": False, "r4": True}
+
+
+def test_runs_recorded_before_rule_kinds_resume_with_free_form_rules(store, dataset, scripted):
+    scripted(scripted_attempts(["Fine reply."]))
+    run_id = start_run(store, config(rules=2))
+    old = {k: v for k, v in store.get_run(run_id)["config"].items()
+           if k not in ("verifiable_share", "rejections")}
+    store.con.execute("UPDATE runs SET config = ? WHERE id = ?", [json.dumps(old), run_id])
+    assert execute_run(store, run_id)["status"] == "completed"
+    assert [r["kind"] for r in store.system_prompt(run_id, 0)["rules"]] == [None, None]

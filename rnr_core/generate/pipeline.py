@@ -40,7 +40,8 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     run = store.get_run(run_id)
     if run is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
-    config = RunConfig(**run["config"])
+    # Runs recorded before rule-aware generation resume as they started: free-form rules only.
+    config = RunConfig(**{"verifiable_share": 0.0, "rejections": 0, **run["config"]})
     store.set_run_status(run_id, "running")
     job = _Job(store, run_id, config, progress)
     try:
