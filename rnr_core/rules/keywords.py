@@ -1,7 +1,6 @@
 """Keyword kinds: required, counted, forbidden words and letter counts."""
 
 import re
-from collections import Counter
 
 from rnr_core.rules.base import RuleKind, compare, integer, letter, phrase, register, relation, text, words
 
@@ -52,9 +51,14 @@ class ForbiddenWords(RuleKind):
     id, category = "keywords:forbidden_words", "content"
     params = (words("forbidden_words"),)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # One pass over the response for all the words, instead of one per word.
+        alternatives = "|".join(re.escape(w) for w in self.forbidden_words)
+        self._pattern = re.compile(r"\b(?:" + alternatives + r")\b", flags=re.IGNORECASE)
+
     def check(self, response):
-        return not any(re.search(r"\b" + re.escape(w) + r"\b", response, flags=re.IGNORECASE)
-                       for w in self.forbidden_words)
+        return self._pattern.search(response) is None
 
     def render(self):
         return "Do not use any of these words: " + ", ".join(f'"{w}"' for w in self.forbidden_words) + "."
@@ -70,7 +74,7 @@ class LetterFrequency(RuleKind):
     params = (letter("letter"), integer("let_frequency"), relation("let_relation"))
 
     def check(self, response):
-        found = Counter(response.lower())[self.letter.strip().lower()]
+        found = response.lower().count(self.letter.strip().lower())
         return compare(found, self.let_relation, self.let_frequency)
 
     def render(self):
