@@ -221,6 +221,18 @@ def per_kind_table(label: str, runs: list[tuple[float, dict, int]], counts: dict
         print(f"{label}_us {kind}: {secs / counts[kind] * 1e6:.1f} ({secs / total:.0%})")
 
 
+
+def every_kind(name: str, replies: list[str], args) -> None:
+    """Every kind on each of `replies`, from cold caches, repeated; prints the figures."""
+    runs = []
+    for _ in range(args.repeat):
+        checks = shared_checks(replies, args.seed)
+        clear_caches()
+        runs.append(run_checks(checks))
+    report(name, runs, len(checks))
+    per_kind_table(name, runs, {k: len(replies) for k in KINDS})
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Rule checks per second over all 25 kinds.")
     parser.add_argument("--per-kind", type=int, default=400, help="cold checks per kind (distinct responses)")
@@ -261,25 +273,10 @@ def main() -> int:
         print(f"cold_{args.workers}_workers_checks_per_s_best: {parallel:.0f}")
         print(f"cold_{args.workers}_workers_checks_per_s_median: {statistics.median(rates):.0f}")
 
-    replies = responses(args.responses, args.seed + 5000)
-    runs = []
-    for _ in range(args.repeat):
-        checks = shared_checks(replies, args.seed)
-        clear_caches()
-        runs.append(run_checks(checks))
-    report("per_response", runs, len(checks))
-    per_kind_table("per_response", runs, {k: len(replies) for k in KINDS})
-
+    every_kind("per_response", responses(args.responses, args.seed + 5000), args)
     if not args.no_ifeval and IFEVAL_RESPONSES.exists():
         lines = IFEVAL_RESPONSES.read_text(encoding="utf-8").splitlines()
-        gpt4 = [json.loads(line)["response"] for line in lines if line.strip()]
-        runs = []
-        for _ in range(args.repeat):
-            checks = shared_checks(gpt4, args.seed)
-            clear_caches()
-            runs.append(run_checks(checks))
-        report("ifeval_gpt4", runs, len(checks))
-        per_kind_table("ifeval_gpt4", runs, {k: len(gpt4) for k in KINDS})
+        every_kind("ifeval_gpt4", [json.loads(line)["response"] for line in lines if line.strip()], args)
     elif not args.no_ifeval:
         print(f"ifeval: {IFEVAL_RESPONSES} not found, skipped")
 

@@ -5,6 +5,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 
 from rnr_core import settings
 from rnr_core.errors import NotFound, RnrError
@@ -37,17 +38,22 @@ def _emit(args, data, human: Callable[[object], str]) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False) if args.json else human(data))
 
 
-def _progress(label: str):
+@contextmanager
+def _progress(label: str, shown: bool = True):
+    """A progress bar on stderr (when it is a terminal); yields the core's progress callback."""
     from tqdm import tqdm
 
-    bar = tqdm(desc=label, unit="item", disable=None, file=sys.stderr)
+    bar = tqdm(desc=label, unit="item", disable=None if shown else True, file=sys.stderr)
 
     def update(done: int, total: int) -> None:
         bar.total = total
         bar.n = done
         bar.refresh()
 
-    return bar, update
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 # ---- ingest / datasets -------------------------------------------------------------------
@@ -122,11 +128,8 @@ def _generate(args, store):
         seed = store.get_run(run_id)["config"]["seed"]
         print(f"Started {run_id} (seed {seed}); if it stops, finish it with "
               f"'rnr generate --resume {run_id}'.", file=sys.stderr)
-    bar, update = _progress(run_id)
-    try:
+    with _progress(run_id) as update:
         run = execute_run(store, run_id, update)
-    finally:
-        bar.close()
     _emit(args, _run_summary(run), _run_text)
     return 0 if run["status"] == "completed" else 3
 
@@ -185,29 +188,23 @@ def _samples_args(p):
 
 @command("samples", "list, show, accept or reject samples")(_samples_args)
 def _samples(args, store):
+    from rnr_core.stats import with_outcomes
+
     if args.action == "list":
-        rows = _with_outcomes(store, store.list_samples(args.limit, args.offset, args.status, args.run))
+        rows = with_outcomes(store.attach_verdicts(
+            store.list_samples(args.limit, args.offset, args.status, args.run)))
         _emit(args, rows, lambda rs: "\n".join(
             f"{r['id']}\t{r['status']}\t{r['outcome']}\t{r['kind']}\t"
             f"{_clip(r['messages'][-1]['content'])}" for r in rs) or "No samples match.")
     elif args.action == "show":
         sample = store.get_sample(args.id) or _missing("sample", args.id)
-        sample = _with_outcomes(store, [sample])[0]
+        sample = with_outcomes(store.attach_verdicts([sample]))[0]
         sample["attempts"] = store.attempts(args.id)
         _emit(args, sample, _sample_text)
     else:
         status = {"accept": "accepted", "reject": "rejected"}[args.action]
         changed = store.set_sample_status(args.ids, status)
         _emit(args, {"status": status, "changed": changed}, lambda r: f"{changed} sample(s) {status}")
-
-
-def _with_outcomes(store, samples: list[dict]) -> list[dict]:
-    """Attach verdicts and the sample's outcome: pass (all rules pass), fail, or unjudged."""
-    from rnr_core.stats import rule_outcomes, sample_outcome
-
-    for s in store.attach_verdicts(samples):
-        s["outcome"] = sample_outcome(rule_outcomes(s))
-    return samples
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -264,7 +261,7 @@ def _stats(args, store):
     from rnr_core.stats import quality
 
     overview = store.overview()
-    overview["quality"] = quality(store.judged_samples(args.run, args.dataset))
+    overview["quality"] = quality(store.samples_with_verdicts(args.run, args.dataset))
     _emit(args, overview, _stats_text)
 
 
@@ -282,11 +279,8 @@ def _judge(args, store):
     from rnr_core.judge import judge_samples
 
     judge = None if args.checkers_only else (args.judge or settings.DEFAULT_MODEL)
-    bar, update = _progress("judging")
-    try:
+    with _progress("judging") as update:
         summary = judge_samples(store, args.run, args.dataset, judge, args.max_retries, update)
-    finally:
-        bar.close()
     _emit(args, summary, lambda s: "\n".join(f"{k}: {v}" for k, v in s.items()))
 
 
@@ -344,13 +338,9 @@ def _accuracy_text(summary: dict) -> str:
 def _ifeval(args, store):
     from rnr_core.ifeval.run import run_ifeval
 
-    bar, update = _progress("answering") if args.model else (None, None)
-    try:
+    with _progress("answering", shown=bool(args.model)) as update:
         summary = run_ifeval(args.input, args.out, args.responses, args.model, args.limit,
                              args.max_tokens, update)
-    finally:
-        if bar is not None:
-            bar.close()
     _emit(args, summary, _accuracy_text)
 
 

@@ -35,6 +35,13 @@ def sample_outcome(outcomes: list[tuple[dict, str | None]]) -> str:
     return "pass" if verdicts and all(v == "pass" for v in verdicts) else "unjudged"
 
 
+def with_outcomes(samples: list[dict]) -> list[dict]:
+    """Set `outcome` on samples that carry their verdicts: pass, fail or unjudged."""
+    for s in samples:
+        s["outcome"] = sample_outcome(rule_outcomes(s))
+    return samples
+
+
 def rate(passes: int, n: int, rng: np.random.Generator, n_boot: int = 2000) -> dict:
     """Share with a percentile bootstrap CI (resampling n binary outcomes is a binomial draw)."""
     if n == 0:

@@ -144,10 +144,10 @@ def test_unparsable_judge_replies_are_stored_as_unknown_then_retried(store, free
     rows = store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)])
     assert {r["verdict"] for r in rows} == {"unknown"}
     assert all(r["raw_output"] == "I think it passes" for r in rows)
-    assert quality(store.judged_samples(free_run))["unjudged_samples"] == 2
+    assert quality(store.samples_with_verdicts(free_run))["unjudged_samples"] == 2
     scripted(judge_reply("pass"), spec="judge-model")
     judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1)
-    assert quality(store.judged_samples(free_run))["pass_rate"]["rate"] == 1.0
+    assert quality(store.samples_with_verdicts(free_run))["pass_rate"]["rate"] == 1.0
 
 
 def test_unreachable_judge_stops_and_stores_nothing(store, free_run, scripted):
@@ -170,7 +170,7 @@ def test_verdicts_of_judges_sit_side_by_side_and_precedence_decides(store, free_
     store.add_verdicts(sample, "human:ann", [{"rule_id": "r1", "verdict": "fail", "rationale": "rude"}])
     rows = store.verdicts([sample])
     assert {(r["rule_id"], r["judge"]) for r in rows} == {("r1", "llm:a"), ("r2", "llm:a"), ("r1", "human:ann")}
-    q = quality([s for s in store.judged_samples(free_run) if s["id"] == sample])
+    q = quality([s for s in store.samples_with_verdicts(free_run) if s["id"] == sample])
     assert q["pass_rate"]["rate"] == 0.0  # the person's fail overrides the LLM's pass
     with pytest.raises(ValueError):
         store.add_verdicts(sample, "llm:a", [{"rule_id": "r1", "verdict": "maybe"}])
@@ -183,7 +183,7 @@ def test_checker_judging_fills_in_missing_checker_verdicts(store, dataset, scrip
     store.con.execute("DELETE FROM verdicts")
     summary = judge_samples(store, run_id=run)
     assert summary["checker_verdicts"] == 4 and summary["judge"] is None
-    for s in store.judged_samples(run):
+    for s in store.samples_with_verdicts(run):
         got = {v["rule_id"]: v["verdict"] == "pass" for v in s["verdicts"]}
         assert got == check_rules(s["rules"], s["response"]) == {"r3": False, "r4": True}
 

@@ -59,7 +59,10 @@ def test_full_run_makes_plain_tempting_and_scope_samples(store, dataset, scripte
     assert kinds == ["out_of_scope"] * 2 + ["plain"] * 6 + ["tempting"] * 2
     assert run["counts"] == {"done": 12, "samples": 10}
     tempting = next(s for s in samples if s["kind"] == "tempting")
-    assert [m["role"] for m in tempting["messages"]] == ["user", "assistant", "user"]
+    # the follow-up continues the group's first conversation, which may itself be multi-turn
+    base = next(s for s in samples if s["item_key"] == tempting["item_key"].replace("tempting", "r0"))
+    assert tempting["messages"][:-1] == [*base["messages"], {"role": "assistant", "content": base["response"]}]
+    assert tempting["messages"][-1]["role"] == "user"
     assert tempting["target_rule"] in {"r1", "r2"}
     rule_text = {r["id"]: r["text"].rstrip(".") for r in tempting["rules"]}[tempting["target_rule"]]
     assert rule_text in tempting["messages"][-1]["content"]

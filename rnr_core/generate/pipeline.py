@@ -14,9 +14,9 @@ from rnr_core.generate.plan import RunConfig, all_keys, item_seed, plan_groups, 
 from rnr_core.judge.checker import CHECKER, checker_verdicts
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
+from rnr_core.progress import Progress, silent
 from rnr_core.rules.sampling import check_rules, draw_rules
 
-Progress = Callable[[int, int], None]
 SP_MAX_TOKENS = 700
 RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
 
@@ -75,7 +75,7 @@ class _Job:
         self.tried = {i["item_key"]: i["attempts"] for i in store.run_items(run_id, "failed")}
         self.total = len(all_keys(config))
         self.finished = len(self.done)
-        self.progress = progress or (lambda done, total: None)
+        self.progress = progress or silent
         self.abort_reason: str | None = None
         ids = [i for g in config.groups for i in g] + [i for i in config.outsiders if i is not None]
         self.instructions = store.instructions(ids)

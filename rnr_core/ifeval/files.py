@@ -6,24 +6,21 @@ from pathlib import Path
 
 import orjson
 
-from rnr_core.errors import EvalInputError, RuleError
+from rnr_core.errors import EvalInputError, IngestError, RuleError
 from rnr_core.ifeval.evaluate import Prompt
+from rnr_core.ingest.readers import json_records
 from rnr_core.rules.base import build
 
 
 def _lines(path: Path):
     """(line number, object) for each non-blank JSONL line; errors name file and line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        records = list(json_records(path.read_text(encoding="utf-8"), str(path)))
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalInputError(f"{path}: cannot read ({exc})") from exc
-    for no, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise EvalInputError(f"{path}:{no}: invalid JSON ({exc})") from exc
+    except IngestError as exc:
+        raise EvalInputError(str(exc)) from exc
+    for no, obj, _ in records:
         if not isinstance(obj, dict):
             raise EvalInputError(f"{path}:{no}: expected a JSON object, got {type(obj).__name__}")
         yield no, obj

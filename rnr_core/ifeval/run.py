@@ -1,15 +1,13 @@
 """`rnr ifeval`: optionally answer the prompts with a model, then score and write the results."""
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from rnr_core.ifeval.evaluate import Prompt, accuracies, evaluate
 from rnr_core.ifeval.files import write_jsonl, read_prompts, read_responses, write_results
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
-
-Progress = Callable[[int, int], None]
+from rnr_core.progress import Progress, silent
 
 
 async def _answer_all(model, prompts: list[Prompt], params: GenParams, progress: Progress) -> list[str]:
@@ -30,7 +28,7 @@ def answer(spec: str, prompts: list[Prompt], out: Path, max_tokens: int,
     """Answer every prompt greedily and write OUT/responses.jsonl (only once all are answered)."""
     model = get_model(spec)
     params = GenParams(temperature=0.0, max_tokens=max_tokens, seed=0)
-    texts = asyncio.run(_answer_all(model, prompts, params, progress or (lambda d, t: None)))
+    texts = asyncio.run(_answer_all(model, prompts, params, progress or silent))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "responses.jsonl"
     write_jsonl(path, [{"prompt": p.prompt, "response": t} for p, t in zip(prompts, texts)])

@@ -43,7 +43,7 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object, str]]:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             raise IngestError(f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
-                              "Fix or remove that line and import again.") from exc
+                              "Fix or remove that line and try again.") from exc
         yield line_no, value, line.strip()
 
 
@@ -53,7 +53,7 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, object, str]]:
         orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
-                          "Fix it and import again.") from exc
+                          "Fix it and try again.") from exc
     decoder = json.JSONDecoder()
     pos = text.index("[") + 1
     line = text.count("\n", 0, pos) + 1

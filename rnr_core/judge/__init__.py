@@ -1,7 +1,6 @@
 """Judge samples rule by rule: checkers for verifiable rules, an LLM for free-form ones."""
 
 import asyncio
-from collections.abc import Callable
 
 from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
 from rnr_core.generate.calls import CachedCaller
@@ -9,9 +8,9 @@ from rnr_core.judge import llm
 from rnr_core.judge.checker import CHECKER, checker_verdicts
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
+from rnr_core.progress import Progress, silent
 from rnr_core.rules.sampling import check_rules
 
-Progress = Callable[[int, int], None]
 JUDGE_MAX_TOKENS = 600
 
 
@@ -29,7 +28,7 @@ def judge_samples(store, run_id: str | None = None, dataset: str | None = None,
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
     if dataset and store.dataset_id(dataset) is None:
         raise NotFound(f"No dataset {dataset!r}. 'rnr datasets' lists them.")
-    samples = store.judged_samples(run_id, dataset)
+    samples = store.samples_with_verdicts(run_id, dataset)
     checked = _run_checkers(store, samples)
     summary = {"samples": len(samples), "checker_verdicts": checked, "judge": None}
     if judge:
@@ -54,7 +53,7 @@ class _LlmJudging:
     def __init__(self, store, spec: str, max_retries: int, progress: Progress | None):
         self.store, self.name, self.max_retries = store, llm.judge_name(spec), max_retries
         self.call = CachedCaller(store, get_model(spec))
-        self.progress = progress or (lambda done, total: None)
+        self.progress = progress or silent
         self.counts = {"judge": self.name, "llm_verdicts": 0, "unknown": 0, "call_errors": 0}
         self.abort: ModelCallError | None = None
 

@@ -9,10 +9,6 @@ _DIVIDER = re.compile(r"\s?\*\*\*\s?")
 _FIRST_WORDS = ("first", "overall", "today", "however", "finally", "in", "the", "this")
 
 
-def _sample_count(rng, low: int, high: int, name: str, rel_name: str = "relation") -> dict:
-    return {rel_name: rng.choice(("less than", "at least")), name: rng.randint(low, high)}
-
-
 @register
 class NumberSentences(RuleKind):
     id, category = "length_constraints:number_sentences", "length"
@@ -26,7 +22,7 @@ class NumberSentences(RuleKind):
 
     @classmethod
     def sample(cls, rng):
-        return _sample_count(rng, 3, 12, "num_sentences")
+        return {"relation": rng.choice(("less than", "at least")), "num_sentences": rng.randint(3, 12)}
 
 
 @register

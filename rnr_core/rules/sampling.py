@@ -2,7 +2,7 @@
 
 import random
 
-from rnr_core.rules import checker_of
+from rnr_core.rules import checker_of, rule_record
 from rnr_core.rules.base import KINDS, build
 from rnr_core.rules.conflicts import compatible
 
@@ -25,8 +25,7 @@ def draw_rules(rng: random.Random, n: int, first_index: int) -> list[dict]:
     for i, kind in enumerate(draw_kinds(rng, n), first_index):
         kwargs = KINDS[kind].sample(rng)
         rule = build(kind, kwargs)
-        records.append({"id": f"r{i}", "text": rule.render(), "category": rule.category,
-                        "kind": kind, "kwargs": kwargs})
+        records.append(rule_record(i, rule.render(), rule.category, kind, kwargs))
     return records
 
 

@@ -35,7 +35,7 @@ class VerdictQueries:
             r["verdicts"] = json.loads(r["verdicts"])
         return rows
 
-    def judged_samples(self, run_id: str | None = None, dataset: str | None = None) -> list[dict]:
+    def samples_with_verdicts(self, run_id: str | None = None, dataset: str | None = None) -> list[dict]:
         """Samples with their rules and every verdict, for judging and metrics."""
         rows = self._rows(
             "SELECT s.id, s.run_id, s.messages, s.response, p.rules, p.text AS system_prompt "
