@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import loadavg  # noqa: E402
+
 from rnr_core.models.base import GenParams  # noqa: E402
 from rnr_core.models.llamacpp import LlamaCppModel, smollm2_path  # noqa: E402
 
@@ -48,21 +49,31 @@ def conversation(prompt: str) -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="LlamaCppModel vs raw llama_cpp tokens/s.")
-    parser.add_argument("--prompts", type=int, default=len(PROMPTS),
-                        help=f"how many of the {len(PROMPTS)} prompts")
+    parser.add_argument(
+        "--prompts", type=int, default=len(PROMPTS), help=f"how many of the {len(PROMPTS)} prompts"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="passes over the prompts")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--seed", type=int, default=1234, help="base seed; prompt i uses seed+i")
     parser.add_argument("--n-ctx", type=int, default=4096)
-    parser.add_argument("--mode", choices=("sync", "async"), default="async",
-                        help="ours in the pairs: `await model.complete` on one event loop "
-                             "(default, the pipeline path) or complete_sync")
-    parser.add_argument("--order", choices=("alternate", "abba"), default="alternate",
-                        help="alternate: raw, ours, raw, ours...; abba: raw, ours, ours, raw, ... "
-                             "(cancels a second-position advantage)")
-    parser.add_argument("--no-app-path", action="store_true",
-                        help="skip the asyncio.gather app-path check after the pairs")
+    parser.add_argument(
+        "--mode",
+        choices=("sync", "async"),
+        default="async",
+        help="ours in the pairs: `await model.complete` on one event loop "
+        "(default, the pipeline path) or complete_sync",
+    )
+    parser.add_argument(
+        "--order",
+        choices=("alternate", "abba"),
+        default="alternate",
+        help="alternate: raw, ours, raw, ours...; abba: raw, ours, ours, raw, ... "
+        "(cancels a second-position advantage)",
+    )
+    parser.add_argument(
+        "--no-app-path", action="store_true", help="skip the asyncio.gather app-path check after the pairs"
+    )
     parser.add_argument("--model-path", default=None, help="GGUF file (default: bundled SmolLM2)")
     args = parser.parse_args()
 
@@ -70,8 +81,10 @@ def main() -> int:
 
     path = args.model_path or str(smollm2_path())
     prompts = PROMPTS[: max(1, min(args.prompts, len(PROMPTS)))]
-    params = [GenParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
-              for i in range(len(prompts))]
+    params = [
+        GenParams(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed + i)
+        for i in range(len(prompts))
+    ]
     print(f"model: {Path(path).name}")
     print(f"n_threads: {THREADS}")
     print(f"loadavg_start: {loadavg()}")
@@ -98,8 +111,9 @@ def main() -> int:
 
     def raw_once(messages, p: GenParams) -> tuple[float, int, str]:
         start = time.perf_counter()
-        reply = raw.create_chat_completion(messages=messages, temperature=p.temperature,
-                                           max_tokens=p.max_tokens, seed=p.seed)
+        reply = raw.create_chat_completion(
+            messages=messages, temperature=p.temperature, max_tokens=p.max_tokens, seed=p.seed
+        )
         elapsed = time.perf_counter() - start
         return elapsed, reply["usage"]["completion_tokens"], reply["choices"][0]["message"]["content"] or ""
 
@@ -120,8 +134,9 @@ def main() -> int:
         return elapsed, result.usage["completion_tokens"], result.text
 
     async def app_path() -> int:
-        replies = await asyncio.gather(*(ours.complete(conversation(pr), p)
-                                         for pr, p in zip(prompts, params)))
+        replies = await asyncio.gather(
+            *(ours.complete(conversation(pr), p) for pr, p in zip(prompts, params))
+        )
         return sum(r.usage["completion_tokens"] for r in replies)
 
     try:

@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import loadavg  # noqa: E402
+
 from rnr_core.ifeval import accuracies, evaluate, read_prompts, read_responses, write_results  # noqa: E402
 from rnr_core.rules import langid, length, style, text  # noqa: E402
 from rnr_core.rules.evaluate import loose_variants  # noqa: E402
@@ -159,19 +160,24 @@ def check_langdetect(prompts, responses) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="IFEval strict + loose scoring time.")
-    parser.add_argument("--data", type=Path, default=DATA,
-                        help="folder with input_data.jsonl and responses_gpt4.jsonl")
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="folder with input_data.jsonl and responses_gpt4.jsonl"
+    )
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--reference", action="store_true",
-                        help="also score with the original langdetect / nltk calls")
-    parser.add_argument("--check-langdetect", action="store_true",
-                        help="compare langid with langdetect text by text")
+    parser.add_argument(
+        "--reference", action="store_true", help="also score with the original langdetect / nltk calls"
+    )
+    parser.add_argument(
+        "--check-langdetect", action="store_true", help="compare langid with langdetect text by text"
+    )
     args = parser.parse_args()
 
     inputs, replies = args.data / "input_data.jsonl", args.data / "responses_gpt4.jsonl"
     if not (inputs.exists() and replies.exists()):
-        print(f"shared IFEval data not found in {args.data} "
-              "(need input_data.jsonl and responses_gpt4.jsonl); skipped")
+        print(
+            f"shared IFEval data not found in {args.data} "
+            "(need input_data.jsonl and responses_gpt4.jsonl); skipped"
+        )
         return 0
 
     print(f"cpu_count: {os.cpu_count()}")
@@ -192,10 +198,14 @@ def main() -> int:
     print(f"score_seconds_median: {statistics.median(times):.3f}")
     got = {mode: accuracies(rows) for mode, rows in results.items()}
     for mode, acc in got.items():
-        print(f"{mode}: prompt-level {acc['prompt_level']:.4f}  "
-              f"instruction-level {acc['instruction_level']:.4f}")
-    same = all((round(got[m]["prompt_level"], 4), round(got[m]["instruction_level"], 4)) == EXPECTED[m]
-               for m in EXPECTED)
+        print(
+            f"{mode}: prompt-level {acc['prompt_level']:.4f}  "
+            f"instruction-level {acc['instruction_level']:.4f}"
+        )
+    same = all(
+        (round(got[m]["prompt_level"], 4), round(got[m]["instruction_level"], 4)) == EXPECTED[m]
+        for m in EXPECTED
+    )
     print(f"accuracies_as_expected: {str(same).lower()}")
     with tempfile.TemporaryDirectory(prefix="rnr-bench-ifeval-") as tmp:
         start = time.perf_counter()

@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import loadavg  # noqa: E402
+
 from rnr_core.ingest import ingest_file  # noqa: E402
 from rnr_core.store import Store  # noqa: E402
 
@@ -36,8 +37,20 @@ WORDS = (
     "weather season holiday report project meeting schedule feature release version "
     "health exercise sleep reading writing painting camera picture animal bird winter"
 ).split()
-VERBS = ("Explain", "Describe", "Summarise", "List", "Compare", "Write", "Suggest", "Translate",
-         "Rewrite", "Classify", "Outline", "Evaluate")
+VERBS = (
+    "Explain",
+    "Describe",
+    "Summarise",
+    "List",
+    "Compare",
+    "Write",
+    "Suggest",
+    "Translate",
+    "Rewrite",
+    "Classify",
+    "Outline",
+    "Evaluate",
+)
 
 
 def _text(rng: random.Random, lo: int, hi: int) -> str:

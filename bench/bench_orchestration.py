@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import loadavg  # noqa: E402
+
 from rnr_core.generate.calls import CachedCaller  # noqa: E402
 from rnr_core.models.base import GenParams  # noqa: E402
 from rnr_core.models.openai_compat import OpenAICompatModel  # noqa: E402
@@ -52,7 +53,9 @@ def start_server(port: int, latency_ms: float) -> subprocess.Popen:
     errors = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         [sys.executable, str(STUB), "--port", str(port), "--latency-ms", str(latency_ms)],
-        stdout=subprocess.DEVNULL, stderr=errors)
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
     proc.error_file = errors
     return proc
 
@@ -116,8 +119,9 @@ async def drive(call, tag: str, n: int, params: GenParams) -> tuple[float, list]
     return time.perf_counter() - start, results
 
 
-def report(prefix: str, wall: float, ideal: float, results: list, cpu_s: float,
-           server_cpu_s: float | None) -> float:
+def report(
+    prefix: str, wall: float, ideal: float, results: list, cpu_s: float, server_cpu_s: float | None
+) -> float:
     ratio = wall / ideal
     lat = sorted(r.latency_ms for r in results)
     print(f"{prefix}_wall_s: {wall:.3f}")
@@ -171,7 +175,8 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
                 out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0, srv))
         store.flush_calls()  # the last partial batch (< 64 rows, a few ms)
         out["logged_calls"] = store._scalar(
-            "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'")
+            "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'"
+        )
         out["profilers"] = profilers
     finally:
         store.close()

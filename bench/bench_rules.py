@@ -29,42 +29,167 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common import loadavg  # noqa: E402
-from rnr_core.rules import KINDS, build  # noqa: E402
-from rnr_core.rules import langid, text  # noqa: E402
+
+from rnr_core.rules import KINDS, build, langid, text  # noqa: E402  # noqa: E402
 
 TARGET = 20_000
 IFEVAL_RESPONSES = ROOT.parent / "shared" / "data" / "ifeval" / "responses_gpt4.jsonl"
 
-NOUNS = ("system", "garden", "network", "budget", "recipe", "student", "teacher", "climate",
-         "forest", "mountain", "village", "bridge", "railway", "language", "grammar", "memory",
-         "database", "record", "lesson", "customer", "weather", "season", "holiday", "report",
-         "project", "meeting", "schedule", "feature", "release", "version", "exercise", "camera",
-         "picture", "animal", "winter", "summer", "market", "signal", "engine", "letter", "policy",
-         "design", "kitchen", "poem", "city", "ocean", "planet", "history", "music", "coffee",
-         "example", "summary", "reason", "detail", "balance", "idea", "value", "quality", "result",
-         "team", "plan", "problem", "solution", "process", "method", "tool", "student", "family")
-VERBS = ("improves", "supports", "changes", "explains", "reduces", "creates", "needs", "shows",
-         "follows", "protects", "builds", "describes", "affects", "connects", "requires", "helps")
-ADJECTIVES = ("simple", "important", "clear", "practical", "modern", "quiet", "strong", "useful",
-              "careful", "large", "small", "new", "old", "future", "local", "global", "early")
+NOUNS = (
+    "system",
+    "garden",
+    "network",
+    "budget",
+    "recipe",
+    "student",
+    "teacher",
+    "climate",
+    "forest",
+    "mountain",
+    "village",
+    "bridge",
+    "railway",
+    "language",
+    "grammar",
+    "memory",
+    "database",
+    "record",
+    "lesson",
+    "customer",
+    "weather",
+    "season",
+    "holiday",
+    "report",
+    "project",
+    "meeting",
+    "schedule",
+    "feature",
+    "release",
+    "version",
+    "exercise",
+    "camera",
+    "picture",
+    "animal",
+    "winter",
+    "summer",
+    "market",
+    "signal",
+    "engine",
+    "letter",
+    "policy",
+    "design",
+    "kitchen",
+    "poem",
+    "city",
+    "ocean",
+    "planet",
+    "history",
+    "music",
+    "coffee",
+    "example",
+    "summary",
+    "reason",
+    "detail",
+    "balance",
+    "idea",
+    "value",
+    "quality",
+    "result",
+    "team",
+    "plan",
+    "problem",
+    "solution",
+    "process",
+    "method",
+    "tool",
+    "student",
+    "family",
+)
+VERBS = (
+    "improves",
+    "supports",
+    "changes",
+    "explains",
+    "reduces",
+    "creates",
+    "needs",
+    "shows",
+    "follows",
+    "protects",
+    "builds",
+    "describes",
+    "affects",
+    "connects",
+    "requires",
+    "helps",
+)
+ADJECTIVES = (
+    "simple",
+    "important",
+    "clear",
+    "practical",
+    "modern",
+    "quiet",
+    "strong",
+    "useful",
+    "careful",
+    "large",
+    "small",
+    "new",
+    "old",
+    "future",
+    "local",
+    "global",
+    "early",
+)
 ADVERBS = ("quickly", "often", "carefully", "rarely", "usually", "clearly", "really", "just")
-OPENERS = ("First", "However", "Overall", "Today", "Finally", "In addition", "For example",
-           "In short", "This", "The", "Moreover", "Dr. Smith notes that", "As a rule")
-FOREIGN = ("Le petit chat dort tranquillement sur le canapé pendant que la pluie tombe.",
-           "El niño comió una manzana mientras esperaba el autobús en la esquina.",
-           "Die Straßenbahn fährt jeden Morgen pünktlich um sieben Uhr ab.",
-           "Domani andremo al mare con gli amici e mangeremo una pizza.",
-           "O governo anunciou novas medidas para melhorar a educação pública.")
-ENDINGS = ("Is there anything else I can help with?", "Let me know if you have additional questions.",
-           "Hope this helps.")
+OPENERS = (
+    "First",
+    "However",
+    "Overall",
+    "Today",
+    "Finally",
+    "In addition",
+    "For example",
+    "In short",
+    "This",
+    "The",
+    "Moreover",
+    "Dr. Smith notes that",
+    "As a rule",
+)
+FOREIGN = (
+    "Le petit chat dort tranquillement sur le canapé pendant que la pluie tombe.",
+    "El niño comió una manzana mientras esperaba el autobús en la esquina.",
+    "Die Straßenbahn fährt jeden Morgen pünktlich um sieben Uhr ab.",
+    "Domani andremo al mare con gli amici e mangeremo una pizza.",
+    "O governo anunciou novas medidas para melhorar a educação pública.",
+)
+ENDINGS = (
+    "Is there anything else I can help with?",
+    "Let me know if you have additional questions.",
+    "Hope this helps.",
+)
 
 
 def _sentence(rng: random.Random) -> str:
     """One English sentence of 6-20 words, sometimes with commas, numbers or highlights."""
     words = [rng.choice(OPENERS)]
     while len(" ".join(words).split()) < rng.randint(6, 20):
-        piece = rng.choice((rng.choice(NOUNS), rng.choice(VERBS), rng.choice(ADJECTIVES),
-                            rng.choice(ADVERBS), "the", "a", "and", "of", "to", "with"))
+        piece = rng.choice(
+            (
+                rng.choice(NOUNS),
+                rng.choice(VERBS),
+                rng.choice(ADJECTIVES),
+                rng.choice(ADVERBS),
+                "the",
+                "a",
+                "and",
+                "of",
+                "to",
+                "with",
+            )
+        )
         if rng.random() < 0.06:
             piece = f"*{piece}*" if rng.random() < 0.5 else f"**{piece} {rng.choice(NOUNS)}**"
         elif rng.random() < 0.04:
@@ -221,7 +346,6 @@ def per_kind_table(label: str, runs: list[tuple[float, dict, int]], counts: dict
         print(f"{label}_us {kind}: {secs / counts[kind] * 1e6:.1f} ({secs / total:.0%})")
 
 
-
 def every_kind(name: str, replies: list[str], args) -> None:
     """Every kind on each of `replies`, from cold caches, repeated; prints the figures."""
     runs = []
@@ -285,8 +409,10 @@ def main() -> int:
     print(f"text_caches_last_run: language hits={info.hits} misses={info.misses}")
     print(f"loadavg_end: {loadavg()}")
     figure, label = (parallel, f"{args.workers}_workers") if parallel else (cold, "1_process")
-    print(f"RESULT rules_cold_checks_per_s={figure:.0f} ({label}) target={TARGET} "
-          f"ok={str(figure >= TARGET).lower()}")
+    print(
+        f"RESULT rules_cold_checks_per_s={figure:.0f} ({label}) target={TARGET} "
+        f"ok={str(figure >= TARGET).lower()}"
+    )
     return 0
 
 

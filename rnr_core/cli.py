@@ -58,6 +58,7 @@ def _progress(label: str, shown: bool = True):
 
 # ---- ingest / datasets -------------------------------------------------------------------
 
+
 def _ingest_args(p):
     from rnr_core.ingest import FORMATS
 
@@ -74,18 +75,30 @@ def _ingest(args, store):
     from rnr_core.ingest import ingest_file
 
     result = asdict(ingest_file(store, args.file, args.name, args.format, args.column))
-    _emit(args, result, lambda r: f"{r['dataset']}: read {r['read']} ({r['format']}), "
-                                  f"added {r['added']}, skipped {r['duplicates']} duplicates")
+    _emit(
+        args,
+        result,
+        lambda r: (
+            f"{r['dataset']}: read {r['read']} ({r['format']}), "
+            f"added {r['added']}, skipped {r['duplicates']} duplicates"
+        ),
+    )
 
 
 @command("datasets", "list datasets")(lambda p: None)
 def _datasets(args, store):
-    _emit(args, store.list_datasets(),
-          lambda rows: "\n".join(f"{d['name']}\t{d['instructions']} instructions" for d in rows)
-          or "No datasets yet. Import one with 'rnr ingest FILE --name NAME'.")
+    _emit(
+        args,
+        store.list_datasets(),
+        lambda rows: (
+            "\n".join(f"{d['name']}\t{d['instructions']} instructions" for d in rows)
+            or "No datasets yet. Import one with 'rnr ingest FILE --name NAME'."
+        ),
+    )
 
 
 # ---- generate / runs ---------------------------------------------------------------------
+
 
 def _generate_args(p):
     p.add_argument("--dataset", help="dataset to sample instructions from")
@@ -97,10 +110,18 @@ def _generate_args(p):
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
     p.add_argument("--max-retries", type=int, default=3, help="retries for an invalid reply")
-    p.add_argument("--verifiable-share", type=float, default=0.5,
-                   help="share of each prompt's rules drawn from the checkable kinds (default 0.5)")
-    p.add_argument("--rejections", type=int, default=2,
-                   help="regenerations of a response that fails a checker (default 2)")
+    p.add_argument(
+        "--verifiable-share",
+        type=float,
+        default=0.5,
+        help="share of each prompt's rules drawn from the checkable kinds (default 0.5)",
+    )
+    p.add_argument(
+        "--rejections",
+        type=int,
+        default=2,
+        help="regenerations of a response that fails a checker (default 2)",
+    )
     p.add_argument("--temperature", type=float, default=0.7)
     p.add_argument("--max-tokens", type=int, default=384, help="response length limit")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
@@ -112,22 +133,34 @@ def _generate(args, store):
 
     if args.resume:
         if args.dataset or args.model:
-            raise RnrError("--resume finishes a run with its own dataset and model; "
-                           "drop --dataset and --model.")
+            raise RnrError(
+                "--resume finishes a run with its own dataset and model; drop --dataset and --model."
+            )
         run_id = args.resume
     elif not args.dataset:
         raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
     else:
-        config = RunConfig(dataset=args.dataset, model=args.model or settings.DEFAULT_MODEL,
-                           n=args.n, k=args.k,
-                           rules=args.rules, seed=args.seed, tempting=not args.no_tempting,
-                           out_of_scope=not args.no_out_of_scope, max_retries=args.max_retries,
-                           verifiable_share=args.verifiable_share, rejections=args.rejections,
-                           temperature=args.temperature, max_tokens=args.max_tokens)
+        config = RunConfig(
+            dataset=args.dataset,
+            model=args.model or settings.DEFAULT_MODEL,
+            n=args.n,
+            k=args.k,
+            rules=args.rules,
+            seed=args.seed,
+            tempting=not args.no_tempting,
+            out_of_scope=not args.no_out_of_scope,
+            max_retries=args.max_retries,
+            verifiable_share=args.verifiable_share,
+            rejections=args.rejections,
+            temperature=args.temperature,
+            max_tokens=args.max_tokens,
+        )
         run_id = start_run(store, config)
         seed = store.get_run(run_id)["config"]["seed"]
-        print(f"Started {run_id} (seed {seed}); if it stops, finish it with "
-              f"'rnr generate --resume {run_id}'.", file=sys.stderr)
+        print(
+            f"Started {run_id} (seed {seed}); if it stops, finish it with 'rnr generate --resume {run_id}'.",
+            file=sys.stderr,
+        )
     with _progress(run_id) as update:
         run = execute_run(store, run_id, update)
     _emit(args, _run_summary(run), _run_text)
@@ -135,14 +168,18 @@ def _generate(args, store):
 
 
 def _run_summary(run: dict) -> dict:
-    return {**{k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")},
-            "seed": run["config"]["seed"]}
+    return {
+        **{k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")},
+        "seed": run["config"]["seed"],
+    }
 
 
 def _run_line(run: dict) -> str:
     counts = run["counts"]
-    return (f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
-            f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed")
+    return (
+        f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
+        f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed"
+    )
 
 
 def _run_text(run: dict) -> str:
@@ -162,11 +199,15 @@ def _runs(args, store):
         return
     run = store.get_run(args.run_id) or _missing("run", args.run_id)
     run["failed_items"] = store.run_items(args.run_id, "failed")
-    _emit(args, run, lambda r: _run_text(r) + "".join(
-        f"\n  {i['item_key']}: {i['error']}" for i in r["failed_items"]))
+    _emit(
+        args,
+        run,
+        lambda r: _run_text(r) + "".join(f"\n  {i['item_key']}: {i['error']}" for i in r["failed_items"]),
+    )
 
 
 # ---- samples -----------------------------------------------------------------------------
+
 
 def _samples_args(p):
     from rnr_core.store import SAMPLE_STATUSES
@@ -191,11 +232,21 @@ def _samples(args, store):
     from rnr_core.stats import with_outcomes
 
     if args.action == "list":
-        rows = with_outcomes(store.attach_verdicts(
-            store.list_samples(args.limit, args.offset, args.status, args.run)))
-        _emit(args, rows, lambda rs: "\n".join(
-            f"{r['id']}\t{r['status']}\t{r['outcome']}\t{r['kind']}\t"
-            f"{_clip(r['messages'][-1]['content'])}" for r in rs) or "No samples match.")
+        rows = with_outcomes(
+            store.attach_verdicts(store.list_samples(args.limit, args.offset, args.status, args.run))
+        )
+        _emit(
+            args,
+            rows,
+            lambda rs: (
+                "\n".join(
+                    f"{r['id']}\t{r['status']}\t{r['outcome']}\t{r['kind']}\t"
+                    f"{_clip(r['messages'][-1]['content'])}"
+                    for r in rs
+                )
+                or "No samples match."
+            ),
+        )
     elif args.action == "show":
         sample = store.get_sample(args.id) or _missing("sample", args.id)
         sample = with_outcomes(store.attach_verdicts([sample]))[0]
@@ -214,17 +265,23 @@ def _clip(text: str, width: int = 70) -> str:
 
 def _sample_text(s: dict) -> str:
     turns = "\n".join(f"[{m['role']}] {m['content']}" for m in s["messages"])
-    return (f"sample {s['id']} ({s['status']}, {s['outcome']}, {s['kind']}) from {s['run_id']}, "
-            f"dataset {s['dataset']}, model {s['model']}\n\n[system]\n{s['system_prompt']}\n\n"
-            f"{turns}\n\n[assistant]\n{s['response']}\n\n[verdicts]\n{_verdict_lines(s)}")
+    return (
+        f"sample {s['id']} ({s['status']}, {s['outcome']}, {s['kind']}) from {s['run_id']}, "
+        f"dataset {s['dataset']}, model {s['model']}\n\n[system]\n{s['system_prompt']}\n\n"
+        f"{turns}\n\n[assistant]\n{s['response']}\n\n[verdicts]\n{_verdict_lines(s)}"
+    )
 
 
 def _verdict_lines(s: dict) -> str:
-    lines = [f"{v['rule_id']}\t{v['verdict']}\t{v['judge']}\t{_clip(v['rationale'] or '', 60)}"
-             for v in s["verdicts"]]
+    lines = [
+        f"{v['rule_id']}\t{v['verdict']}\t{v['judge']}\t{_clip(v['rationale'] or '', 60)}"
+        for v in s["verdicts"]
+    ]
     if len(s["attempts"]) > 1:
-        lines.append(f"({len(s['attempts'])} attempts; kept attempt "
-                     f"{next(a['attempt'] for a in s['attempts'] if a['kept'])})")
+        lines.append(
+            f"({len(s['attempts'])} attempts; kept attempt "
+            f"{next(a['attempt'] for a in s['attempts'] if a['kept'])})"
+        )
     return "\n".join(lines) or "none yet; 'rnr judge' gives them"
 
 
@@ -233,6 +290,7 @@ def _missing(what: str, key):
 
 
 # ---- stats / export / models -------------------------------------------------------------
+
 
 def _stats_args(p):
     p.add_argument("--run", help="pass rates of this run only")
@@ -249,8 +307,10 @@ def _rate_text(name: str, r: dict) -> str:
 def _stats_text(o: dict) -> str:
     q = o.pop("quality")
     lines = [f"{k}: {v}" for k, v in o.items()]
-    lines += [_rate_text("pass rate (all rules)", q["pass_rate"]),
-              f"unjudged samples: {q['unjudged_samples']}"]
+    lines += [
+        _rate_text("pass rate (all rules)", q["pass_rate"]),
+        f"unjudged samples: {q['unjudged_samples']}",
+    ]
     lines += [_rate_text(f"  kind {k}", r) for k, r in q["by_kind"].items()]
     lines += [_rate_text(f"  category {k}", r) for k, r in q["by_category"].items()]
     return "\n".join(lines)
@@ -300,10 +360,14 @@ def _export_args(p):
 def _export(args, store):
     from rnr_core.export import export_samples
 
-    manifest = export_samples(store, args.out, args.format, args.status, args.test_fraction,
-                              args.seed, args.run)
-    _emit(args, manifest, lambda m: f"wrote {m['counts']['train']} train and {m['counts']['test']} "
-                                    f"test samples to {m['out']}")
+    manifest = export_samples(
+        store, args.out, args.format, args.status, args.test_fraction, args.seed, args.run
+    )
+    _emit(
+        args,
+        manifest,
+        lambda m: f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}",
+    )
 
 
 @command("models", "list the model spec forms")(lambda p: None)
@@ -315,8 +379,11 @@ def _models(args, store):
 
 # ---- ifeval ------------------------------------------------------------------------------
 
+
 def _ifeval_args(p):
-    p.add_argument("--input", required=True, help="IFEval input_data.jsonl (prompt, instruction_id_list, kwargs)")
+    p.add_argument(
+        "--input", required=True, help="IFEval input_data.jsonl (prompt, instruction_id_list, kwargs)"
+    )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--responses", help="JSONL of {prompt, response}, one per input prompt")
     source.add_argument("--model", help="answer the prompts with this model spec first")
@@ -329,8 +396,10 @@ def _accuracy_text(summary: dict) -> str:
     lines = [f"{summary['prompts']} prompts, {summary['instructions']} instructions"]
     for mode in ("strict", "loose"):
         acc = summary[mode]
-        lines.append(f"{mode:6}  prompt-level {acc['prompt_level']:.4f}  "
-                     f"instruction-level {acc['instruction_level']:.4f}")
+        lines.append(
+            f"{mode:6}  prompt-level {acc['prompt_level']:.4f}  "
+            f"instruction-level {acc['instruction_level']:.4f}"
+        )
     return "\n".join(lines + [f"wrote {f}" for f in summary["files"]])
 
 
@@ -339,8 +408,9 @@ def _ifeval(args, store):
     from rnr_core.ifeval.run import run_ifeval
 
     with _progress("answering", shown=bool(args.model)) as update:
-        summary = run_ifeval(args.input, args.out, args.responses, args.model, args.limit,
-                             args.max_tokens, update)
+        summary = run_ifeval(
+            args.input, args.out, args.responses, args.model, args.limit, args.max_tokens, update
+        )
     _emit(args, summary, _accuracy_text)
 
 
@@ -349,9 +419,11 @@ NO_STORE = {"models", "ifeval"}
 
 # ---- entry point -------------------------------------------------------------------------
 
+
 def _add_common(p) -> None:
-    p.add_argument("--db", help="DuckDB file (default: $RNR_DB, else $RNR_HOME/rnr.duckdb, "
-                                "else ~/.rnr/rnr.duckdb)")
+    p.add_argument(
+        "--db", help="DuckDB file (default: $RNR_DB, else $RNR_HOME/rnr.duckdb, else ~/.rnr/rnr.duckdb)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
 
 

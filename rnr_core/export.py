@@ -2,7 +2,7 @@
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rnr_core.errors import RnrError
@@ -13,8 +13,11 @@ SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 
 def conversation(sample: dict) -> list[dict]:
     """System prompt, the user turns, and the response, as one message list."""
-    return [{"role": "system", "content": sample["system_prompt"]}, *sample["messages"],
-            {"role": "assistant", "content": sample["response"]}]
+    return [
+        {"role": "system", "content": sample["system_prompt"]},
+        *sample["messages"],
+        {"role": "assistant", "content": sample["response"]},
+    ]
 
 
 def as_messages(sample: dict) -> dict:
@@ -22,8 +25,11 @@ def as_messages(sample: dict) -> dict:
 
 
 def as_sharegpt(sample: dict) -> dict:
-    return {"conversations": [{"from": SHAREGPT_FROM[m["role"]], "value": m["content"]}
-                              for m in conversation(sample)]}
+    return {
+        "conversations": [
+            {"from": SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in conversation(sample)
+        ]
+    }
 
 
 FORMATS = {"messages": as_messages, "sharegpt": as_sharegpt}
@@ -46,21 +52,36 @@ def build_splits(samples: list[dict], fmt: str, test_fraction: float, seed: int)
     return splits
 
 
-def export_samples(store, out_dir, fmt: str = "messages", statuses=("pending", "accepted"),
-                   test_fraction: float = 0.1, seed: int = 0, run_id: str | None = None) -> dict:
+def export_samples(
+    store,
+    out_dir,
+    fmt: str = "messages",
+    statuses=("pending", "accepted"),
+    test_fraction: float = 0.1,
+    seed: int = 0,
+    run_id: str | None = None,
+) -> dict:
     """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest."""
     samples = store.export_samples(list(statuses), run_id)
     if not samples:
-        raise RnrError(f"No samples with status {', '.join(statuses)} to export. "
-                       "Generate some with 'rnr generate' or widen --status.")
+        raise RnrError(
+            f"No samples with status {', '.join(statuses)} to export. "
+            "Generate some with 'rnr generate' or widen --status."
+        )
     splits = build_splits(samples, fmt, test_fraction, seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in splits.items():
         _write_jsonl(out / f"{name}.jsonl", rows)
-    manifest = {"format": fmt, "statuses": list(statuses), "test_fraction": test_fraction,
-                "seed": seed, "run_id": run_id, "counts": {k: len(v) for k, v in splits.items()},
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    manifest = {
+        "format": fmt,
+        "statuses": list(statuses),
+        "test_fraction": test_fraction,
+        "seed": seed,
+        "run_id": run_id,
+        "counts": {k: len(v) for k, v in splits.items()},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return {**manifest, "out": str(out)}
 

@@ -64,7 +64,8 @@ def quality(samples: list[dict], seed: int = 0) -> dict:
                 groups[field].setdefault(key, []).append(verdict == "pass")
     judged = [o for o in per_sample if o != "unjudged"]
     return {
-        "samples": len(samples), "judged_samples": len(judged),
+        "samples": len(samples),
+        "judged_samples": len(judged),
         "unjudged_samples": len(per_sample) - len(judged),
         "pass_rate": rate(judged.count("pass"), len(judged), rng),
         "by_kind": {k: rate(sum(v), len(v), rng) for k, v in sorted(groups["kind"].items())},

@@ -18,8 +18,14 @@ RNR = [sys.executable, "-m", "rnr_core.cli"]
 
 
 def rnr(*args, env=None, check=True):
-    proc = subprocess.run([*RNR, *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, **(env or {})}, timeout=600)
+    proc = subprocess.run(
+        [*RNR, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -45,12 +51,34 @@ def test_samples_subcommands_have_help(capsys):
 @pytest.mark.slow
 def test_documented_flow_on_the_embedded_model(tmp_path):
     db = str(tmp_path / "flow.duckdb")
-    ingested = json.loads(rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo",
-                              "--db", db, "--json").stdout)
+    ingested = json.loads(
+        rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db, "--json").stdout
+    )
     assert ingested["added"] == ingested["read"] > 0
-    run = json.loads(rnr("generate", "--dataset", "demo", "--model", "local", "-n", "3", "--k", "3",
-                         "--rules", "2", "--max-tokens", "48", "--seed", "1", "--rejections", "1",
-                         "--db", db, "--json").stdout)
+    run = json.loads(
+        rnr(
+            "generate",
+            "--dataset",
+            "demo",
+            "--model",
+            "local",
+            "-n",
+            "3",
+            "--k",
+            "3",
+            "--rules",
+            "2",
+            "--max-tokens",
+            "48",
+            "--seed",
+            "1",
+            "--rejections",
+            "1",
+            "--db",
+            db,
+            "--json",
+        ).stdout
+    )
     assert run["status"] == "completed", run
     assert run["counts"]["samples"] == 5  # 3 plain, 1 tempting, 1 out of scope
     judged = json.loads(rnr("judge", "--run", run["id"], "--judge", "local", "--db", db, "--json").stdout)
@@ -68,23 +96,32 @@ def test_documented_flow_on_the_embedded_model(tmp_path):
     assert quality["judged_samples"] + quality["unjudged_samples"] == 5
     assert sum(r["n"] for r in quality["by_kind"].values()) == 5 + judged["llm_verdicts"]
     out = tmp_path / "export"
-    manifest = json.loads(rnr("export", "--out", str(out), "--format", "messages", "--db", db,
-                              "--json").stdout)
+    manifest = json.loads(
+        rnr("export", "--out", str(out), "--format", "messages", "--db", db, "--json").stdout
+    )
     assert sum(manifest["counts"].values()) == 5
-    rows = [json.loads(line) for f in ("train.jsonl", "test.jsonl")
-            for line in (out / f).read_text().splitlines()]
-    assert all(r["messages"][0]["role"] == "system" and r["messages"][-1]["role"] == "assistant"
-               for r in rows)
+    rows = [
+        json.loads(line) for f in ("train.jsonl", "test.jsonl") for line in (out / f).read_text().splitlines()
+    ]
+    assert all(
+        r["messages"][0]["role"] == "system" and r["messages"][-1]["role"] == "assistant" for r in rows
+    )
 
 
 def test_db_comes_from_rnr_db_then_rnr_home(tmp_path):
-    rnr("ingest", str(DATA / "demo_sharegpt.jsonl"), "--name", "s",
-        env={"RNR_DB": str(tmp_path / "env.duckdb")})
+    rnr(
+        "ingest",
+        str(DATA / "demo_sharegpt.jsonl"),
+        "--name",
+        "s",
+        env={"RNR_DB": str(tmp_path / "env.duckdb")},
+    )
     assert (tmp_path / "env.duckdb").exists()
     env = {"RNR_HOME": str(tmp_path / "home")}
     env_without_db = {k: v for k, v in os.environ.items() if k != "RNR_DB"}
-    subprocess.run([*RNR, "datasets"], check=True, cwd=ROOT, env={**env_without_db, **env},
-                   capture_output=True)
+    subprocess.run(
+        [*RNR, "datasets"], check=True, cwd=ROOT, env={**env_without_db, **env}, capture_output=True
+    )
     assert (tmp_path / "home" / "rnr.duckdb").exists()
 
 
@@ -108,9 +145,15 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert proc.returncode == 2 and "drop --dataset" in proc.stderr
 
 
-SP = json.dumps({"role": "You are a concise travel helper.",
-                 "rules": [{"text": "Use at most two sentences.", "category": "length"},
-                           {"text": "Do not recommend airlines.", "category": "content"}]})
+SP = json.dumps(
+    {
+        "role": "You are a concise travel helper.",
+        "rules": [
+            {"text": "Use at most two sentences.", "category": "length"},
+            {"text": "Do not recommend airlines.", "category": "content"},
+        ],
+    }
+)
 
 
 def slow_answer(body):
@@ -123,10 +166,29 @@ def test_killed_run_resumes_without_duplicates_or_repaid_calls(tmp_path):
     rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
     with StubServer(default=slow_answer) as stub:
         spec = f"openai:stub@{stub.url}"
-        proc = subprocess.Popen([*RNR, "generate", "--dataset", "demo", "--model", spec, "-n", "6",
-                                 "--k", "3", "--rules", "2",
-                                 "--verifiable-share", "0", "--db", db],
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                *RNR,
+                "generate",
+                "--dataset",
+                "demo",
+                "--model",
+                spec,
+                "-n",
+                "6",
+                "--k",
+                "3",
+                "--rules",
+                "2",
+                "--verifiable-share",
+                "0",
+                "--db",
+                db,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while len(stub.requests) < 9 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -154,15 +216,27 @@ def test_unreachable_endpoint_fails_the_run_and_resume_finishes_it(tmp_path):
     db, port = str(tmp_path / "down.duckdb"), free_port()
     rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
     spec = f"openai:stub@http://127.0.0.1:{port}/v1"
-    args = ["--model", spec, "-n", "3", "--k", "3", "--rules", "2", "--verifiable-share", "0",
-            "--db", db, "--json"]
+    args = [
+        "--model",
+        spec,
+        "-n",
+        "3",
+        "--k",
+        "3",
+        "--rules",
+        "2",
+        "--verifiable-share",
+        "0",
+        "--db",
+        db,
+        "--json",
+    ]
     down = rnr("generate", "--dataset", "demo", *args, check=False)
     assert down.returncode == 3 and "Traceback" not in down.stderr
     failed = json.loads(down.stdout)
     assert failed["status"] == "failed" and "Cannot reach" in failed["error"]
     assert f"--resume {failed['id']}" in rnr("runs", failed["id"], "--db", db).stdout
-    with StubServer(default=lambda body: ("ok", SP if "response_format" in body else "Fine."),
-                    port=port):
+    with StubServer(default=lambda body: ("ok", SP if "response_format" in body else "Fine."), port=port):
         done = json.loads(rnr("generate", "--resume", failed["id"], "--db", db, "--json").stdout)
     assert done["status"] == "completed" and done["counts"]["samples"] == 5
 
@@ -171,14 +245,35 @@ def test_unreachable_endpoint_fails_the_run_and_resume_finishes_it(tmp_path):
 def test_generate_through_the_real_llama_server(tmp_path, llama_server):
     db = str(tmp_path / "srv.duckdb")
     rnr("ingest", str(DATA / "demo_chat.jsonl"), "--name", "chat", "--db", db)
-    run = json.loads(rnr("generate", "--dataset", "chat", "--model", f"openai:smollm2@{llama_server}",
-                         "-n", "2", "--k", "2", "--rules", "2", "--max-tokens", "32",
-                         "--no-tempting", "--seed", "1", "--db", db, "--json").stdout)
+    run = json.loads(
+        rnr(
+            "generate",
+            "--dataset",
+            "chat",
+            "--model",
+            f"openai:smollm2@{llama_server}",
+            "-n",
+            "2",
+            "--k",
+            "2",
+            "--rules",
+            "2",
+            "--max-tokens",
+            "32",
+            "--no-tempting",
+            "--seed",
+            "1",
+            "--db",
+            db,
+            "--json",
+        ).stdout
+    )
     assert run["status"] == "completed" and run["counts"]["samples"] == 3
     with Store(db) as store:
         sample = store.list_samples(limit=1)[0]
-        usage = store._one("SELECT sum(prompt_tokens) AS p, sum(completion_tokens) AS c, "
-                           "min(latency_ms) AS l FROM llm_calls")
+        usage = store._one(
+            "SELECT sum(prompt_tokens) AS p, sum(completion_tokens) AS c, min(latency_ms) AS l FROM llm_calls"
+        )
     assert len(sample["rules"]) == 2 and all(r["category"] for r in sample["rules"])
     assert usage["p"] > 0 and usage["c"] > 0 and usage["l"] > 0
 
@@ -187,9 +282,24 @@ def test_sigterm_marks_the_run_interrupted(tmp_path):
     db = str(tmp_path / "term.duckdb")
     rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
     with StubServer(default=slow_answer) as stub:
-        proc = subprocess.Popen([*RNR, "generate", "--dataset", "demo", "--model",
-                                 f"openai:stub@{stub.url}", "-n", "6", "--db", db],
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                *RNR,
+                "generate",
+                "--dataset",
+                "demo",
+                "--model",
+                f"openai:stub@{stub.url}",
+                "-n",
+                "6",
+                "--db",
+                db,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         while len(stub.requests) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -13,9 +13,15 @@ def distinct_prompts(messages, params):
     if not params.json_schema:
         return "Done."
     topic = messages[0]["content"].split("1. ")[1].split("\n")[0]
-    return json.dumps({"role": f"You are a helper for {topic}.",
-                       "rules": [{"text": "Reply in one line only.", "category": "format"},
-                                 {"text": "Stay polite at all times.", "category": "style"}]})
+    return json.dumps(
+        {
+            "role": f"You are a helper for {topic}.",
+            "rules": [
+                {"text": "Reply in one line only.", "category": "format"},
+                {"text": "Stay polite at all times.", "category": "style"},
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -24,8 +30,10 @@ def generated(store, tmp_path, scripted):
     path.write_text("".join(json.dumps({"instruction": f"Task {i}"}) + "\n" for i in range(40)))
     ingest_file(store, path, "d")
     scripted(distinct_prompts)
-    execute_run(store, start_run(store, RunConfig(dataset="d", model="scripted", n=40, k=2, rules=2,
-                                                   verifiable_share=0.0)))
+    execute_run(
+        store,
+        start_run(store, RunConfig(dataset="d", model="scripted", n=40, k=2, rules=2, verifiable_share=0.0)),
+    )
     return store
 
 
@@ -50,8 +58,9 @@ def test_messages_export_is_trl_conversational(generated, tmp_path):
 def test_status_filter_and_sharegpt_format(generated, tmp_path):
     ids = [s["id"] for s in generated.list_samples(limit=3)]
     generated.set_sample_status(ids, "accepted")
-    manifest = export_samples(generated, tmp_path / "acc", fmt="sharegpt", statuses=["accepted"],
-                              test_fraction=0)
+    manifest = export_samples(
+        generated, tmp_path / "acc", fmt="sharegpt", statuses=["accepted"], test_fraction=0
+    )
     assert manifest["counts"] == {"train": 3, "test": 0}
     row = read(tmp_path / "acc" / "train.jsonl")[0]
     assert [t["from"] for t in row["conversations"]][:2] == ["system", "human"]

@@ -20,16 +20,18 @@ def checkpoint(gguf_path, tmp_path_factory):
 
 
 def ask(model, question, **params):
-    return model.complete([{"role": "user", "content": question}],
-                          GenParams(temperature=0, max_tokens=12, **params))
+    return model.complete(
+        [{"role": "user", "content": question}], GenParams(temperature=0, max_tokens=12, **params)
+    )
 
 
 def test_concurrent_calls_share_one_batch_and_match_single_calls(checkpoint, monkeypatch):
     model = HFModel(checkpoint)
     batches = []
     original = model.generate_batch
-    monkeypatch.setattr(model, "generate_batch",
-                        lambda convs, params: batches.append(len(convs)) or original(convs, params))
+    monkeypatch.setattr(
+        model, "generate_batch", lambda convs, params: batches.append(len(convs)) or original(convs, params)
+    )
 
     async def together():  # different seeds, as pipeline items have, still share one batch
         return await asyncio.gather(*(ask(model, q, seed=i) for i, q in enumerate(QUESTIONS)))

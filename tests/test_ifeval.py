@@ -10,19 +10,30 @@ from rnr_core.cli import main
 from rnr_core.errors import EvalInputError
 from rnr_core.ifeval import accuracies, evaluate, read_prompts, read_responses, write_results
 
-ROW_FIELDS = {"instruction_id_list", "prompt", "response", "follow_all_instructions",
-              "follow_instruction_list"}
+ROW_FIELDS = {
+    "instruction_id_list",
+    "prompt",
+    "response",
+    "follow_all_instructions",
+    "follow_instruction_list",
+}
 RESULT_FILES = ["eval_results_loose.jsonl", "eval_results_strict.jsonl"]
 
 # Two prompts: the first follows both rules in both modes, the second only in loose mode
 # (its first line has a comma, its last line comes after the end phrase).
 PROMPTS = [
-    {"key": 1, "prompt": "Say three words without commas.",
-     "instruction_id_list": ["punctuation:no_comma", "length_constraints:number_words"],
-     "kwargs": [{}, {"relation": "at least", "num_words": 3}]},
-    {"key": 2, "prompt": "Say goodbye, then stop.",
-     "instruction_id_list": ["startend:end_checker", "punctuation:no_comma"],
-     "kwargs": [{"end_phrase": "Goodbye."}, {}]},
+    {
+        "key": 1,
+        "prompt": "Say three words without commas.",
+        "instruction_id_list": ["punctuation:no_comma", "length_constraints:number_words"],
+        "kwargs": [{}, {"relation": "at least", "num_words": 3}],
+    },
+    {
+        "key": 2,
+        "prompt": "Say goodbye, then stop.",
+        "instruction_id_list": ["startend:end_checker", "punctuation:no_comma"],
+        "kwargs": [{"end_phrase": "Goodbye."}, {}],
+    },
 ]
 RESPONSES = [
     {"prompt": "Say three words without commas.", "response": "one two three"},
@@ -31,8 +42,9 @@ RESPONSES = [
 
 
 def write_jsonl(path, rows):
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows),
-                    encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8"
+    )
     return path
 
 
@@ -43,18 +55,23 @@ def read_jsonl(path):
 @pytest.fixture
 def files(tmp_path):
     """(input, responses, out dir) for the two good prompts."""
-    return (write_jsonl(tmp_path / "input_data.jsonl", PROMPTS),
-            write_jsonl(tmp_path / "responses.jsonl", RESPONSES), tmp_path / "out")
+    return (
+        write_jsonl(tmp_path / "input_data.jsonl", PROMPTS),
+        write_jsonl(tmp_path / "responses.jsonl", RESPONSES),
+        tmp_path / "out",
+    )
 
 
 def run_cli(capsys, input_path, responses_path, out, *extra):
-    code = main(["ifeval", "--input", str(input_path), "--responses", str(responses_path),
-                 "--out", str(out), *extra])
+    code = main(
+        ["ifeval", "--input", str(input_path), "--responses", str(responses_path), "--out", str(out), *extra]
+    )
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
 
 # ---- the pure scoring -------------------------------------------------------------------------
+
 
 def test_evaluate_strict_and_loose_rows(files):
     prompts = read_prompts(files[0])
@@ -72,11 +89,15 @@ def test_evaluate_strict_and_loose_rows(files):
 
 
 def test_accuracies_prompt_and_instruction_level():
-    rows = [{"follow_all_instructions": True, "follow_instruction_list": [True, True, True]},
-            {"follow_all_instructions": False, "follow_instruction_list": [True, False]},
-            {"follow_all_instructions": False, "follow_instruction_list": [False]}]
-    assert accuracies(rows) == {"prompt_level": pytest.approx(1 / 3),
-                                "instruction_level": pytest.approx(4 / 6)}
+    rows = [
+        {"follow_all_instructions": True, "follow_instruction_list": [True, True, True]},
+        {"follow_all_instructions": False, "follow_instruction_list": [True, False]},
+        {"follow_all_instructions": False, "follow_instruction_list": [False]},
+    ]
+    assert accuracies(rows) == {
+        "prompt_level": pytest.approx(1 / 3),
+        "instruction_level": pytest.approx(4 / 6),
+    }
 
 
 def test_rows_follow_input_order_not_response_order(tmp_path):
@@ -89,8 +110,10 @@ def test_rows_follow_input_order_not_response_order(tmp_path):
 
 
 def test_blank_response_follows_nothing(tmp_path):
-    inp = write_jsonl(tmp_path / "in.jsonl", [
-        {"key": 1, "prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}])
+    inp = write_jsonl(
+        tmp_path / "in.jsonl",
+        [{"key": 1, "prompt": "p", "instruction_id_list": ["punctuation:no_comma"], "kwargs": [{}]}],
+    )
     resp = write_jsonl(tmp_path / "resp.jsonl", [{"prompt": "p", "response": "  \n "}])
     prompts = read_prompts(inp)
     results = evaluate(prompts, read_responses(resp, prompts))
@@ -99,11 +122,18 @@ def test_blank_response_follows_nothing(tmp_path):
 
 
 def test_read_prompts_accepts_null_and_absent_kwargs(tmp_path):
-    inp = write_jsonl(tmp_path / "in.jsonl", [
-        {"key": 7, "prompt": "a", "instruction_id_list": ["detectable_format:title", "keywords:existence"],
-         "kwargs": [{"keywords": None, "num_words": None}, {"keywords": ["cat"], "relation": None}]},
-        {"key": 8, "prompt": "b", "instruction_id_list": ["punctuation:no_comma"]},
-    ])
+    inp = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {
+                "key": 7,
+                "prompt": "a",
+                "instruction_id_list": ["detectable_format:title", "keywords:existence"],
+                "kwargs": [{"keywords": None, "num_words": None}, {"keywords": ["cat"], "relation": None}],
+            },
+            {"key": 8, "prompt": "b", "instruction_id_list": ["punctuation:no_comma"]},
+        ],
+    )
     prompts = read_prompts(inp)
     assert [p.key for p in prompts] == [7, 8]
     assert [p.line for p in prompts] == [1, 2]
@@ -111,8 +141,15 @@ def test_read_prompts_accepts_null_and_absent_kwargs(tmp_path):
 
 
 def test_write_results_leaves_only_the_two_files(tmp_path):
-    rows = [{"instruction_id_list": [], "prompt": "p", "response": "r", "follow_all_instructions": True,
-             "follow_instruction_list": []}]
+    rows = [
+        {
+            "instruction_id_list": [],
+            "prompt": "p",
+            "response": "r",
+            "follow_all_instructions": True,
+            "follow_instruction_list": [],
+        }
+    ]
     paths = write_results(tmp_path / "new" / "dir", {"strict": rows, "loose": rows})
     assert [p.name for p in paths] == ["eval_results_strict.jsonl", "eval_results_loose.jsonl"]
     assert sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == RESULT_FILES
@@ -120,6 +157,7 @@ def test_write_results_leaves_only_the_two_files(tmp_path):
 
 
 # ---- the command ------------------------------------------------------------------------------
+
 
 def test_cli_writes_ifeval_result_files(files, capsys):
     inp, resp, out = files
@@ -166,44 +204,127 @@ def _prompt_line(ids, kwargs, prompt="Say goodbye, then stop."):
 
 # (input lines, response lines, file at fault, line, words the message must hold)
 BAD = [
-    pytest.param(GOOD_IN[:1] + [_prompt_line(["startend:the_end"], [{}])], GOOD_RESP,
-                 "input", 2, ["startend:the_end", "unknown rule kind"], id="unknown-rule-id"),
-    pytest.param(GOOD_IN[:1] + [_prompt_line([["punctuation:no_comma"]], [{}])], GOOD_RESP,
-                 "input", 2, ["unknown rule kind"], id="rule-id-not-a-string"),
-    pytest.param([_prompt_line(["length_constraints:number_words"], [{"num_words": 3}], PROMPTS[0]["prompt"]),
-                  GOOD_IN[1]], GOOD_RESP, "input", 1, ["length_constraints:number_words", "relation"],
-                 id="missing-kwarg"),
-    pytest.param([_prompt_line(["length_constraints:number_words"], [{"num_words": "3", "relation": "at least"}],
-                               PROMPTS[0]["prompt"]), GOOD_IN[1]], GOOD_RESP, "input", 1, ["num_words"],
-                 id="ill-typed-kwarg"),
-    pytest.param(GOOD_IN[:1] + [_prompt_line(["punctuation:no_comma", "detectable_format:title"], [{}])],
-                 GOOD_RESP, "input", 2, ["kwargs"], id="kwargs-length-mismatch"),
-    pytest.param(GOOD_IN[:1] + [_prompt_line("punctuation:no_comma", [{}])], GOOD_RESP,
-                 "input", 2, ["instruction_id_list"], id="ids-not-a-list"),
-    pytest.param(GOOD_IN + ['{"key": 3, "prompt": "x", "instruction_id_list": [}'], GOOD_RESP,
-                 "input", 3, ["invalid JSON"], id="input-invalid-json"),
-    pytest.param(GOOD_IN[:1] + ["", "[1, 2]"], GOOD_RESP[:1],
-                 "input", 3, ["JSON object"], id="input-not-an-object-after-blank-line"),
-    pytest.param(GOOD_IN[:1] + ['{"key": 2, "instruction_id_list": [], "kwargs": []}'], GOOD_RESP,
-                 "input", 2, ["prompt"], id="input-prompt-missing"),
-    pytest.param(GOOD_IN, [GOOD_RESP[0], json.dumps({"prompt": "Not asked.", "response": "x"})],
-                 "responses", 2, ["not in the input"], id="prompt-not-in-input"),
-    pytest.param(GOOD_IN, GOOD_RESP[:1], "responses", None, ["1 of 2", "input line 2"],
-                 id="responses-for-some"),
-    pytest.param(GOOD_IN, GOOD_RESP + [GOOD_RESP[1]], "responses", 3, ["second response"],
-                 id="duplicate-response"),
-    pytest.param(GOOD_IN, [GOOD_RESP[0], '{"prompt": "Say goodbye, then stop.", "response": '],
-                 "responses", 2, ["invalid JSON"], id="responses-invalid-json"),
-    pytest.param(GOOD_IN, [GOOD_RESP[0], json.dumps({"prompt": PROMPTS[1]["prompt"], "response": None})],
-                 "responses", 2, ["response"], id="response-not-a-string"),
+    pytest.param(
+        GOOD_IN[:1] + [_prompt_line(["startend:the_end"], [{}])],
+        GOOD_RESP,
+        "input",
+        2,
+        ["startend:the_end", "unknown rule kind"],
+        id="unknown-rule-id",
+    ),
+    pytest.param(
+        GOOD_IN[:1] + [_prompt_line([["punctuation:no_comma"]], [{}])],
+        GOOD_RESP,
+        "input",
+        2,
+        ["unknown rule kind"],
+        id="rule-id-not-a-string",
+    ),
+    pytest.param(
+        [
+            _prompt_line(["length_constraints:number_words"], [{"num_words": 3}], PROMPTS[0]["prompt"]),
+            GOOD_IN[1],
+        ],
+        GOOD_RESP,
+        "input",
+        1,
+        ["length_constraints:number_words", "relation"],
+        id="missing-kwarg",
+    ),
+    pytest.param(
+        [
+            _prompt_line(
+                ["length_constraints:number_words"],
+                [{"num_words": "3", "relation": "at least"}],
+                PROMPTS[0]["prompt"],
+            ),
+            GOOD_IN[1],
+        ],
+        GOOD_RESP,
+        "input",
+        1,
+        ["num_words"],
+        id="ill-typed-kwarg",
+    ),
+    pytest.param(
+        GOOD_IN[:1] + [_prompt_line(["punctuation:no_comma", "detectable_format:title"], [{}])],
+        GOOD_RESP,
+        "input",
+        2,
+        ["kwargs"],
+        id="kwargs-length-mismatch",
+    ),
+    pytest.param(
+        GOOD_IN[:1] + [_prompt_line("punctuation:no_comma", [{}])],
+        GOOD_RESP,
+        "input",
+        2,
+        ["instruction_id_list"],
+        id="ids-not-a-list",
+    ),
+    pytest.param(
+        GOOD_IN + ['{"key": 3, "prompt": "x", "instruction_id_list": [}'],
+        GOOD_RESP,
+        "input",
+        3,
+        ["invalid JSON"],
+        id="input-invalid-json",
+    ),
+    pytest.param(
+        GOOD_IN[:1] + ["", "[1, 2]"],
+        GOOD_RESP[:1],
+        "input",
+        3,
+        ["JSON object"],
+        id="input-not-an-object-after-blank-line",
+    ),
+    pytest.param(
+        GOOD_IN[:1] + ['{"key": 2, "instruction_id_list": [], "kwargs": []}'],
+        GOOD_RESP,
+        "input",
+        2,
+        ["prompt"],
+        id="input-prompt-missing",
+    ),
+    pytest.param(
+        GOOD_IN,
+        [GOOD_RESP[0], json.dumps({"prompt": "Not asked.", "response": "x"})],
+        "responses",
+        2,
+        ["not in the input"],
+        id="prompt-not-in-input",
+    ),
+    pytest.param(
+        GOOD_IN, GOOD_RESP[:1], "responses", None, ["1 of 2", "input line 2"], id="responses-for-some"
+    ),
+    pytest.param(
+        GOOD_IN, GOOD_RESP + [GOOD_RESP[1]], "responses", 3, ["second response"], id="duplicate-response"
+    ),
+    pytest.param(
+        GOOD_IN,
+        [GOOD_RESP[0], '{"prompt": "Say goodbye, then stop.", "response": '],
+        "responses",
+        2,
+        ["invalid JSON"],
+        id="responses-invalid-json",
+    ),
+    pytest.param(
+        GOOD_IN,
+        [GOOD_RESP[0], json.dumps({"prompt": PROMPTS[1]["prompt"], "response": None})],
+        "responses",
+        2,
+        ["response"],
+        id="response-not-a-string",
+    ),
     pytest.param(GOOD_IN, [], "responses", None, ["no response for 2 of 2"], id="responses-empty"),
     pytest.param([], GOOD_RESP, "input", None, ["no prompts"], id="input-empty"),
 ]
 
 
 @pytest.mark.parametrize("input_lines, response_lines, culprit, line, words", BAD)
-def test_cli_bad_input_is_a_clear_error_and_writes_nothing(tmp_path, capsys, input_lines,
-                                                           response_lines, culprit, line, words):
+def test_cli_bad_input_is_a_clear_error_and_writes_nothing(
+    tmp_path, capsys, input_lines, response_lines, culprit, line, words
+):
     inp = write_jsonl(tmp_path / "input_data.jsonl", input_lines)
     resp = write_jsonl(tmp_path / "responses.jsonl", response_lines)
     out = tmp_path / "out"
@@ -243,8 +364,10 @@ def test_read_responses_error_type(tmp_path):
 # ---- the published IFEval data ----------------------------------------------------------------
 
 # GPT-4's accuracies in the IFEval paper (Zhou et al. 2023, table 3), on its 541-prompt release.
-PAPER_GPT4 = {"strict": {"prompt_level": 0.7689, "instruction_level": 0.8357},
-              "loose": {"prompt_level": 0.7930, "instruction_level": 0.8537}}
+PAPER_GPT4 = {
+    "strict": {"prompt_level": 0.7689, "instruction_level": 0.8357},
+    "loose": {"prompt_level": 0.7930, "instruction_level": 0.8537},
+}
 
 
 @pytest.fixture(scope="module")
@@ -255,8 +378,17 @@ def gpt4_results(tmp_path_factory):
     if not (data / "input_data.jsonl").is_file() or not (data / "responses_gpt4.jsonl").is_file():
         pytest.skip(f"IFEval data not found at {data}; these tests need ../shared/data/ifeval")
     out = tmp_path_factory.mktemp("ifeval")
-    code = main(["ifeval", "--input", str(data / "input_data.jsonl"),
-                 "--responses", str(data / "responses_gpt4.jsonl"), "--out", str(out)])
+    code = main(
+        [
+            "ifeval",
+            "--input",
+            str(data / "input_data.jsonl"),
+            "--responses",
+            str(data / "responses_gpt4.jsonl"),
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     inputs = read_jsonl(data / "input_data.jsonl")
     return inputs, {mode: read_jsonl(out / f"eval_results_{mode}.jsonl") for mode in ("strict", "loose")}
@@ -320,10 +452,25 @@ def test_gpt4_hand_checked_rows(gpt4_results):
 
 # ---- answering with a model first -------------------------------------------------------------
 
+
 def test_cli_answers_with_the_embedded_model_then_scores(files, capsys):
     input_path, _, out = files
-    code = main(["ifeval", "--input", str(input_path), "--model", "local", "--max-tokens", "24",
-                 "--limit", "1", "--out", str(out), "--json"])
+    code = main(
+        [
+            "ifeval",
+            "--input",
+            str(input_path),
+            "--model",
+            "local",
+            "--max-tokens",
+            "24",
+            "--limit",
+            "1",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     summary = json.loads(capsys.readouterr().out)
     assert code == 0 and summary["prompts"] == 1 and summary["instructions"] == 2
     answered = read_jsonl(out / "responses.jsonl")

@@ -5,8 +5,10 @@ import pytest
 from rnr_core.errors import IngestError
 from rnr_core.ingest import ingest_file
 
-ALPACA = [{"instruction": "Name three primes.", "input": "", "output": "2, 3, 5"},
-          {"instruction": "Summarise this.", "input": "A long text.", "output": "Short."}]
+ALPACA = [
+    {"instruction": "Name three primes.", "input": "", "output": "2, 3, 5"},
+    {"instruction": "Summarise this.", "input": "A long text.", "output": "Short."},
+]
 
 
 def write_jsonl(path, rows):
@@ -19,16 +21,40 @@ def messages_of(store, name):
     return list(store.instructions(store.instruction_ids(did)).values())
 
 
-@pytest.mark.parametrize("fmt_rows, expected", [
-    (ALPACA, [[{"role": "user", "content": "Name three primes."}],
-              [{"role": "user", "content": "Summarise this.\n\nA long text."}]]),
-    ([{"conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello"},
-                         {"from": "human", "value": "Tell a joke"}]}],
-     [[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
-       {"role": "user", "content": "Tell a joke"}]]),
-    ([{"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]}],
-     [[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]]),
-])
+@pytest.mark.parametrize(
+    "fmt_rows, expected",
+    [
+        (
+            ALPACA,
+            [
+                [{"role": "user", "content": "Name three primes."}],
+                [{"role": "user", "content": "Summarise this.\n\nA long text."}],
+            ],
+        ),
+        (
+            [
+                {
+                    "conversations": [
+                        {"from": "human", "value": "Hi"},
+                        {"from": "gpt", "value": "Hello"},
+                        {"from": "human", "value": "Tell a joke"},
+                    ]
+                }
+            ],
+            [
+                [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello"},
+                    {"role": "user", "content": "Tell a joke"},
+                ]
+            ],
+        ),
+        (
+            [{"messages": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]}],
+            [[{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}]],
+        ),
+    ],
+)
 def test_jsonl_formats_are_detected_and_kept_whole(store, tmp_path, fmt_rows, expected):
     result = ingest_file(store, write_jsonl(tmp_path / "in.jsonl", fmt_rows), "d")
     assert result.added == len(expected) and result.duplicates == 0
@@ -82,23 +108,41 @@ def test_parquet_with_named_column(store, tmp_path):
 
 BAD_INPUTS = [
     ('{"instruction": "ok"}\n{"instruction": "broken"\n', r"bad\.jsonl:2: invalid JSON"),
-    ('{"instruction": "ok"}\n\n{"input": "no instruction"}\n', r"bad\.jsonl:3: missing or empty field 'instruction'"),
+    (
+        '{"instruction": "ok"}\n\n{"input": "no instruction"}\n',
+        r"bad\.jsonl:3: missing or empty field 'instruction'",
+    ),
     ('{"instruction": "ok"}\n{"instruction": 42}\n', r"bad\.jsonl:2: field 'instruction' must be text"),
     ('{"instruction": "ok"}\n[1, 2]\n', r"bad\.jsonl:2: expected a JSON object"),
-    ('{"messages": [{"role": "user", "content": "a"}]}\n{"messages": [{"role": "bot", "content": "b"}]}\n',
-     r"bad\.jsonl:2: field 'messages': message 0 has role 'bot'"),
-    ('{"conversations": [{"from": "human", "value": "a"}]}\n{"conversations": []}\n',
-     r"bad\.jsonl:2: missing or empty list 'conversations'"),
+    (
+        '{"messages": [{"role": "user", "content": "a"}]}\n{"messages": [{"role": "bot", "content": "b"}]}\n',
+        r"bad\.jsonl:2: field 'messages': message 0 has role 'bot'",
+    ),
+    (
+        '{"conversations": [{"from": "human", "value": "a"}]}\n{"conversations": []}\n',
+        r"bad\.jsonl:2: missing or empty list 'conversations'",
+    ),
     ("   \n\n", r"bad\.jsonl: the file is empty"),
     ('{"text": "what format?"}\n', r"bad\.jsonl: cannot tell the format.*keys: text"),
 ]
 
 
 BAD_FILES = [
-    ("arr.json", b'[\n  {"instruction": "a"},\n  {"instruction": "b"},\n  {"input": "c"}\n]\n',
-     r"arr\.json:4: missing or empty field 'instruction'"),
-    ("latin.jsonl", b'{"instruction": "fine"}\n{"instruction": "caf\xe9"}\n', r"latin\.jsonl:2: not valid UTF-8"),
-    ("arr.json", b'[\n {"instruction": "a"}\n {"instruction": "b"}\n]', r"arr\.json:3: invalid JSON"),  # no comma
+    (
+        "arr.json",
+        b'[\n  {"instruction": "a"},\n  {"instruction": "b"},\n  {"input": "c"}\n]\n',
+        r"arr\.json:4: missing or empty field 'instruction'",
+    ),
+    (
+        "latin.jsonl",
+        b'{"instruction": "fine"}\n{"instruction": "caf\xe9"}\n',
+        r"latin\.jsonl:2: not valid UTF-8",
+    ),
+    (
+        "arr.json",
+        b'[\n {"instruction": "a"}\n {"instruction": "b"}\n]',
+        r"arr\.json:3: invalid JSON",
+    ),  # no comma
     ("arr.json", b'[\n {"instruction": "a"},\n ,\n {"instruction": "b"}\n]', r"arr\.json:3: invalid JSON"),
     ("arr.json", b'[\n {"instruction": "a"}\n]\ntrailing', r"arr\.json:4: invalid JSON"),
     ("arr.json", b'[\n {"instruction": "a"},\n', r"arr\.json:3: invalid JSON"),  # never closed

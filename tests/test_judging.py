@@ -13,8 +13,10 @@ from rnr_core.rules.conflicts import compatible
 from rnr_core.rules.sampling import check_rules
 from rnr_core.stats import quality
 
-FREE_RULES = [{"text": "Keep a friendly, encouraging tone.", "category": "style"},
-              {"text": "Never give medical advice.", "category": "safety"}]
+FREE_RULES = [
+    {"text": "Keep a friendly, encouraging tone.", "category": "style"},
+    {"text": "Never give medical advice.", "category": "safety"},
+]
 
 
 def system_prompt_reply(params) -> str:
@@ -32,14 +34,37 @@ def dataset(store, tmp_path):
 
 
 def config(**kw):
-    return RunConfig(**{"dataset": "d", "model": "scripted", "n": 2, "k": 2, "rules": 4, "seed": 5,
-                        "tempting": False, "out_of_scope": False, **kw})
+    return RunConfig(
+        **{
+            "dataset": "d",
+            "model": "scripted",
+            "n": 2,
+            "k": 2,
+            "rules": 4,
+            "seed": 5,
+            "tempting": False,
+            "out_of_scope": False,
+            **kw,
+        }
+    )
 
 
-FIXED = [{"id": "r3", "text": "Do not use any commas in the response.", "category": "style",
-          "kind": "punctuation:no_comma", "kwargs": {}},
-         {"id": "r4", "text": "Answer with fewer than 4 words.", "category": "length",
-          "kind": "length_constraints:number_words", "kwargs": {"num_words": 4, "relation": "less than"}}]
+FIXED = [
+    {
+        "id": "r3",
+        "text": "Do not use any commas in the response.",
+        "category": "style",
+        "kind": "punctuation:no_comma",
+        "kwargs": {},
+    },
+    {
+        "id": "r4",
+        "text": "Answer with fewer than 4 words.",
+        "category": "length",
+        "kind": "length_constraints:number_words",
+        "kwargs": {"num_words": 4, "relation": "less than"},
+    },
+]
 
 
 def scripted_attempts(replies: list[str]):
@@ -112,6 +137,7 @@ def judge_reply(verdict="pass"):
     def answer(messages, params):
         ids = params.json_schema["required"]
         return json.dumps({r: {"verdict": verdict, "rationale": f"{r} looked {verdict}"} for r in ids})
+
     return answer
 
 
@@ -127,7 +153,9 @@ def test_llm_judge_gives_a_verdict_per_free_form_rule_and_resumes(store, free_ru
     assert summary["llm_verdicts"] == 4 and summary["unknown"] == 0
     rows = store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)])
     assert {(r["rule_id"], r["judge"], r["verdict"]) for r in rows} == {
-        ("r1", "llm:judge-model", "fail"), ("r2", "llm:judge-model", "fail")}
+        ("r1", "llm:judge-model", "fail"),
+        ("r2", "llm:judge-model", "fail"),
+    }
     assert all(r["rationale"].endswith("looked fail") for r in rows)
     # the request shows the judge the system prompt, the response and only the rules it judges
     text = judge.requests[0][0][0]["content"]
@@ -166,10 +194,16 @@ def test_judge_names_unknown_scope(store):
 
 def test_verdicts_of_judges_sit_side_by_side_and_precedence_decides(store, free_run):
     sample = store.list_samples(run_id=free_run)[0]["id"]
-    store.add_verdicts(sample, "llm:a", [{"rule_id": "r1", "verdict": "pass"}, {"rule_id": "r2", "verdict": "pass"}])
+    store.add_verdicts(
+        sample, "llm:a", [{"rule_id": "r1", "verdict": "pass"}, {"rule_id": "r2", "verdict": "pass"}]
+    )
     store.add_verdicts(sample, "human:ann", [{"rule_id": "r1", "verdict": "fail", "rationale": "rude"}])
     rows = store.verdicts([sample])
-    assert {(r["rule_id"], r["judge"]) for r in rows} == {("r1", "llm:a"), ("r2", "llm:a"), ("r1", "human:ann")}
+    assert {(r["rule_id"], r["judge"]) for r in rows} == {
+        ("r1", "llm:a"),
+        ("r2", "llm:a"),
+        ("r1", "human:ann"),
+    }
     q = quality([s for s in store.samples_with_verdicts(free_run) if s["id"] == sample])
     assert q["pass_rate"]["rate"] == 0.0  # the person's fail overrides the LLM's pass
     with pytest.raises(ValueError):
@@ -191,8 +225,11 @@ def test_checker_judging_fills_in_missing_checker_verdicts(store, dataset, scrip
 def test_runs_recorded_before_rule_kinds_resume_with_free_form_rules(store, dataset, scripted):
     scripted(scripted_attempts(["Fine reply."]))
     run_id = start_run(store, config(rules=2))
-    old = {k: v for k, v in store.get_run(run_id)["config"].items()
-           if k not in ("verifiable_share", "rejections")}
+    old = {
+        k: v
+        for k, v in store.get_run(run_id)["config"].items()
+        if k not in ("verifiable_share", "rejections")
+    }
     store.con.execute("UPDATE runs SET config = ? WHERE id = ?", [json.dumps(old), run_id])
     assert execute_run(store, run_id)["status"] == "completed"
     assert [r["kind"] for r in store.system_prompt(run_id, 0)["rules"]] == [None, None]

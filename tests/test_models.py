@@ -14,8 +14,12 @@ from tests.stub_server import StubServer
 
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 HELLO = [{"role": "user", "content": "Say hello."}]
-SCHEMA = {"type": "object", "required": ["greeting"], "additionalProperties": False,
-          "properties": {"greeting": {"type": "string", "maxLength": 40}}}
+SCHEMA = {
+    "type": "object",
+    "required": ["greeting"],
+    "additionalProperties": False,
+    "properties": {"greeting": {"type": "string", "maxLength": 40}},
+}
 
 
 def test_unknown_spec_lists_the_valid_forms():

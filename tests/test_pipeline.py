@@ -9,9 +9,15 @@ from rnr_core.generate import RunConfig, execute_run, start_run
 from rnr_core.generate.plan import all_keys, plan_groups
 from rnr_core.ingest import ingest_file
 
-GOOD_SP = json.dumps({"role": "You are a patient cooking tutor.",
-                      "rules": [{"text": "Answer in at most three sentences.", "category": "length"},
-                                {"text": "Never give medical advice.", "category": "safety"}]})
+GOOD_SP = json.dumps(
+    {
+        "role": "You are a patient cooking tutor.",
+        "rules": [
+            {"text": "Answer in at most three sentences.", "category": "length"},
+            {"text": "Never give medical advice.", "category": "safety"},
+        ],
+    }
+)
 
 
 def smart(messages, params):
@@ -22,8 +28,15 @@ def smart(messages, params):
 @pytest.fixture
 def dataset(store, tmp_path):
     rows = [{"instruction": f"Question number {i}?"} for i in range(10)]
-    rows.append({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
-                              {"role": "user", "content": "Now explain tides."}]})
+    rows.append(
+        {
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello"},
+                {"role": "user", "content": "Now explain tides."},
+            ]
+        }
+    )
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows[:10]))
     ingest_file(store, path, "d")
@@ -35,8 +48,9 @@ def dataset(store, tmp_path):
 
 def config(**kw):
     # Free-form rules only: these tests are about scheduling, retries and resume.
-    return RunConfig(**{"dataset": "d", "model": "scripted", "n": 6, "k": 3, "rules": 2,
-                        "verifiable_share": 0.0, **kw})
+    return RunConfig(
+        **{"dataset": "d", "model": "scripted", "n": 6, "k": 3, "rules": 2, "verifiable_share": 0.0, **kw}
+    )
 
 
 def test_plan_is_seeded_and_groups_by_k():
@@ -61,7 +75,10 @@ def test_full_run_makes_plain_tempting_and_scope_samples(store, dataset, scripte
     tempting = next(s for s in samples if s["kind"] == "tempting")
     # the follow-up continues the group's first conversation, which may itself be multi-turn
     base = next(s for s in samples if s["item_key"] == tempting["item_key"].replace("tempting", "r0"))
-    assert tempting["messages"][:-1] == [*base["messages"], {"role": "assistant", "content": base["response"]}]
+    assert tempting["messages"][:-1] == [
+        *base["messages"],
+        {"role": "assistant", "content": base["response"]},
+    ]
     assert tempting["messages"][-1]["role"] == "user"
     assert tempting["target_rule"] in {"r1", "r2"}
     rule_text = {r["id"]: r["text"].rstrip(".") for r in tempting["rules"]}[tempting["target_rule"]]
@@ -144,8 +161,7 @@ def test_a_refused_request_fails_only_its_own_item(store, dataset, scripted):
         return smart(messages, params)
 
     scripted(refuse_one)
-    run = execute_run(store, start_run(store, config(n=10, k=5, seed=4, tempting=False,
-                                                          out_of_scope=False)))
+    run = execute_run(store, start_run(store, config(n=10, k=5, seed=4, tempting=False, out_of_scope=False)))
     failed = store.run_items(run["id"], "failed")
     assert run["status"] == "failed" and [i["error"] for i in failed] == ["400: context window exceeded"]
     assert run["counts"]["samples"] == 9  # every other item went ahead

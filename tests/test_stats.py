@@ -10,11 +10,18 @@ T0 = datetime(2026, 1, 1)
 
 
 def v(rule, verdict, judge="checker", minutes=0):
-    return {"rule_id": rule, "verdict": verdict, "judge": judge, "created_at": T0 + timedelta(minutes=minutes)}
+    return {
+        "rule_id": rule,
+        "verdict": verdict,
+        "judge": judge,
+        "created_at": T0 + timedelta(minutes=minutes),
+    }
 
 
 def sample(verdicts, kinds=("punctuation:no_comma", None)):
-    rules = [{"id": f"r{i}", "kind": k, "category": "style" if k else "persona"} for i, k in enumerate(kinds, 1)]
+    rules = [
+        {"id": f"r{i}", "kind": k, "category": "style" if k else "persona"} for i, k in enumerate(kinds, 1)
+    ]
     return {"rules": rules, "verdicts": verdicts}
 
 
@@ -28,11 +35,13 @@ def test_precedence_is_person_then_checker_then_llm_then_latest():
 
 
 def test_pass_rate_counts_only_fully_judged_samples():
-    samples = [sample([v("r1", "pass"), v("r2", "pass", "llm:m")]),
-               sample([v("r1", "pass"), v("r2", "fail", "llm:m")]),
-               sample([v("r1", "fail")]),                         # a failing rule decides the sample
-               sample([v("r1", "pass"), v("r2", "unknown", "llm:m")]),  # unjudged
-               sample([v("r1", "pass")])]                         # r2 never judged
+    samples = [
+        sample([v("r1", "pass"), v("r2", "pass", "llm:m")]),
+        sample([v("r1", "pass"), v("r2", "fail", "llm:m")]),
+        sample([v("r1", "fail")]),  # a failing rule decides the sample
+        sample([v("r1", "pass"), v("r2", "unknown", "llm:m")]),  # unjudged
+        sample([v("r1", "pass")]),
+    ]  # r2 never judged
     q = quality(samples)
     assert (q["samples"], q["judged_samples"], q["unjudged_samples"]) == (5, 3, 2)
     assert q["pass_rate"]["rate"] == 1 / 3 and q["pass_rate"]["n"] == 3

@@ -43,10 +43,16 @@ def test_transaction_rolls_back_on_error(store):
 def test_second_process_gets_a_clear_lock_error(tmp_path):
     path = str(tmp_path / "locked.duckdb")
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from rnr_core.store import Store; s = Store(sys.argv[1]); "
-         "print('ready', flush=True); time.sleep(60)", path],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from rnr_core.store import Store; s = Store(sys.argv[1]); "
+            "print('ready', flush=True); time.sleep(60)",
+            path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(StoreLocked) as info:
@@ -64,9 +70,19 @@ def test_sample_status_updates_and_overview(store):
     did = store.dataset_id("d")
     store.create_run("run-1", did, "m", {})
     sp = store.add_system_prompt("run-1", 0, "You are X.", [], "You are X.", "m", "t")
-    sample = {"run_id": "run-1", "system_prompt_id": sp, "instruction_id": 1, "kind": "plain",
-              "target_rule": None, "messages": [{"role": "user", "content": "hi"}], "response": "yo",
-              "model": "m", "template": "t", "params": {}, "seed": 1}
+    sample = {
+        "run_id": "run-1",
+        "system_prompt_id": sp,
+        "instruction_id": 1,
+        "kind": "plain",
+        "target_rule": None,
+        "messages": [{"role": "user", "content": "hi"}],
+        "response": "yo",
+        "model": "m",
+        "template": "t",
+        "params": {},
+        "seed": 1,
+    }
     ids = [store.add_sample({**sample, "item_key": f"k{i}"}) for i in range(3)]
     assert store.set_sample_status(ids[:2], "accepted") == 2
     assert store.set_sample_status([ids[2]], "rejected") == 1

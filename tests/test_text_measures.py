@@ -42,8 +42,14 @@ def reference_language(value):
 def variants(value):
     rng = random.Random(len(value))
     words = value.split()
-    return [value, value.lower(), value.upper(), value * 3, value[: len(value) // 2],
-            " ".join(rng.sample(words, len(words)))]
+    return [
+        value,
+        value.lower(),
+        value.upper(),
+        value * 3,
+        value[: len(value) // 2],
+        " ".join(rng.sample(words, len(words))),
+    ]
 
 
 def reference_punkt():

@@ -21,16 +21,27 @@ class CachedCaller:
         key = cache_key(self.model, messages, params)
         hit = self.store.cached_response(key) if key in self.known else None
         if hit:
-            return Completion(hit["response"], {"prompt_tokens": hit["prompt_tokens"],
-                                                "completion_tokens": hit["completion_tokens"]},
-                              hit["latency_ms"] or 0.0, cached=True)
+            return Completion(
+                hit["response"],
+                {"prompt_tokens": hit["prompt_tokens"], "completion_tokens": hit["completion_tokens"]},
+                hit["latency_ms"] or 0.0,
+                cached=True,
+            )
         request = {"messages": messages, "params": params.as_dict()}
         try:
             result = await self.model.complete(messages, params)
         except ModelCallError as exc:
             self.store.log_call(key, self.model.spec, request, "error", self.run_id, error=str(exc))
             raise
-        self.store.log_call(key, self.model.spec, request, "ok", self.run_id, response=result.text,
-                            usage=result.usage, latency_ms=result.latency_ms)
+        self.store.log_call(
+            key,
+            self.model.spec,
+            request,
+            "ok",
+            self.run_id,
+            response=result.text,
+            usage=result.usage,
+            latency_ms=result.latency_ms,
+        )
         self.known.add(key)
         return result

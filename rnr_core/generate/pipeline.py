@@ -27,8 +27,9 @@ def start_run(store, config: RunConfig) -> str:
     dataset_id = store.dataset_id(config.dataset)
     if dataset_id is None:
         names = ", ".join(d["name"] for d in store.list_datasets()) or "none yet"
-        raise NotFound(f"No dataset {config.dataset!r} (have: {names}). "
-                       "Import one with 'rnr ingest FILE --name NAME'.")
+        raise NotFound(
+            f"No dataset {config.dataset!r} (have: {names}). Import one with 'rnr ingest FILE --name NAME'."
+        )
     planned = plan_groups(config, store.instruction_ids(dataset_id))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     store.create_run(run_id, dataset_id, config.model, planned.as_dict())
@@ -89,8 +90,12 @@ class _Job:
         if prompt is None:
             return
         convs = [turns.plain_conversation(self.instructions[i]) for i in self.config.groups[g]]
-        await asyncio.gather(*(self._respond(g, f"r{j}", prompt, c, "plain", self.config.groups[g][j])
-                               for j, c in enumerate(convs)))
+        await asyncio.gather(
+            *(
+                self._respond(g, f"r{j}", prompt, c, "plain", self.config.groups[g][j])
+                for j, c in enumerate(convs)
+            )
+        )
         extras = []
         if self.config.tempting:
             extras.append(self._tempting(g, prompt))
@@ -118,49 +123,97 @@ class _Job:
             instructions = [self.instructions[i] for i in self.config.groups[g]]
 
             def write(parsed, params: GenParams, tried: list) -> None:
-                self.store.add_system_prompt(self.run_id, g, *parsed, self.config.model,
-                                             sp_stage.TEMPLATE.id)
+                self.store.add_system_prompt(self.run_id, g, *parsed, self.config.model, sp_stage.TEMPLATE.id)
 
-            await self._attempts(_Item(
-                key, "system_prompt", sp_stage.request_messages(instructions, n_free, fixed),
-                sp_stage.reply_schema(n_free), SP_MAX_TOKENS,
-                parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed), write=write))
+            await self._attempts(
+                _Item(
+                    key,
+                    "system_prompt",
+                    sp_stage.request_messages(instructions, n_free, fixed),
+                    sp_stage.reply_schema(n_free),
+                    SP_MAX_TOKENS,
+                    parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed),
+                    write=write,
+                )
+            )
         return self.store.system_prompt(self.run_id, g)
 
-    async def _respond(self, g: int, slot: str, prompt: dict, conv: list[dict], kind: str,
-                       instruction_id: int, target_rule: str | None = None) -> None:
+    async def _respond(
+        self,
+        g: int,
+        slot: str,
+        prompt: dict,
+        conv: list[dict],
+        kind: str,
+        instruction_id: int,
+        target_rule: str | None = None,
+    ) -> None:
         key = f"g{g:04d}:{slot}"
         if key in self.done:
             return
 
         def write(response: str, params: GenParams, tried: list["_Tried"]) -> None:
-            sample_id = self.store.add_sample({
-                "run_id": self.run_id, "item_key": key, "system_prompt_id": prompt["id"],
-                "instruction_id": instruction_id, "kind": kind, "target_rule": target_rule,
-                "messages": conv, "response": response, "model": self.config.model,
-                "template": RESPONSE_TEMPLATE, "params": params.as_dict(), "seed": params.seed})
+            sample_id = self.store.add_sample(
+                {
+                    "run_id": self.run_id,
+                    "item_key": key,
+                    "system_prompt_id": prompt["id"],
+                    "instruction_id": instruction_id,
+                    "kind": kind,
+                    "target_rule": target_rule,
+                    "messages": conv,
+                    "response": response,
+                    "model": self.config.model,
+                    "template": RESPONSE_TEMPLATE,
+                    "params": params.as_dict(),
+                    "seed": params.seed,
+                }
+            )
             if tried:
                 self._record_checks(sample_id, tried, params.seed)
 
         checked = any(r.get("kind") for r in prompt["rules"])
         messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
-        await self._attempts(_Item(
-            key, "response", messages, None, self.config.max_tokens, parse=_non_empty, write=write,
-            check=(lambda text: check_rules(prompt["rules"], text)) if checked else None))
+        await self._attempts(
+            _Item(
+                key,
+                "response",
+                messages,
+                None,
+                self.config.max_tokens,
+                parse=_non_empty,
+                write=write,
+                check=(lambda text: check_rules(prompt["rules"], text)) if checked else None,
+            )
+        )
 
     def _record_checks(self, sample_id: int, tried: list["_Tried"], kept_seed: int) -> None:
         """Every attempt with its checker verdicts, and the kept response's verdicts."""
-        self.store.add_attempts(sample_id, [
-            {"attempt": t.attempt, "response": t.parsed, "verdicts": t.verdicts, "passed": t.passed,
-             "kept": t.params.seed == kept_seed, "seed": t.params.seed} for t in tried])
+        self.store.add_attempts(
+            sample_id,
+            [
+                {
+                    "attempt": t.attempt,
+                    "response": t.parsed,
+                    "verdicts": t.verdicts,
+                    "passed": t.passed,
+                    "kept": t.params.seed == kept_seed,
+                    "seed": t.params.seed,
+                }
+                for t in tried
+            ],
+        )
         best = next(t for t in tried if t.params.seed == kept_seed)  # seeds are unique per attempt
         self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(best.verdicts))
 
     def _params(self, item: "_Item", attempt: int) -> GenParams:
         # Each retry changes the seed, so it is a new request rather than a cache hit.
-        return GenParams(temperature=self.config.temperature, max_tokens=item.max_tokens,
-                         seed=item_seed(self.config.seed, item.key) + attempt - 1,
-                         json_schema=item.schema)
+        return GenParams(
+            temperature=self.config.temperature,
+            max_tokens=item.max_tokens,
+            seed=item_seed(self.config.seed, item.key) + attempt - 1,
+            json_schema=item.schema,
+        )
 
     async def _attempts(self, item: "_Item") -> None:
         """Call until a reply parses (and, when checked, passes or runs out of tries); store the best."""

@@ -40,14 +40,19 @@ def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
     if not 0.0 <= config.verifiable_share <= 1.0:
         raise RnrError(f"--verifiable-share must be between 0 and 1, got {config.verifiable_share}.")
     if len(instruction_ids) < config.n:
-        raise RnrError(f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
-                       f"-n {config.n} asks for more. Lower -n or ingest more data.")
+        raise RnrError(
+            f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
+            f"-n {config.n} asks for more. Lower -n or ingest more data."
+        )
     seed = random.SystemRandom().randrange(2**31) if config.seed is None else config.seed
     rng = random.Random(seed)
     chosen = rng.sample(instruction_ids, config.n)
-    groups = [chosen[i:i + config.k] for i in range(0, config.n, config.k)]
-    outsiders = [_outsider(rng, groups, g, instruction_ids) for g in range(len(groups))] \
-        if config.out_of_scope else []
+    groups = [chosen[i : i + config.k] for i in range(0, config.n, config.k)]
+    outsiders = (
+        [_outsider(rng, groups, g, instruction_ids) for g in range(len(groups))]
+        if config.out_of_scope
+        else []
+    )
     return RunConfig(**{**config.as_dict(), "seed": seed, "groups": groups, "outsiders": outsiders})
 
 

@@ -15,13 +15,24 @@ ROLE_MAX, RULE_MAX, EXCERPT_MAX = 400, 200, 600
 
 def reply_schema(n_rules: int) -> dict:
     """JSON schema of the reply; bounds keep constrained decoding finite."""
-    rule = {"type": "object", "additionalProperties": False, "required": ["text", "category"],
-            "properties": {"text": {"type": "string", "minLength": 8, "maxLength": RULE_MAX},
-                           "category": {"type": "string", "enum": list(CATEGORIES)}}}
-    return {"type": "object", "additionalProperties": False, "required": ["role", "rules"],
-            "properties": {"role": {"type": "string", "minLength": 8, "maxLength": ROLE_MAX},
-                           "rules": {"type": "array", "minItems": n_rules, "maxItems": n_rules,
-                                     "items": rule}}}
+    rule = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["text", "category"],
+        "properties": {
+            "text": {"type": "string", "minLength": 8, "maxLength": RULE_MAX},
+            "category": {"type": "string", "enum": list(CATEGORIES)},
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["role", "rules"],
+        "properties": {
+            "role": {"type": "string", "minLength": 8, "maxLength": ROLE_MAX},
+            "rules": {"type": "array", "minItems": n_rules, "maxItems": n_rules, "items": rule},
+        },
+    }
 
 
 def _fixed_note(fixed: list[dict]) -> str:
@@ -29,16 +40,24 @@ def _fixed_note(fixed: list[dict]) -> str:
     if not fixed:
         return ""
     listed = "\n".join(f"- {r['text']}" for r in fixed)
-    return (f"\nThe prompt will also carry these rules, added after yours; write rules that are "
-            f"different from them and do not contradict them:\n{listed}\n")
+    return (
+        f"\nThe prompt will also carry these rules, added after yours; write rules that are "
+        f"different from them and do not contradict them:\n{listed}\n"
+    )
 
 
 def request_messages(instructions: list[list[dict]], n_rules: int, fixed: list[dict] = ()) -> list[dict]:
     """The single user turn that asks for a system prompt covering these instructions."""
-    listing = "\n".join(f"{i}. {last_user_text(m)[:EXCERPT_MAX].strip()}"
-                        for i, m in enumerate(instructions, 1))
-    text = TEMPLATE.render(k=len(instructions), n=n_rules, instructions=listing,
-                           categories=", ".join(CATEGORIES), fixed=_fixed_note(list(fixed)))
+    listing = "\n".join(
+        f"{i}. {last_user_text(m)[:EXCERPT_MAX].strip()}" for i, m in enumerate(instructions, 1)
+    )
+    text = TEMPLATE.render(
+        k=len(instructions),
+        n=n_rules,
+        instructions=listing,
+        categories=", ".join(CATEGORIES),
+        fixed=_fixed_note(list(fixed)),
+    )
     return [{"role": "user", "content": text}]
 
 

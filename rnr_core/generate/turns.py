@@ -27,5 +27,4 @@ def plain_conversation(instruction: list[dict]) -> list[dict]:
 
 
 def follow_up(conversation: list[dict], response: str, user_text: str) -> list[dict]:
-    return [*conversation, {"role": "assistant", "content": response},
-            {"role": "user", "content": user_text}]
+    return [*conversation, {"role": "assistant", "content": response}, {"role": "user", "content": user_text}]

@@ -70,9 +70,11 @@ def read_responses(path: str | Path, prompts: list[Prompt]) -> dict[str, str]:
     missing = [p for p in prompts if p.prompt not in found]
     if missing:
         first = missing[0]
-        raise EvalInputError(f"{path}: no response for {len(missing)} of {len(prompts)} prompts, "
-                             f"the first at input line {first.line} (key {first.key}); "
-                             "give a response for every prompt")
+        raise EvalInputError(
+            f"{path}: no response for {len(missing)} of {len(prompts)} prompts, "
+            f"the first at input line {first.line} (key {first.key}); "
+            "give a response for every prompt"
+        )
     return found
 
 

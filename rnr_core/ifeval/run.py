@@ -4,7 +4,7 @@ import asyncio
 from pathlib import Path
 
 from rnr_core.ifeval.evaluate import Prompt, accuracies, evaluate
-from rnr_core.ifeval.files import write_jsonl, read_prompts, read_responses, write_results
+from rnr_core.ifeval.files import read_prompts, read_responses, write_jsonl, write_results
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
@@ -23,8 +23,9 @@ async def _answer_all(model, prompts: list[Prompt], params: GenParams, progress:
     return await asyncio.gather(*(one(p) for p in prompts))
 
 
-def answer(spec: str, prompts: list[Prompt], out: Path, max_tokens: int,
-           progress: Progress | None = None) -> Path:
+def answer(
+    spec: str, prompts: list[Prompt], out: Path, max_tokens: int, progress: Progress | None = None
+) -> Path:
     """Answer every prompt greedily and write OUT/responses.jsonl (only once all are answered)."""
     model = get_model(spec)
     params = GenParams(temperature=0.0, max_tokens=max_tokens, seed=0)
@@ -35,9 +36,15 @@ def answer(spec: str, prompts: list[Prompt], out: Path, max_tokens: int,
     return path
 
 
-def run_ifeval(input_path, out_dir, responses_path=None, model: str | None = None,
-               limit: int | None = None, max_tokens: int = 1024,
-               progress: Progress | None = None) -> dict:
+def run_ifeval(
+    input_path,
+    out_dir,
+    responses_path=None,
+    model: str | None = None,
+    limit: int | None = None,
+    max_tokens: int = 1024,
+    progress: Progress | None = None,
+) -> dict:
     """Score responses (read, or generated with `model`) in strict and loose mode."""
     out = Path(out_dir)
     prompts = read_prompts(input_path)
@@ -46,6 +53,10 @@ def run_ifeval(input_path, out_dir, responses_path=None, model: str | None = Non
         responses_path = answer(model, prompts, out, max_tokens, progress)
     results = evaluate(prompts, read_responses(responses_path, prompts))
     files = write_results(out, results)
-    return {"prompts": len(prompts), "instructions": sum(len(p.rules) for p in prompts),
-            "responses": str(responses_path), "files": [str(f) for f in files],
-            **{mode: accuracies(rows) for mode, rows in results.items()}}
+    return {
+        "prompts": len(prompts),
+        "instructions": sum(len(p.rules) for p in prompts),
+        "responses": str(responses_path),
+        "files": [str(f) for f in files],
+        **{mode: accuracies(rows) for mode, rows in results.items()},
+    }

@@ -1,10 +1,11 @@
 """Import instruction files into the store, all or nothing per file."""
 
 import gc
-import orjson
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import orjson
 
 from rnr_core.errors import IngestError
 from rnr_core.ingest import readers
@@ -74,8 +75,9 @@ def _decode(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise IngestError(f"{path}:{line}: not valid UTF-8 (byte {exc.start}). "
-                          "Re-save the file as UTF-8 and import again.") from exc
+        raise IngestError(
+            f"{path}:{line}: not valid UTF-8 (byte {exc.start}). Re-save the file as UTF-8 and import again."
+        ) from exc
 
 
 def _text_records(text: str, source: str, fmt: str | None, column: str | None):
@@ -98,8 +100,10 @@ def _detect(first, source: str, column: str | None) -> str:
         if key in first:
             return fmt
     keys = ", ".join(sorted(first)) or "none"
-    raise IngestError(f"{source}: cannot tell the format from the first record (keys: {keys}). "
-                      "Pass --format, or --column NAME to use one text field.")
+    raise IngestError(
+        f"{source}: cannot tell the format from the first record (keys: {keys}). "
+        "Pass --format, or --column NAME to use one text field."
+    )
 
 
 def _pick_column(columns: list[str], column: str | None, source: str) -> str:
@@ -110,8 +114,10 @@ def _pick_column(columns: list[str], column: str | None, source: str) -> str:
     for candidate in ("instruction", "prompt"):
         if candidate in columns:
             return candidate
-    raise IngestError(f"{source}: pass --column NAME to say which column holds the instruction "
-                      f"(columns: {', '.join(columns) or 'none'}).")
+    raise IngestError(
+        f"{source}: pass --column NAME to say which column holds the instruction "
+        f"(columns: {', '.join(columns) or 'none'})."
+    )
 
 
 def _parquet_records(path: Path, column: str | None) -> list:
@@ -128,8 +134,8 @@ def _parquet_records(path: Path, column: str | None) -> list:
 
 def _rows(records: list) -> list[tuple]:
     """(line, hash, messages JSON, original JSON) per record, ready for the store."""
+
     def dumps(value) -> str:
         return orjson.dumps(value, default=str).decode()
 
-    return [(r.line, dedup_hash(r.messages), dumps(r.messages), r.raw or dumps(r.original))
-            for r in records]
+    return [(r.line, dedup_hash(r.messages), dumps(r.messages), r.raw or dumps(r.original)) for r in records]

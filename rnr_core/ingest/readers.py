@@ -3,17 +3,23 @@
 import csv
 import io
 import json
-
-import orjson
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import orjson
 
 from rnr_core.errors import IngestError
 from rnr_core.messages import check_messages
 
 SHAREGPT_ROLES = {
-    "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
-    "chatgpt": "assistant", "bard": "assistant", "bing": "assistant", "system": "system",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "chatgpt": "assistant",
+    "bard": "assistant",
+    "bing": "assistant",
+    "system": "system",
 }
 
 
@@ -42,8 +48,10 @@ def json_records(text: str, source: str) -> Iterator[tuple[int, object, str]]:
         try:
             value = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            raise IngestError(f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
-                              "Fix or remove that line and try again.") from exc
+            raise IngestError(
+                f"{source}:{line_no}: invalid JSON ({exc.msg} at column {exc.colno}). "
+                "Fix or remove that line and try again."
+            ) from exc
         yield line_no, value, line.strip()
 
 
@@ -52,8 +60,9 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, object, str]]:
     try:
         orjson.loads(text)
     except orjson.JSONDecodeError as exc:
-        raise IngestError(f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). "
-                          "Fix it and try again.") from exc
+        raise IngestError(
+            f"{source}:{exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno}). Fix it and try again."
+        ) from exc
     decoder = json.JSONDecoder()
     pos = text.index("[") + 1
     line = text.count("\n", 0, pos) + 1
@@ -104,8 +113,9 @@ def sharegpt_messages(record: dict) -> list[dict]:
     for i, turn in enumerate(turns):
         if not isinstance(turn, dict) or turn.get("from") not in SHAREGPT_ROLES:
             got = turn.get("from") if isinstance(turn, dict) else turn
-            raise RecordError(f"conversations[{i}] has 'from' {got!r}; expected one of "
-                              f"{', '.join(sorted(SHAREGPT_ROLES))}")
+            raise RecordError(
+                f"conversations[{i}] has 'from' {got!r}; expected one of {', '.join(sorted(SHAREGPT_ROLES))}"
+            )
         if not isinstance(turn.get("value"), str):
             raise RecordError(f"conversations[{i}] has no text 'value'")
         messages.append({"role": SHAREGPT_ROLES[turn["from"]], "content": turn["value"]})
@@ -138,8 +148,9 @@ def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]
     try:
         rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
-        raise IngestError(f"{source}:{reader.line_num}: unreadable CSV ({exc}). "
-                          "Fix that row and import again.") from exc
+        raise IngestError(
+            f"{source}:{reader.line_num}: unreadable CSV ({exc}). Fix that row and import again."
+        ) from exc
     return list(reader.fieldnames or []), rows
 
 

@@ -20,9 +20,14 @@ def _missing(sample: dict, judge: str, verifiable: bool) -> list[dict]:
     return [r for r in sample["rules"] if bool(r.get("kind")) == verifiable and r["id"] not in have]
 
 
-def judge_samples(store, run_id: str | None = None, dataset: str | None = None,
-                  judge: str | None = None, max_retries: int = 2,
-                  progress: Progress | None = None) -> dict:
+def judge_samples(
+    store,
+    run_id: str | None = None,
+    dataset: str | None = None,
+    judge: str | None = None,
+    max_retries: int = 2,
+    progress: Progress | None = None,
+) -> dict:
     """Give every unjudged rule of the selected samples a verdict; rerunning continues."""
     if run_id and store.get_run(run_id) is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
@@ -66,8 +71,10 @@ class _LlmJudging:
         finally:
             self.store.flush_calls()
         if self.abort:
-            raise ModelCallError(f"{self.abort} — verdicts so far are saved; rerun 'rnr judge' "
-                                 "to judge the rest.", transient=True)
+            raise ModelCallError(
+                f"{self.abort} — verdicts so far are saved; rerun 'rnr judge' to judge the rest.",
+                transient=True,
+            )
         return {**self.counts, "llm_samples": self.total}
 
     async def _all(self, todo) -> None:
@@ -75,8 +82,11 @@ class _LlmJudging:
 
     def _first_seed(self, sample: dict) -> int:
         """0, or after an earlier round ended 'unknown', a seed of its own so this is no cache hit."""
-        earlier = [v["created_at"] for v in sample["verdicts"]
-                   if v["judge"] == self.name and v["verdict"] == "unknown"]
+        earlier = [
+            v["created_at"]
+            for v in sample["verdicts"]
+            if v["judge"] == self.name and v["verdict"] == "unknown"
+        ]
         return int(max(earlier).timestamp() * 1000) % 2**31 if earlier else 0
 
     async def _one(self, sample: dict, rules: list[dict]) -> None:
@@ -86,8 +96,12 @@ class _LlmJudging:
         for attempt in range(self.max_retries + 1):
             if self.abort:
                 return
-            params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, seed=first + attempt,
-                               json_schema=llm.reply_schema(ids))
+            params = GenParams(
+                temperature=0.0,
+                max_tokens=JUDGE_MAX_TOKENS,
+                seed=first + attempt,
+                json_schema=llm.reply_schema(ids),
+            )
             try:
                 verdicts = llm.parse_reply((await self.call(messages, params)).text, ids)
                 break

@@ -16,19 +16,33 @@ def judge_name(spec: str) -> str:
 
 
 def reply_schema(rule_ids: list[str]) -> dict:
-    verdict = {"type": "object", "additionalProperties": False, "required": ["verdict", "rationale"],
-               "properties": {"verdict": {"type": "string", "enum": ["pass", "fail"]},
-                              "rationale": {"type": "string", "maxLength": RATIONALE_MAX}}}
-    return {"type": "object", "additionalProperties": False, "required": rule_ids,
-            "properties": {r: verdict for r in rule_ids}}
+    verdict = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["verdict", "rationale"],
+        "properties": {
+            "verdict": {"type": "string", "enum": ["pass", "fail"]},
+            "rationale": {"type": "string", "maxLength": RATIONALE_MAX},
+        },
+    }
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": rule_ids,
+        "properties": {r: verdict for r in rule_ids},
+    }
 
 
 def request_messages(sample: dict, rules: list[dict]) -> list[dict]:
     """The judge's single user turn for these rules of one sample."""
     conversation = "\n\n".join(f"[{m['role']}] {m['content']}" for m in sample["messages"])
     listed = "\n".join(f"- {r['id']}: {r['text']}" for r in rules)
-    text = TEMPLATE.render(system_prompt=sample["system_prompt"], conversation=conversation,
-                           response=sample["response"], rules=listed)
+    text = TEMPLATE.render(
+        system_prompt=sample["system_prompt"],
+        conversation=conversation,
+        response=sample["response"],
+        rules=listed,
+    )
     return [{"role": "user", "content": text}]
 
 
@@ -41,8 +55,10 @@ def parse_reply(raw: str, rule_ids: list[str]) -> list[dict]:
         raise InvalidOutput(f"judge reply is not JSON ({exc.msg})", raw) from exc
     except jsonschema.ValidationError as exc:
         raise InvalidOutput(f"judge reply does not match the schema: {exc.message}", raw) from exc
-    return [{"rule_id": r, "verdict": data[r]["verdict"], "rationale": data[r]["rationale"].strip()}
-            for r in rule_ids]
+    return [
+        {"rule_id": r, "verdict": data[r]["verdict"], "rationale": data[r]["rationale"].strip()}
+        for r in rule_ids
+    ]
 
 
 def unknown_verdicts(rule_ids: list[str], error: str, raw: str | None) -> list[dict]:

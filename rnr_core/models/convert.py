@@ -14,8 +14,7 @@ def gguf_to_checkpoint(gguf: str | Path, out_dir: str | Path) -> Path:
     if not gguf.is_file():
         raise ModelSpecError(f"No GGUF file at {gguf}.")
     tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name,
-                                                 dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
     # The weights are plain float32 now; dropping the GGUF quantizer marker lets them be saved.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):

@@ -57,8 +57,11 @@ class HFModel(Model):
         try:
             results = await asyncio.to_thread(self.generate_batch, [b[0] for b in batch], params)
         except Exception as exc:  # handed to every waiting caller, none is lost
-            error = exc if isinstance(exc, ModelCallError) else ModelCallError(
-                f"transformers failed on {self.path}: {exc}")
+            error = (
+                exc
+                if isinstance(exc, ModelCallError)
+                else ModelCallError(f"transformers failed on {self.path}: {exc}")
+            )
             for _, _, future in batch:
                 if not future.done():
                     future.set_exception(error)
@@ -72,28 +75,38 @@ class HFModel(Model):
         import torch
 
         tokenizer, model = load_checkpoint(self.path)
-        prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-                   for c in conversations]
-        inputs = tokenizer(prompts, return_tensors="pt", padding=True,
-                           add_special_tokens=False).to(model.device)
-        sampling = {"do_sample": True, "temperature": params.temperature} if params.temperature > 0 \
+        prompts = [
+            tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ]
+        inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            model.device
+        )
+        sampling = (
+            {"do_sample": True, "temperature": params.temperature}
+            if params.temperature > 0
             else {"do_sample": False}
+        )
         with self._lock, torch.inference_mode():
             if params.seed is not None:
                 torch.manual_seed(params.seed)
             start = time.perf_counter()
-            out = model.generate(**inputs, max_new_tokens=params.max_tokens,
-                                 pad_token_id=tokenizer.pad_token_id, **sampling)
+            out = model.generate(
+                **inputs, max_new_tokens=params.max_tokens, pad_token_id=tokenizer.pad_token_id, **sampling
+            )
             latency = (time.perf_counter() - start) * 1000
         width = inputs["input_ids"].shape[1]
         results = []
         for row, mask in zip(out, inputs["attention_mask"]):
             new = row[width:]
             new = new[new != tokenizer.pad_token_id]
-            results.append(Completion(
-                text=tokenizer.decode(new, skip_special_tokens=True).strip(),
-                usage={"prompt_tokens": int(mask.sum()), "completion_tokens": int(len(new))},
-                latency_ms=latency))
+            results.append(
+                Completion(
+                    text=tokenizer.decode(new, skip_special_tokens=True).strip(),
+                    usage={"prompt_tokens": int(mask.sum()), "completion_tokens": int(len(new))},
+                    latency_ms=latency,
+                )
+            )
         return results
 
 

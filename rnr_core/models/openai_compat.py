@@ -12,8 +12,13 @@ from rnr_core.models.base import Completion, GenParams, Model
 from rnr_core.models.registry import backend
 from rnr_core.models.retry import RetryPolicy, retry_async
 
-TRANSIENT = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-             openai.APIConnectionError)
+DEFAULT_RETRY = RetryPolicy()
+TRANSIENT = (
+    openai.RateLimitError,
+    openai.InternalServerError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+)
 
 
 def _is_transient(exc: Exception) -> bool:
@@ -25,29 +30,41 @@ def _is_transient(exc: Exception) -> bool:
 class OpenAICompatModel(Model):
     """Chat completions with a concurrency limit, retries, JSON mode and usage records."""
 
-    def __init__(self, name: str, base_url: str | None = None, concurrency: int | None = None,
-                 timeout: float = 120.0, retry: RetryPolicy = RetryPolicy()):
+    def __init__(
+        self,
+        name: str,
+        base_url: str | None = None,
+        concurrency: int | None = None,
+        timeout: float = 120.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
+    ):
         self.name, self.base_url, self.timeout, self.retry = name, base_url, timeout, retry
         self.concurrency = concurrency or int(os.environ.get("RNR_CONCURRENCY", "16"))
         self.api_key = os.environ.get("OPENAI_API_KEY")
         if not self.api_key and base_url is None:
             raise ModelSpecError(
                 "No API key found for OpenAI. Set the OPENAI_API_KEY environment variable, "
-                "or point at another server with openai:<model>@<base-url>.")
+                "or point at another server with openai:<model>@<base-url>."
+            )
         self._per_loop: dict[int, tuple] = {}
 
     def _client(self):
         """A client and semaphore for the running event loop; neither may cross loops."""
         loop = asyncio.get_running_loop()
         if id(loop) not in self._per_loop:
-            client = openai.AsyncOpenAI(api_key=self.api_key or "no-key", base_url=self.base_url,
-                                        timeout=self.timeout, max_retries=0)
+            client = openai.AsyncOpenAI(
+                api_key=self.api_key or "no-key", base_url=self.base_url, timeout=self.timeout, max_retries=0
+            )
             self._per_loop = {id(loop): (client, asyncio.Semaphore(self.concurrency))}
         return self._per_loop[id(loop)]
 
     def _request(self, messages: list[dict], params: GenParams) -> dict:
-        request = {"model": self.name, "messages": messages, "temperature": params.temperature,
-                   "max_tokens": params.max_tokens}
+        request = {
+            "model": self.name,
+            "messages": messages,
+            "temperature": params.temperature,
+            "max_tokens": params.max_tokens,
+        }
         if params.seed is not None:
             request["seed"] = params.seed
         if params.json_schema is not None:
@@ -82,8 +99,10 @@ class OpenAICompatModel(Model):
         return Completion(
             text=reply.choices[0].message.content or "",
             usage={"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
-            if usage else {},
-            latency_ms=latency)
+            if usage
+            else {},
+            latency_ms=latency,
+        )
 
     def describe(self) -> dict:
         return {**super().describe(), "name": self.name, "base_url": self.base_url}
@@ -91,8 +110,10 @@ class OpenAICompatModel(Model):
     def _explain(self, exc: Exception) -> str:
         where = self.base_url or "api.openai.com"
         if isinstance(exc, openai.APIConnectionError):
-            return (f"Cannot reach {where} after {self.retry.attempts} tries ({exc}). "
-                    "Check that the server is running and the URL is right, then resume the run.")
+            return (
+                f"Cannot reach {where} after {self.retry.attempts} tries ({exc}). "
+                "Check that the server is running and the URL is right, then resume the run."
+            )
         if isinstance(exc, openai.AuthenticationError):
             return f"{where} rejected the API key. Check OPENAI_API_KEY."
         return f"{where} failed for model {self.name!r}: {exc}"

@@ -34,14 +34,15 @@ def get_model(spec: str):
     """The model for a spec, built once per process so weights load once."""
     _load_backends()
     if _CREDENTIALS.search(spec):
-        raise ModelSpecError("Model specs are stored with every sample: keep credentials out of the "
-                             "URL and put the key in OPENAI_API_KEY instead.")
+        raise ModelSpecError(
+            "Model specs are stored with every sample: keep credentials out of the "
+            "URL and put the key in OPENAI_API_KEY instead."
+        )
     if spec not in _LOADED:
         resolved = ALIASES[spec]() if spec in ALIASES else spec
         prefix, _, rest = resolved.partition(":")
         if prefix not in BACKENDS or not rest:
-            raise ModelSpecError(
-                f"Unknown model spec {spec!r}. Valid forms: {'; '.join(valid_forms())}.")
+            raise ModelSpecError(f"Unknown model spec {spec!r}. Valid forms: {'; '.join(valid_forms())}.")
         model = BACKENDS[prefix][0](rest)
         model.spec = spec
         _LOADED[spec] = model

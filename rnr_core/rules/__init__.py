@@ -6,8 +6,9 @@ from rnr_core.rules.base import KINDS, RuleKind, build
 CATEGORIES = ("format", "length", "style", "content", "language", "persona", "safety")
 
 
-def rule_record(index: int, text: str, category: str, kind: str | None = None,
-                kwargs: dict | None = None) -> dict:
+def rule_record(
+    index: int, text: str, category: str, kind: str | None = None, kwargs: dict | None = None
+) -> dict:
     """A rule as stored: id, text and category; `kind`/`kwargs` are set when a checker applies."""
     return {"id": f"r{index}", "text": text.strip(), "category": category, "kind": kind, "kwargs": kwargs}
 

@@ -114,6 +114,5 @@ def build(kind_id: str, kwargs: dict | None = None, where: str = "") -> RuleKind
         if p.name not in given:
             raise RuleError(f"{at}{kind_id}: missing kwarg {p.name!r} ({p.expected})")
         if not p.ok(given[p.name]):
-            raise RuleError(f"{at}{kind_id}: kwarg {p.name!r} must be {p.expected}, "
-                            f"got {given[p.name]!r}")
+            raise RuleError(f"{at}{kind_id}: kwarg {p.name!r} must be {p.expected}, got {given[p.name]!r}")
     return cls(**given)

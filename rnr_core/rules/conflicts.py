@@ -14,8 +14,15 @@ def _declared() -> dict[str, set[str]]:
     """Each kind conflicts with itself, plus what it contradicts or would make ambiguous."""
     every = set(KINDS)
     extra = {
-        _LANGUAGE: {_SECTIONS, _EXISTENCE, "keywords:frequency", _FORBIDDEN, "startend:end_checker",
-                    _CAPITAL, _LOWER},
+        _LANGUAGE: {
+            _SECTIONS,
+            _EXISTENCE,
+            "keywords:frequency",
+            _FORBIDDEN,
+            "startend:end_checker",
+            _CAPITAL,
+            _LOWER,
+        },
         _PARAGRAPHS: {_NTH, "length_constraints:number_sentences"},
         _NTH: {_PARAGRAPHS},
         "detectable_format:constrained_response": {k for k in every if k.startswith("detectable_format:")},
@@ -44,4 +51,4 @@ CONFLICTS = conflict_table()
 
 def compatible(kinds: list[str]) -> bool:
     """True when no two of these kinds conflict."""
-    return all(b not in CONFLICTS[a] for i, a in enumerate(kinds) for b in kinds[i + 1:])
+    return all(b not in CONFLICTS[a] for i, a in enumerate(kinds) for b in kinds[i + 1 :])

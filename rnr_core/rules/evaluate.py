@@ -6,8 +6,12 @@ from rnr_core.rules.base import RuleKind
 def loose_variants(response: str) -> list[str]:
     """The response; without its first line, last line, or both; and each with '*' removed."""
     lines = response.split("\n")
-    trimmed = [response, "\n".join(lines[1:]).strip(), "\n".join(lines[:-1]).strip(),
-               "\n".join(lines[1:-1]).strip()]
+    trimmed = [
+        response,
+        "\n".join(lines[1:]).strip(),
+        "\n".join(lines[:-1]).strip(),
+        "\n".join(lines[1:-1]).strip(),
+    ]
     unstarred = [t.replace("*", "") for t in trimmed]
     return [trimmed[0], unstarred[0], *trimmed[1:], *unstarred[1:]]
 

@@ -24,8 +24,7 @@ class NumberPlaceholders(RuleKind):
         return len(_PLACEHOLDER.findall(response)) >= self.num_placeholders
 
     def render(self):
-        return (f"Include at least {self.num_placeholders} placeholders in square brackets, "
-                "such as [name].")
+        return f"Include at least {self.num_placeholders} placeholders in square brackets, such as [name]."
 
     @classmethod
     def sample(cls, rng):
@@ -65,8 +64,10 @@ class NumberBulletLists(RuleKind):
         return found == self.num_bullets
 
     def render(self):
-        return (f"Give exactly {self.num_bullets} markdown bullet points (lines starting with "
-                "* or -), and no other bulleted lines.")
+        return (
+            f"Give exactly {self.num_bullets} markdown bullet points (lines starting with "
+            "* or -), and no other bulleted lines."
+        )
 
     @classmethod
     def sample(cls, rng):
@@ -95,8 +96,10 @@ class NumberHighlightedSections(RuleKind):
         return sum(1 for s in spans if s.strip("*").strip()) >= self.num_highlights
 
     def render(self):
-        return (f"Highlight at least {self.num_highlights} sections with markdown, "
-                "for example *highlighted section*.")
+        return (
+            f"Highlight at least {self.num_highlights} sections with markdown, "
+            "for example *highlighted section*."
+        )
 
     @classmethod
     def sample(cls, rng):
@@ -113,12 +116,17 @@ class MultipleSections(RuleKind):
         return len(pieces) - 1 >= self.num_sections
 
     def render(self):
-        return (f"Organise the response in {self.num_sections} sections, each starting with "
-                f"'{self.section_spliter} X' where X is its number.")
+        return (
+            f"Organise the response in {self.num_sections} sections, each starting with "
+            f"'{self.section_spliter} X' where X is its number."
+        )
 
     @classmethod
     def sample(cls, rng):
-        return {"section_spliter": rng.choice(("Section", "SECTION", "Part")), "num_sections": rng.randint(2, 4)}
+        return {
+            "section_spliter": rng.choice(("Section", "SECTION", "Part")),
+            "num_sections": rng.randint(2, 4),
+        }
 
 
 def _unfence(response: str) -> str:

@@ -4,10 +4,37 @@ import re
 
 from rnr_core.rules.base import RuleKind, compare, integer, letter, phrase, register, relation, text, words
 
-_VOCABULARY = ("example", "summary", "important", "simple", "future", "reason", "detail",
-               "balance", "practical", "clear", "step", "idea", "value", "quality", "result")
-_FORBIDDEN = ("very", "really", "basically", "literally", "actually", "just", "thing",
-              "stuff", "awesome", "honestly", "obviously", "totally")
+_VOCABULARY = (
+    "example",
+    "summary",
+    "important",
+    "simple",
+    "future",
+    "reason",
+    "detail",
+    "balance",
+    "practical",
+    "clear",
+    "step",
+    "idea",
+    "value",
+    "quality",
+    "result",
+)
+_FORBIDDEN = (
+    "very",
+    "really",
+    "basically",
+    "literally",
+    "actually",
+    "just",
+    "thing",
+    "stuff",
+    "awesome",
+    "honestly",
+    "obviously",
+    "totally",
+)
 
 
 @register
@@ -42,8 +69,11 @@ class Frequency(RuleKind):
     @classmethod
     def sample(cls, rng):
         rel = rng.choice(("less than", "at least"))
-        return {"keyword": rng.choice(_VOCABULARY), "relation": rel,
-                "frequency": rng.randint(2, 4) if rel == "less than" else rng.randint(1, 3)}
+        return {
+            "keyword": rng.choice(_VOCABULARY),
+            "relation": rel,
+            "frequency": rng.randint(2, 4) if rel == "less than" else rng.randint(1, 3),
+        }
 
 
 @register
@@ -84,5 +114,8 @@ class LetterFrequency(RuleKind):
     @classmethod
     def sample(cls, rng):
         rel = rng.choice(("less than", "at least"))
-        return {"letter": rng.choice("aeiorstn"), "let_relation": rel,
-                "let_frequency": rng.choice((3, 5, 10)) if rel == "at least" else rng.choice((40, 60, 80))}
+        return {
+            "letter": rng.choice("aeiorstn"),
+            "let_relation": rel,
+            "let_frequency": rng.choice((3, 5, 10)) if rel == "at least" else rng.choice((40, 60, 80)),
+        }

@@ -111,7 +111,7 @@ def _clean(text: str) -> str:
         text = Detector.MAIL_RE.sub(" ", text)
     if not text.isascii():  # Vietnamese diacritical marks are not ASCII
         text = NGram.normalize_vi(text)
-    text = _SPACES.sub(" ", text[:_DEFAULTS.max_text_length])
+    text = _SPACES.sub(" ", text[: _DEFAULTS.max_text_length])
     if not text.isascii() and _mostly_non_latin(text):
         text = _LATIN.sub("", text)
     return text
@@ -151,9 +151,9 @@ def _word_ngrams(word: str) -> tuple[int, ...]:
     add = grams.append
     for j in ends:  # the 1-, 2- and 3-gram ending at j, in NGram's order
         add(padded[j])
-        add(padded[j - 1:j + 1])
+        add(padded[j - 1 : j + 1])
         if j > 1:
-            add(padded[j - 2:j + 1])
+            add(padded[j - 2 : j + 1])
     # The index has no " " (langdetect skips that unigram), so unknown grams are all None here.
     return tuple(row for row in map(profiles().index.get, grams) if row is not None)
 
@@ -195,8 +195,10 @@ def _seed_words(seed: int, size: int) -> np.ndarray:
     if words is None or len(words) < size:
         state = random.Random(seed).getstate()[1]
         gen = np.random.MT19937()
-        gen.state = {"bit_generator": "MT19937",
-                     "state": {"key": np.array(state[:-1], dtype=np.uint32), "pos": state[-1]}}
+        gen.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": np.array(state[:-1], dtype=np.uint32), "pos": state[-1]},
+        }
         # 16 Ki outputs cover 7 trials of 1001 draws unless nearly half of them are refused.
         words = _WORDS[seed] = gen.random_raw(max(1 << 14, 2 * size))
     return words
@@ -228,7 +230,7 @@ class _Stream:
 
     def random(self) -> float:
         """random.Random.random: 53 bits from two outputs."""
-        first, second = _seed_words(self._seed, self._pos + 2)[self._pos:self._pos + 2].tolist()
+        first, second = _seed_words(self._seed, self._pos + 2)[self._pos : self._pos + 2].tolist()
         self._pos += 2
         return ((first >> 5) * 67108864.0 + (second >> 6)) * (1.0 / 9007199254740992.0)
 
@@ -247,7 +249,7 @@ class _Stream:
         first = bisect_left(self._kept, self._pos)
         while first + count > len(self._kept):
             self._accept(2 * self._size)
-        return self._values[first:first + count]
+        return self._values[first : first + count]
 
 
 def _products_in_order() -> bool:

@@ -41,8 +41,10 @@ class NumberParagraphs(RuleKind):
         return count == self.num_paragraphs
 
     def render(self):
-        return (f"Write exactly {self.num_paragraphs} paragraphs, separated from each other "
-                "by the markdown divider ***.")
+        return (
+            f"Write exactly {self.num_paragraphs} paragraphs, separated from each other "
+            "by the markdown divider ***."
+        )
 
     @classmethod
     def sample(cls, rng):
@@ -63,7 +65,10 @@ class NumberWords(RuleKind):
     @classmethod
     def sample(cls, rng):
         rel = rng.choice(("less than", "at least"))
-        return {"relation": rel, "num_words": rng.choice((50, 80, 120) if rel == "less than" else (40, 100, 150))}
+        return {
+            "relation": rel,
+            "num_words": rng.choice((50, 80, 120) if rel == "less than" else (40, 100, 150)),
+        }
 
 
 def _first_word(paragraph: str) -> str:
@@ -88,10 +93,16 @@ class NthParagraphFirstWord(RuleKind):
         return count == self.num_paragraphs and _first_word(paragraph) == self.first_word.lower()
 
     def render(self):
-        return (f"Write exactly {self.num_paragraphs} paragraphs separated by blank lines; "
-                f'paragraph {self.nth_paragraph} must start with the word "{self.first_word}".')
+        return (
+            f"Write exactly {self.num_paragraphs} paragraphs separated by blank lines; "
+            f'paragraph {self.nth_paragraph} must start with the word "{self.first_word}".'
+        )
 
     @classmethod
     def sample(cls, rng):
         n = rng.randint(2, 4)
-        return {"num_paragraphs": n, "nth_paragraph": rng.randint(1, n), "first_word": rng.choice(_FIRST_WORDS)}
+        return {
+            "num_paragraphs": n,
+            "nth_paragraph": rng.randint(1, n),
+            "first_word": rng.choice(_FIRST_WORDS),
+        }

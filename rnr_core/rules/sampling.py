@@ -31,5 +31,4 @@ def draw_rules(rng: random.Random, n: int, first_index: int) -> list[dict]:
 
 def check_rules(rules: list[dict], response: str) -> dict[str, bool]:
     """Strict checker verdicts for the verifiable rules among `rules`, by rule id."""
-    return {r["id"]: bool(response.strip()) and checker_of(r).check(response)
-            for r in rules if r.get("kind")}
+    return {r["id"]: bool(response.strip()) and checker_of(r).check(response) for r in rules if r.get("kind")}

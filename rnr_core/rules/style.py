@@ -3,14 +3,43 @@
 from rnr_core.rules.base import RuleKind, compare, integer, phrase, register, relation, text
 from rnr_core.rules.text import language, word_tokens
 
-LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian",
-             "pt": "Portuguese", "nl": "Dutch", "ru": "Russian", "ja": "Japanese", "ko": "Korean",
-             "zh-cn": "Chinese", "ar": "Arabic", "hi": "Hindi", "bn": "Bengali", "ta": "Tamil",
-             "te": "Telugu", "mr": "Marathi", "gu": "Gujarati", "kn": "Kannada", "pa": "Punjabi",
-             "ur": "Urdu", "ne": "Nepali", "fa": "Persian", "tr": "Turkish", "sw": "Swahili",
-             "th": "Thai", "vi": "Vietnamese", "fi": "Finnish", "pl": "Polish", "bg": "Bulgarian"}
-_END_PHRASES = ("Is there anything else I can help with?", "Let me know if you have additional questions.",
-                "Hope this helps.")
+LANGUAGES = {
+    "en": "English",
+    "fr": "French",
+    "de": "German",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ru": "Russian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "zh-cn": "Chinese",
+    "ar": "Arabic",
+    "hi": "Hindi",
+    "bn": "Bengali",
+    "ta": "Tamil",
+    "te": "Telugu",
+    "mr": "Marathi",
+    "gu": "Gujarati",
+    "kn": "Kannada",
+    "pa": "Punjabi",
+    "ur": "Urdu",
+    "ne": "Nepali",
+    "fa": "Persian",
+    "tr": "Turkish",
+    "sw": "Swahili",
+    "th": "Thai",
+    "vi": "Vietnamese",
+    "fi": "Finnish",
+    "pl": "Polish",
+    "bg": "Bulgarian",
+}
+_END_PHRASES = (
+    "Is there anything else I can help with?",
+    "Let me know if you have additional questions.",
+    "Hope this helps.",
+)
 
 
 def _is_language(value: str, code: str) -> bool:
@@ -95,7 +124,10 @@ class CapitalWordFrequency(RuleKind):
     @classmethod
     def sample(cls, rng):
         rel = rng.choice(("less than", "at least"))
-        return {"capital_relation": rel, "capital_frequency": rng.randint(2, 4) if rel == "less than" else rng.randint(1, 3)}
+        return {
+            "capital_relation": rel,
+            "capital_frequency": rng.randint(2, 4) if rel == "less than" else rng.randint(1, 3),
+        }
 
 
 @register

@@ -110,7 +110,7 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     spans, shift = [], 0
     for (start, stop), following in zip(slices, slices[1:] + [None]):
         start += shift
-        moved = following and realign(text[following[0]:following[1]])
+        moved = following and realign(text[following[0] : following[1]])
         if moved:
             spans.append((start, following[0] + len(moved.group(0).rstrip())))
             shift = moved.end()
@@ -152,8 +152,10 @@ def _any_of(*needles: str) -> _Guard:
 def _word(word: str) -> _Guard:
     """A case-insensitive contraction; non-ASCII text always passes, as (?i) also matches some
     non-ASCII letters (the Kelvin sign for k, for one)."""
-    return _Guard(frozenset((word[0], word[0].upper(), _NON_ASCII)),
-                  lambda text: not text.isascii() or word in text.lower())
+    return _Guard(
+        frozenset((word[0], word[0].upper(), _NON_ASCII)),
+        lambda text: not text.isascii() or word in text.lower(),
+    )
 
 
 _CONTRACTIONS = ("cannot", "gimme", "gonna", "gotta", "lemme", "wanna")  # the ones without '
@@ -181,8 +183,10 @@ _GUARDS = {
     r"\.{2,}": _any_of(".."),
     r"""([^\.])(\.)([\]\)}>"\']*)\s*$""": _any_of("."),
     r"([^'])' ": _any_of("' "),
-    r"\s+": _Guard(frozenset(("'", _NON_ASCII, *(w[0] for w in _CONTRACTIONS),
-                              *(w[0].upper() for w in _CONTRACTIONS))), _clitics),
+    r"\s+": _Guard(
+        frozenset(("'", _NON_ASCII, *(w[0] for w in _CONTRACTIONS), *(w[0].upper() for w in _CONTRACTIONS))),
+        _clitics,
+    ),
     r"([^' ])('[sS]|'[mM]|'[dD]|') ": _any_of("'"),
     r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ": _any_of("'"),
     r"(?i)\b(can)(?#X)(not)\b": _word("cannot"),
@@ -226,10 +230,12 @@ def _step(pattern, replacement: str) -> tuple:
     inserted = frozenset(_GROUP_REFERENCE.sub("", replacement))
     pairs = _LITERAL.get((pattern.pattern, replacement))
     if pairs is not None:
+
         def replace(text: str) -> str:
             for old, new in pairs:
                 text = text.replace(old, new)
             return text
+
         return frozenset(old[0] for old, _ in pairs), replace, inserted
     guard, sub = _GUARDS.get(pattern.pattern), _raw(pattern).sub
     if guard is None:
@@ -240,8 +246,10 @@ def _step(pattern, replacement: str) -> tuple:
 _NLTK = NLTKWordTokenizer
 # NLTKWordTokenizer.tokenize with convert_parentheses off: these steps, pad with spaces, the
 # steps after, split.
-_BEFORE_PAD = tuple(_step(p, r) for p, r in
-                    [*_NLTK.STARTING_QUOTES, *_NLTK.PUNCTUATION, _NLTK.PARENS_BRACKETS, _NLTK.DOUBLE_DASHES])
+_BEFORE_PAD = tuple(
+    _step(p, r)
+    for p, r in [*_NLTK.STARTING_QUOTES, *_NLTK.PUNCTUATION, _NLTK.PARENS_BRACKETS, _NLTK.DOUBLE_DASHES]
+)
 _CONTRACTION_STEPS = [(p, r" \1 \2 ") for p in _NLTK.CONTRACTIONS2 + _NLTK.CONTRACTIONS3]
 _AFTER_PAD = tuple(_step(p, r) for p, r in [*_NLTK.ENDING_QUOTES, *_CONTRACTION_STEPS])
 
@@ -263,8 +271,10 @@ _TRIGGERS = frozenset().union(*(t for t, _, _ in _BEFORE_PAD + _AFTER_PAD if t i
 @lru_cache(maxsize=1 << 13)
 def _plan(present: frozenset) -> tuple[tuple, tuple]:
     """The steps before and after padding that a text with these trigger characters needs."""
+
     def needed(steps):
         return tuple(step for trigger, step, _ in steps if trigger is None or not present.isdisjoint(trigger))
+
     return needed(_BEFORE_PAD), needed(_AFTER_PAD)
 
 

@@ -9,8 +9,7 @@ from rnr_core.store.stats import StatsQueries
 from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
 
-class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, CallLog,
-            StoreBase):
+class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, CallLog, StoreBase):
     """One DuckDB file, migrated on open."""
 
 

@@ -21,8 +21,10 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         held = _LOCK_HOLDER.search(str(exc))
         if not held:
-            raise StoreError(f"Cannot open {path} as a DuckDB database ({exc}). "
-                             "Check the path, or point --db or RNR_DB at another file.") from exc
+            raise StoreError(
+                f"Cannot open {path} as a DuckDB database ({exc}). "
+                "Check the path, or point --db or RNR_DB at another file."
+            ) from exc
         raise StoreLocked(
             f"The database {path} is in use by another process "
             f"(PID {held['pid']}, {held['prog']}). DuckDB allows one writer per file: "

@@ -7,7 +7,8 @@ SAMPLE_STATUSES = ("pending", "accepted", "rejected")
 _SAMPLE_SELECT = (
     "SELECT s.*, p.role, p.rules, p.text AS system_prompt, d.name AS dataset "
     "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
-    "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id ")
+    "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
+)
 
 
 def _decode_sample(row: dict) -> dict:
@@ -17,16 +18,19 @@ def _decode_sample(row: dict) -> dict:
 
 
 class SampleQueries:
-    def add_system_prompt(self, run_id: str, group_idx: int, role: str, rules: list[dict],
-                          text: str, model: str, template: str) -> int:
+    def add_system_prompt(
+        self, run_id: str, group_idx: int, role: str, rules: list[dict], text: str, model: str, template: str
+    ) -> int:
         return self._scalar(
             "INSERT INTO system_prompts (run_id, group_idx, role, rules, text, model, template) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [run_id, group_idx, role, json.dumps(rules), text, model, template])
+            [run_id, group_idx, role, json.dumps(rules), text, model, template],
+        )
 
     def system_prompt(self, run_id: str, group_idx: int) -> dict | None:
-        row = self._one("SELECT * FROM system_prompts WHERE run_id = ? AND group_idx = ?",
-                        [run_id, group_idx])
+        row = self._one(
+            "SELECT * FROM system_prompts WHERE run_id = ? AND group_idx = ?", [run_id, group_idx]
+        )
         if row:
             row["rules"] = json.loads(row["rules"])
         return row
@@ -38,11 +42,14 @@ class SampleQueries:
         marks = ", ".join("?" for _ in row)
         return self._scalar(f"INSERT INTO samples ({cols}) VALUES ({marks}) RETURNING id", list(row.values()))
 
-    def list_samples(self, limit: int = 20, offset: int = 0, status: str | None = None,
-                     run_id: str | None = None) -> list[dict]:
+    def list_samples(
+        self, limit: int = 20, offset: int = 0, status: str | None = None, run_id: str | None = None
+    ) -> list[dict]:
         rows = self._rows(
             _SAMPLE_SELECT + "WHERE (? IS NULL OR s.status = ?) AND (? IS NULL OR s.run_id = ?) "
-            "ORDER BY s.id LIMIT ? OFFSET ?", [status, status, run_id, run_id, limit, offset])
+            "ORDER BY s.id LIMIT ? OFFSET ?",
+            [status, status, run_id, run_id, limit, offset],
+        )
         return [_decode_sample(r) for r in rows]
 
     def get_sample(self, sample_id: int) -> dict | None:
@@ -52,14 +59,19 @@ class SampleQueries:
     def set_sample_status(self, sample_ids: list[int], status: str) -> int:
         if status not in SAMPLE_STATUSES:
             raise ValueError(f"status must be one of {SAMPLE_STATUSES}")
-        return len(self.con.execute(
-            "UPDATE samples SET status = ?, updated_at = current_timestamp "
-            "WHERE list_contains(?, id) RETURNING id", [status, sample_ids]).fetchall())
+        return len(
+            self.con.execute(
+                "UPDATE samples SET status = ?, updated_at = current_timestamp "
+                "WHERE list_contains(?, id) RETURNING id",
+                [status, sample_ids],
+            ).fetchall()
+        )
 
     def export_samples(self, statuses: list[str], run_id: str | None = None) -> list[dict]:
         rows = self._rows(
-            _SAMPLE_SELECT + "WHERE list_contains(?, s.status) AND (? IS NULL OR s.run_id = ?) "
-            "ORDER BY s.id", [statuses, run_id, run_id])
+            _SAMPLE_SELECT + "WHERE list_contains(?, s.status) AND (? IS NULL OR s.run_id = ?) ORDER BY s.id",
+            [statuses, run_id, run_id],
+        )
         return [_decode_sample(r) for r in rows]
 
     def sample_by_key(self, run_id: str, item_key: str) -> dict | None:

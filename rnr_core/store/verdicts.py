@@ -14,20 +14,36 @@ class VerdictQueries:
         self.con.executemany(
             "INSERT OR REPLACE INTO verdicts (sample_id, rule_id, judge, verdict, rationale, raw_output, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, current_timestamp)",
-            [[sample_id, v["rule_id"], judge, v["verdict"], v.get("rationale"), v.get("raw_output")]
-             for v in verdicts])
+            [
+                [sample_id, v["rule_id"], judge, v["verdict"], v.get("rationale"), v.get("raw_output")]
+                for v in verdicts
+            ],
+        )
 
     def verdicts(self, sample_ids: list[int]) -> list[dict]:
-        return self._rows("SELECT * FROM verdicts WHERE list_contains(?, sample_id) "
-                          "ORDER BY sample_id, rule_id, judge", [sample_ids])
+        return self._rows(
+            "SELECT * FROM verdicts WHERE list_contains(?, sample_id) ORDER BY sample_id, rule_id, judge",
+            [sample_ids],
+        )
 
     def add_attempts(self, sample_id: int, attempts: list[dict]) -> None:
         """attempts: dicts with attempt, response, verdicts ({rule_id: bool}), passed, kept, seed."""
         self.con.executemany(
             "INSERT INTO attempts (sample_id, attempt, response, verdicts, passed, kept, seed) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[sample_id, a["attempt"], a["response"], json.dumps(a["verdicts"]), a["passed"],
-              a["kept"], a["seed"]] for a in attempts])
+            [
+                [
+                    sample_id,
+                    a["attempt"],
+                    a["response"],
+                    json.dumps(a["verdicts"]),
+                    a["passed"],
+                    a["kept"],
+                    a["seed"],
+                ]
+                for a in attempts
+            ],
+        )
 
     def attempts(self, sample_id: int) -> list[dict]:
         rows = self._rows("SELECT * FROM attempts WHERE sample_id = ? ORDER BY attempt", [sample_id])
@@ -42,7 +58,8 @@ class VerdictQueries:
             "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
             "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
             "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR d.name = ?) ORDER BY s.id",
-            [run_id, run_id, dataset, dataset])
+            [run_id, run_id, dataset, dataset],
+        )
         for r in rows:
             r["messages"], r["rules"] = json.loads(r["messages"]), json.loads(r["rules"])
         return self.attach_verdicts(rows)
