@@ -4,8 +4,8 @@ Starts bench/stub_server.py on a free loopback port, then sends --calls distinct
 through OpenAICompatModel(concurrency=N), twice:
 
   bare    the backend alone (model.complete)
-  cached  the backend wrapped in CachedCaller with a real on-disk DuckDB Store
-          (cache lookup + call-log insert per call; no call is a cache hit)
+  cached  the backend wrapped in CachedCaller with a real on-disk DuckDB Store, with the durable
+          call log: group commit every 200 ms, as every LLM stage runs (no call is a cache hit)
 
 With a server that answers every call after exactly L ms, the best possible wall time is
 calls * L / concurrency. ratio = wall / ideal; the target for the cached path is <= 1.10.
@@ -33,8 +33,9 @@ if str(ROOT) not in sys.path:
 
 from common import loadavg  # noqa: E402
 
-from rnr_core.generate.calls import CachedCaller  # noqa: E402
+from rnr_core.attempts import group_commit  # noqa: E402
 from rnr_core.models.base import GenParams  # noqa: E402
+from rnr_core.models.cached import CachedCaller  # noqa: E402
 from rnr_core.models.openai_compat import OpenAICompatModel  # noqa: E402
 from rnr_core.store import Store  # noqa: E402
 
@@ -167,13 +168,13 @@ async def run_all(args, base_url: str, db_path: str, server_pid: int) -> dict:
                 cpu0, srv0 = time.process_time(), process_cpu_s(server_pid)
                 if profiler:
                     profiler.enable()
-                wall, results = await drive(call, f"{mode}{rep}", args.calls, params)
+                async with group_commit(store):
+                    wall, results = await drive(call, f"{mode}{rep}", args.calls, params)
                 if profiler:
                     profiler.disable()
                 srv1 = process_cpu_s(server_pid)
                 srv = srv1 - srv0 if srv0 is not None and srv1 is not None else None
                 out.setdefault(mode, []).append((wall, results, time.process_time() - cpu0, srv))
-        store.flush_calls()  # the last partial batch (< 64 rows, a few ms)
         out["logged_calls"] = store._scalar(
             "SELECT count(*) FROM llm_calls WHERE status = 'ok' AND request NOT LIKE '%[warm-%'"
         )

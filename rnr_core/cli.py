@@ -1,6 +1,7 @@
 """The `rnr` command: parse arguments, call one core function, print the result."""
 
 import argparse
+import asyncio
 import json
 import signal
 import sys
@@ -45,9 +46,10 @@ def _progress(label: str, shown: bool = True):
 
     bar = tqdm(desc=label, unit="item", disable=None if shown else True, file=sys.stderr)
 
-    def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
+    def update(done: int, total: int, failed: int = 0) -> None:
+        bar.total, bar.n = total, done
+        if failed:
+            bar.set_postfix(failed=failed, refresh=False)
         bar.refresh()
 
     try:
@@ -100,36 +102,56 @@ def _datasets(args, store):
 # ---- generate / runs ---------------------------------------------------------------------
 
 
+# Options that set a RunConfig field: flag, field, type, help. Defaults come from RunConfig itself.
+_RUN_OPTIONS = (
+    ("--model", "model", str, "model spec; see 'rnr models'"),
+    ("-n", "n", int, "instructions to sample"),
+    ("--k", "k", int, "instructions per system prompt"),
+    ("--rules", "rules", int, "rules per system prompt"),
+    ("--max-retries", "max_retries", int, "retries for an invalid reply"),
+    (
+        "--verifiable-share",
+        "verifiable_share",
+        float,
+        "share of each prompt's rules drawn from the checkable kinds",
+    ),
+    ("--rejections", "rejections", int, "regenerations of a response that fails a checker"),
+    ("--temperature", "temperature", float, "sampling temperature"),
+    ("--max-tokens", "max_tokens", int, "response length limit"),
+)
+
+
 def _generate_args(p):
+    from dataclasses import fields
+
+    from rnr_core.generate import RunConfig
+
+    defaults = {f.name: f.default for f in fields(RunConfig)}
     p.add_argument("--dataset", help="dataset to sample instructions from")
-    p.add_argument("--model", help=f"model spec (default {settings.DEFAULT_MODEL}); see 'rnr models'")
-    p.add_argument("-n", type=int, default=12, help="instructions to sample (default 12)")
-    p.add_argument("--k", type=int, default=3, help="instructions per system prompt (default 3)")
-    p.add_argument("--rules", type=int, default=4, help="rules per system prompt (default 4)")
+    for flag, name, kind, text in _RUN_OPTIONS:
+        p.add_argument(flag, dest=name, type=kind, help=f"{text} (default {defaults[name]})")
     p.add_argument("--seed", type=int, help="repeat an earlier plan (default: a fresh seed, recorded)")
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
-    p.add_argument("--max-retries", type=int, default=3, help="retries for an invalid reply")
-    p.add_argument(
-        "--verifiable-share",
-        type=float,
-        default=0.5,
-        help="share of each prompt's rules drawn from the checkable kinds (default 0.5)",
-    )
-    p.add_argument(
-        "--rejections",
-        type=int,
-        default=2,
-        help="regenerations of a response that fails a checker (default 2)",
-    )
-    p.add_argument("--temperature", type=float, default=0.7)
-    p.add_argument("--max-tokens", type=int, default=384, help="response length limit")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
+
+
+def _run_config(args):
+    from rnr_core.generate import RunConfig
+
+    given = {name: getattr(args, name) for _, name, _, _ in _RUN_OPTIONS if getattr(args, name) is not None}
+    return RunConfig(
+        dataset=args.dataset,
+        seed=args.seed,
+        tempting=not args.no_tempting,
+        out_of_scope=not args.no_out_of_scope,
+        **given,
+    )
 
 
 @command("generate", "run the RNR pipeline: system prompts, then responses")(_generate_args)
 def _generate(args, store):
-    from rnr_core.generate import RunConfig, execute_run, start_run
+    from rnr_core.generate import execute_run, start_run
 
     if args.resume:
         if args.dataset or args.model:
@@ -140,29 +162,14 @@ def _generate(args, store):
     elif not args.dataset:
         raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
     else:
-        config = RunConfig(
-            dataset=args.dataset,
-            model=args.model or settings.DEFAULT_MODEL,
-            n=args.n,
-            k=args.k,
-            rules=args.rules,
-            seed=args.seed,
-            tempting=not args.no_tempting,
-            out_of_scope=not args.no_out_of_scope,
-            max_retries=args.max_retries,
-            verifiable_share=args.verifiable_share,
-            rejections=args.rejections,
-            temperature=args.temperature,
-            max_tokens=args.max_tokens,
-        )
-        run_id = start_run(store, config)
+        run_id = start_run(store, _run_config(args))
         seed = store.get_run(run_id)["config"]["seed"]
         print(
             f"Started {run_id} (seed {seed}); if it stops, finish it with 'rnr generate --resume {run_id}'.",
             file=sys.stderr,
         )
     with _progress(run_id) as update:
-        run = execute_run(store, run_id, update)
+        run = _run_async(execute_run(store, run_id, update))
     _emit(args, _run_summary(run), _run_text)
     return 0 if run["status"] == "completed" else 3
 
@@ -305,8 +312,10 @@ def _rate_text(name: str, r: dict) -> str:
 
 
 def _stats_text(o: dict) -> str:
-    q = o.pop("quality")
+    q, tries = o.pop("quality"), o.pop("failed_tries")
     lines = [f"{k}: {v}" for k, v in o.items()]
+    lines += ["failed LLM tries (stage, template, outcome, reason):"] if tries else []
+    lines += [f"  {t['stage']}\t{t['template']}\t{t['outcome']}\t{t['reason']}\t{t['tries']}" for t in tries]
     lines += [
         _rate_text("pass rate (all rules)", q["pass_rate"]),
         f"unjudged samples: {q['unjudged_samples']}",
@@ -340,7 +349,7 @@ def _judge(args, store):
 
     judge = None if args.checkers_only else (args.judge or settings.DEFAULT_MODEL)
     with _progress("judging") as update:
-        summary = judge_samples(store, args.run, args.dataset, judge, args.max_retries, update)
+        summary = _run_async(judge_samples(store, args.run, args.dataset, judge, args.max_retries, update))
     _emit(args, summary, lambda s: "\n".join(f"{k}: {v}" for k, v in s.items()))
 
 
@@ -407,10 +416,26 @@ def _accuracy_text(summary: dict) -> str:
 def _ifeval(args, store):
     from rnr_core.ifeval.run import run_ifeval
 
-    with _progress("answering", shown=bool(args.model)) as update:
-        summary = run_ifeval(
-            args.input, args.out, args.responses, args.model, args.limit, args.max_tokens, update
-        )
+    def score(store):
+        with _progress("answering", shown=bool(args.model)) as update:
+            return _run_async(
+                run_ifeval(
+                    store,
+                    args.input,
+                    args.out,
+                    args.responses,
+                    args.model,
+                    args.limit,
+                    args.max_tokens,
+                    update,
+                )
+            )
+
+    if args.model:  # answers go through the store's call cache, so a rerun pays only for the rest
+        with _open_store(args) as store:
+            summary = score(store)
+    else:
+        summary = score(None)
     _emit(args, summary, _accuracy_text)
 
 
@@ -442,13 +467,30 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt  # SIGTERM stops a run the same way Ctrl-C does
 
 
+def _run_async(work):
+    """Run a core coroutine; Ctrl-C and SIGTERM cancel it, so it can mark its work resumable."""
+
+    async def main():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        return await work
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        raise KeyboardInterrupt from None
+
+
+def _open_store(args):
+    from rnr_core.store import Store
+
+    return Store(settings.db_path(args.db))
+
+
 def _run(args) -> int | None:
     handler = COMMANDS[args.command][2]
     if args.command in NO_STORE:
         return handler(args, None)
-    from rnr_core.store import Store
-
-    with Store(settings.db_path(args.db)) as store:
+    with _open_store(args) as store:
         return handler(args, store)
 
 

@@ -38,11 +38,11 @@ class ModelCallError(RnrError):
 
 
 class InvalidOutput(RnrError):
-    """A model reply did not parse or validate; `raw` keeps the text."""
+    """A model reply did not parse or validate; `raw` keeps the text, `reason` a short code."""
 
-    def __init__(self, message: str, raw: str):
+    def __init__(self, message: str, raw: str, reason: str = "invalid"):
         super().__init__(message)
-        self.raw = raw
+        self.raw, self.reason = raw, reason
 
 
 class NotFound(RnrError):

@@ -35,17 +35,20 @@ def shared_data() -> Path:
 class ScriptedModel(Model):
     """Answers from a queue or a function and records every request; for pipeline-logic tests."""
 
-    def __init__(self, answer, spec: str = "scripted"):
+    def __init__(self, answer, spec: str = "scripted", delay: float = 0.0):
         self.spec = spec
         self.answer = answer
+        self.delay = delay  # seconds each call takes, for tests that watch work in progress
         self.requests: list[tuple[list[dict], GenParams]] = []
+        self.answered: list[tuple[list[dict], GenParams]] = []  # requests whose reply was returned
 
     async def complete(self, messages, params):
         self.requests.append((messages, params))
-        await asyncio.sleep(0)
+        await asyncio.sleep(self.delay)
         reply = self.answer(messages, params) if callable(self.answer) else self.answer.pop(0)
         if isinstance(reply, Exception):
             raise reply
+        self.answered.append((messages, params))
         return Completion(reply, {"prompt_tokens": 1, "completion_tokens": 1}, 1.0)
 
 

@@ -278,7 +278,7 @@ def test_generate_through_the_real_llama_server(tmp_path, llama_server):
     assert usage["p"] > 0 and usage["c"] > 0 and usage["l"] > 0
 
 
-def test_sigterm_marks_the_run_interrupted(tmp_path):
+def test_sigterm_marks_the_run_cancelled(tmp_path):
     db = str(tmp_path / "term.duckdb")
     rnr("ingest", str(DATA / "demo_alpaca.jsonl"), "--name", "demo", "--db", db)
     with StubServer(default=slow_answer) as stub:
@@ -307,4 +307,4 @@ def test_sigterm_marks_the_run_interrupted(tmp_path):
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Started run-" in err and "--resume run-" in err
     with Store(db) as store:
-        assert store.list_runs()[0]["status"] == "interrupted"
+        assert store.list_runs()[0]["status"] == "cancelled"

@@ -1,3 +1,4 @@
+import asyncio
 import json
 
 import pytest
@@ -30,10 +31,8 @@ def generated(store, tmp_path, scripted):
     path.write_text("".join(json.dumps({"instruction": f"Task {i}"}) + "\n" for i in range(40)))
     ingest_file(store, path, "d")
     scripted(distinct_prompts)
-    execute_run(
-        store,
-        start_run(store, RunConfig(dataset="d", model="scripted", n=40, k=2, rules=2, verifiable_share=0.0)),
-    )
+    config = RunConfig(dataset="d", model="scripted", n=40, k=2, rules=2, verifiable_share=0.0)
+    asyncio.run(execute_run(store, start_run(store, config)))
     return store
 
 

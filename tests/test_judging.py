@@ -1,5 +1,6 @@
 """Rule-aware generation, the judge and pass-rate metrics, with scripted models for the logic."""
 
+import asyncio
 import json
 
 import pytest
@@ -83,7 +84,9 @@ def scripted_attempts(replies: list[str]):
 
 def test_prompts_mix_drawn_verifiable_rules_with_written_ones(store, dataset, scripted):
     scripted(scripted_attempts(["Fine reply."]))
-    run = execute_run(store, start_run(store, config(rules=4, verifiable_share=0.5, rejections=0)))
+    run = asyncio.run(
+        execute_run(store, start_run(store, config(rules=4, verifiable_share=0.5, rejections=0)))
+    )
     assert run["status"] == "completed"
     rules = store.system_prompt(run["id"], 0)["rules"]
     assert [r["id"] for r in rules] == ["r1", "r2", "r3", "r4"]
@@ -98,9 +101,9 @@ def test_prompts_mix_drawn_verifiable_rules_with_written_ones(store, dataset, sc
 
 def test_same_seed_draws_same_rules_and_share_zero_draws_none(store, dataset, scripted):
     scripted(scripted_attempts(["Fine reply."]))
-    a = execute_run(store, start_run(store, config(rejections=0)))
-    b = execute_run(store, start_run(store, config(rejections=0)))
-    c = execute_run(store, start_run(store, config(rejections=0, verifiable_share=0.0, rules=2)))
+    a = asyncio.run(execute_run(store, start_run(store, config(rejections=0))))
+    b = asyncio.run(execute_run(store, start_run(store, config(rejections=0))))
+    c = asyncio.run(execute_run(store, start_run(store, config(rejections=0, verifiable_share=0.0, rules=2))))
     rules = lambda run: store.system_prompt(run["id"], 0)["rules"]  # noqa: E731
     assert rules(a) == rules(b)
     assert [r["kind"] for r in rules(c)] == [None, None]
@@ -109,7 +112,7 @@ def test_same_seed_draws_same_rules_and_share_zero_draws_none(store, dataset, sc
 def test_rejection_stops_at_the_first_passing_attempt(store, dataset, scripted, monkeypatch):
     monkeypatch.setattr("rnr_core.generate.pipeline.draw_rules", lambda rng, n, first: FIXED)
     scripted(scripted_attempts(["one, two", "one two", "never reached"]))
-    run = execute_run(store, start_run(store, config(rejections=2)))
+    run = asyncio.run(execute_run(store, start_run(store, config(rejections=2))))
     for s in store.list_samples(run_id=run["id"]):
         assert s["response"] == "one two"
         attempts = store.attempts(s["id"])
@@ -121,7 +124,7 @@ def test_rejection_stops_at_the_first_passing_attempt(store, dataset, scripted, 
 def test_rejection_keeps_the_best_attempt_when_none_passes(store, dataset, scripted, monkeypatch):
     monkeypatch.setattr("rnr_core.generate.pipeline.draw_rules", lambda rng, n, first: FIXED)
     scripted(scripted_attempts(["one, two, three, four, five", "one, two", "a, b, c, d, e, f"]))
-    run = execute_run(store, start_run(store, config(rejections=2)))
+    run = asyncio.run(execute_run(store, start_run(store, config(rejections=2))))
     samples = store.list_samples(run_id=run["id"])
     assert len(samples) == 2 and run["status"] == "completed"
     for s in samples:
@@ -144,12 +147,12 @@ def judge_reply(verdict="pass"):
 @pytest.fixture
 def free_run(store, dataset, scripted):
     scripted(scripted_attempts(["Fine reply."]))
-    return execute_run(store, start_run(store, config(rules=2, verifiable_share=0.0)))["id"]
+    return asyncio.run(execute_run(store, start_run(store, config(rules=2, verifiable_share=0.0))))["id"]
 
 
 def test_llm_judge_gives_a_verdict_per_free_form_rule_and_resumes(store, free_run, scripted):
     judge = scripted(judge_reply("fail"), spec="judge-model")
-    summary = judge_samples(store, run_id=free_run, judge="judge-model")
+    summary = asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
     assert summary["llm_verdicts"] == 4 and summary["unknown"] == 0
     rows = store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)])
     assert {(r["rule_id"], r["judge"], r["verdict"]) for r in rows} == {
@@ -161,35 +164,35 @@ def test_llm_judge_gives_a_verdict_per_free_form_rule_and_resumes(store, free_ru
     text = judge.requests[0][0][0]["content"]
     assert "You are a concise study helper." in text and "Fine reply." in text and "- r1:" in text
     calls = len(judge.requests)
-    again = judge_samples(store, run_id=free_run, judge="judge-model")
+    again = asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
     assert again["llm_samples"] == 0 and len(judge.requests) == calls
 
 
 def test_unparsable_judge_replies_are_stored_as_unknown_then_retried(store, free_run, scripted):
     bad = scripted(lambda m, p: "I think it passes", spec="judge-model")
-    summary = judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1)
+    summary = asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1))
     assert summary["unknown"] == 4 and len(bad.requests) == 4  # 2 samples x (1 + 1 retry)
     rows = store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)])
     assert {r["verdict"] for r in rows} == {"unknown"}
     assert all(r["raw_output"] == "I think it passes" for r in rows)
     assert quality(store.samples_with_verdicts(free_run))["unjudged_samples"] == 2
     scripted(judge_reply("pass"), spec="judge-model")
-    judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1)
+    asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1))
     assert quality(store.samples_with_verdicts(free_run))["pass_rate"]["rate"] == 1.0
 
 
 def test_unreachable_judge_stops_and_stores_nothing(store, free_run, scripted):
     scripted(lambda m, p: ModelCallError("connection refused", transient=True), spec="judge-model")
     with pytest.raises(ModelCallError, match="rerun 'rnr judge'"):
-        judge_samples(store, run_id=free_run, judge="judge-model")
+        asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
     assert store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)]) == []
 
 
 def test_judge_names_unknown_scope(store):
     with pytest.raises(NotFound, match="No run"):
-        judge_samples(store, run_id="run-nope")
+        asyncio.run(judge_samples(store, run_id="run-nope"))
     with pytest.raises(NotFound, match="No dataset"):
-        judge_samples(store, dataset="nope")
+        asyncio.run(judge_samples(store, dataset="nope"))
 
 
 def test_verdicts_of_judges_sit_side_by_side_and_precedence_decides(store, free_run):
@@ -213,9 +216,9 @@ def test_verdicts_of_judges_sit_side_by_side_and_precedence_decides(store, free_
 def test_checker_judging_fills_in_missing_checker_verdicts(store, dataset, scripted, monkeypatch):
     monkeypatch.setattr("rnr_core.generate.pipeline.draw_rules", lambda rng, n, first: FIXED)
     scripted(scripted_attempts(["one, two"]))
-    run = execute_run(store, start_run(store, config(rejections=0)))["id"]
+    run = asyncio.run(execute_run(store, start_run(store, config(rejections=0))))["id"]
     store.con.execute("DELETE FROM verdicts")
-    summary = judge_samples(store, run_id=run)
+    summary = asyncio.run(judge_samples(store, run_id=run))
     assert summary["checker_verdicts"] == 4 and summary["judge"] is None
     for s in store.samples_with_verdicts(run):
         got = {v["rule_id"]: v["verdict"] == "pass" for v in s["verdicts"]}
@@ -231,5 +234,40 @@ def test_runs_recorded_before_rule_kinds_resume_with_free_form_rules(store, data
         if k not in ("verifiable_share", "rejections")
     }
     store.con.execute("UPDATE runs SET config = ? WHERE id = ?", [json.dumps(old), run_id])
-    assert execute_run(store, run_id)["status"] == "completed"
+    assert asyncio.run(execute_run(store, run_id))["status"] == "completed"
     assert [r["kind"] for r in store.system_prompt(run_id, 0)["rules"]] == [None, None]
+
+
+def test_a_new_judge_template_judges_again_instead_of_reusing_stale_verdicts(
+    store, free_run, scripted, monkeypatch
+):
+    from rnr_core.judge import llm
+    from rnr_core.prompts import PromptTemplate
+
+    judge = scripted(judge_reply("pass"), spec="judge-model")
+    asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
+    asked = len(judge.requests)
+    asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
+    assert len(judge.requests) == asked  # same judge, same template: reused
+    newer = PromptTemplate("judge", "v9", llm.TEMPLATE.text + "\nBe strict.")
+    monkeypatch.setattr(llm, "TEMPLATE", newer)
+    summary = asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
+    assert summary["llm_samples"] == 2 and len(judge.requests) == asked + 2
+    rows = store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)])
+    assert {r["template"] for r in rows} == {"judge.v9"}
+
+
+def test_judge_tries_follow_the_one_seed_policy_and_continue_after_an_unknown_round(
+    store, free_run, scripted
+):
+    bad = scripted(lambda m, p: "no idea", spec="judge-model")
+    asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1))
+    first = [p.seed for _, p in bad.requests]
+    asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model", max_retries=1))
+    second = [p.seed for _, p in bad.requests[len(first) :]]
+    assert len(second) == 4 and not set(first) & set(second)  # a new round is no cache hit
+    sample = store.list_samples(run_id=free_run)[0]["id"]
+    log = store.attempt_log("judge:llm:judge-model:judge.v1", f"sample:{sample}")
+    assert [r["attempt"] for r in log] == [1, 2, 3, 4]
+    assert [r["seed"] - log[0]["seed"] for r in log] == [0, 1, 2, 3]
+    assert {r["outcome"] for r in log} == {"invalid"} and log[0]["raw_output"] == "no idea"

@@ -1,5 +1,6 @@
 """Pipeline logic with a scripted model: retries, failures, resume and the cache."""
 
+import asyncio
 import json
 
 import pytest
@@ -66,7 +67,7 @@ def test_plan_is_seeded_and_groups_by_k():
 
 def test_full_run_makes_plain_tempting_and_scope_samples(store, dataset, scripted):
     model = scripted(smart)
-    run = execute_run(store, start_run(store, config()))
+    run = asyncio.run(execute_run(store, start_run(store, config())))
     assert run["status"] == "completed"
     samples = store.list_samples(limit=100)
     kinds = sorted(s["kind"] for s in samples)
@@ -92,14 +93,14 @@ def test_full_run_makes_plain_tempting_and_scope_samples(store, dataset, scripte
 
 def test_multi_turn_sources_keep_earlier_turns(store, dataset, scripted):
     scripted(smart)
-    execute_run(store, start_run(store, config(n=11, k=11, tempting=False, out_of_scope=False)))
+    asyncio.run(execute_run(store, start_run(store, config(n=11, k=11, tempting=False, out_of_scope=False))))
     multi = [s for s in store.list_samples(limit=100) if len(s["messages"]) > 1]
     assert [m["content"] for m in multi[0]["messages"]] == ["Hi", "Hello", "Now explain tides."]
 
 
 def test_invalid_json_is_retried_then_stored_with_raw_output(store, dataset, scripted):
     model = scripted(lambda m, p: "not json {" if p.json_schema else "ok")
-    run = execute_run(store, start_run(store, config(n=3, max_retries=2)))
+    run = asyncio.run(execute_run(store, start_run(store, config(n=3, max_retries=2))))
     assert run["status"] == "failed" and "6 item(s) not done" in run["error"]
     sp_calls = [p for _, p in model.requests if p.json_schema]
     assert len(sp_calls) == 3 and len({p.seed for p in sp_calls}) == 3  # retries are new requests
@@ -112,7 +113,7 @@ def test_invalid_json_is_retried_then_stored_with_raw_output(store, dataset, scr
 def test_schema_violation_then_success_on_retry(store, dataset, scripted):
     answers = iter([json.dumps({"role": "You are X, a helper.", "rules": []}), GOOD_SP])
     scripted(lambda m, p: next(answers) if p.json_schema else "fine")
-    run = execute_run(store, start_run(store, config(n=3, tempting=False, out_of_scope=False)))
+    run = asyncio.run(execute_run(store, start_run(store, config(n=3, tempting=False, out_of_scope=False))))
     assert run["status"] == "completed"
     system_item = next(i for i in store.run_items(run["id"]) if i["item_key"].endswith("system"))
     assert system_item["attempts"] == 2
@@ -121,22 +122,22 @@ def test_schema_violation_then_success_on_retry(store, dataset, scripted):
 def test_failed_items_resume_and_cache_saves_repeat_calls(store, dataset, scripted):
     broken = scripted(lambda m, p: "garbage" if p.json_schema else "ok")
     run_id = start_run(store, config(max_retries=0))
-    assert execute_run(store, run_id)["status"] == "failed"
+    assert asyncio.run(execute_run(store, run_id))["status"] == "failed"
     fixed = scripted(smart)
-    run = execute_run(store, run_id)
+    run = asyncio.run(execute_run(store, run_id))
     assert run["status"] == "completed" and run["counts"]["samples"] == 10
     assert len(fixed.requests) > 0 and len(broken.requests) == 2
     again = scripted(smart)
-    assert execute_run(store, run_id)["status"] == "completed"
+    assert asyncio.run(execute_run(store, run_id))["status"] == "completed"
     assert again.requests == []  # everything done: nothing re-asked
     assert store._scalar("SELECT count(*) FROM samples") == 10
 
 
 def test_cache_answers_a_repeated_request_without_calling(store, dataset, scripted):
     first = scripted(smart)
-    run_a = execute_run(store, start_run(store, config(seed=5)))
+    run_a = asyncio.run(execute_run(store, start_run(store, config(seed=5))))
     second = scripted(smart)
-    run_b = execute_run(store, start_run(store, config(seed=5)))  # same plan, same seeds
+    run_b = asyncio.run(execute_run(store, start_run(store, config(seed=5))))  # same plan, same seeds
     assert run_b["status"] == "completed" and second.requests == []
     assert len(first.requests) == store._scalar("SELECT count(*) FROM llm_calls")
     assert run_a["counts"]["samples"] == run_b["counts"]["samples"]
@@ -145,12 +146,12 @@ def test_cache_answers_a_repeated_request_without_calling(store, dataset, script
 def test_unreachable_backend_stops_the_run_which_resumes_with_the_same_seeds(store, dataset, scripted):
     down = scripted(lambda m, p: ModelCallError("Cannot reach http://127.0.0.1:9/v1", transient=True))
     run_id = start_run(store, config())
-    run = execute_run(store, run_id)
+    run = asyncio.run(execute_run(store, run_id))
     assert run["status"] == "failed" and "Cannot reach" in run["error"]
     assert len(down.requests) == 2  # one per group in flight; nothing new started after that
     assert store._scalar("SELECT count(*) FROM llm_calls WHERE status = 'error'") == 2
     up = scripted(smart)
-    assert execute_run(store, run_id)["status"] == "completed"
+    assert asyncio.run(execute_run(store, run_id))["status"] == "completed"
     assert {p.seed for _, p in up.requests if p.json_schema} == {p.seed for _, p in down.requests}
 
 
@@ -161,7 +162,9 @@ def test_a_refused_request_fails_only_its_own_item(store, dataset, scripted):
         return smart(messages, params)
 
     scripted(refuse_one)
-    run = execute_run(store, start_run(store, config(n=10, k=5, seed=4, tempting=False, out_of_scope=False)))
+    run = asyncio.run(
+        execute_run(store, start_run(store, config(n=10, k=5, seed=4, tempting=False, out_of_scope=False)))
+    )
     failed = store.run_items(run["id"], "failed")
     assert run["status"] == "failed" and [i["error"] for i in failed] == ["400: context window exceeded"]
     assert run["counts"]["samples"] == 9  # every other item went ahead
@@ -180,14 +183,14 @@ def test_unknown_dataset_and_run(store, scripted):
     with pytest.raises(NotFound, match="rnr ingest"):
         start_run(store, config(dataset="nope"))
     with pytest.raises(NotFound, match="rnr runs"):
-        execute_run(store, "run-missing")
+        asyncio.run(execute_run(store, "run-missing"))
 
 
 def test_progress_reports_every_item(store, dataset, scripted):
     scripted(smart)
     seen = []
     run_id = start_run(store, config())
-    execute_run(store, run_id, lambda done, total: seen.append((done, total)))
+    asyncio.run(execute_run(store, run_id, lambda done, total, failed=0: seen.append((done, total))))
     total = len(all_keys(RunConfig(**store.get_run(run_id)["config"])))
     assert seen[0] == (0, total) and seen[-1] == (total, total)
 

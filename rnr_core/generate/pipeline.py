@@ -3,18 +3,16 @@
 import asyncio
 import random
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
+from rnr_core.attempts import Ask, Engine, Outcome, group_commit, item_seed
+from rnr_core.errors import InvalidOutput, NotFound
 from rnr_core.generate import system_prompt as sp_stage
 from rnr_core.generate import turns
-from rnr_core.generate.calls import CachedCaller
-from rnr_core.generate.plan import RunConfig, all_keys, item_seed, plan_groups, split_rules
-from rnr_core.judge.checker import CHECKER, checker_verdicts
+from rnr_core.generate.plan import RunConfig, all_keys, plan_groups, split_rules
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
+from rnr_core.rules.checking import CHECKER, checker_verdicts
 from rnr_core.rules.sampling import check_rules, draw_rules
 
 SP_MAX_TOKENS = 700
@@ -36,7 +34,7 @@ def start_run(store, config: RunConfig) -> str:
     return run_id
 
 
-def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
+async def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     """Do every item not yet done (retrying failed ones) and return the run with its counts."""
     run = store.get_run(run_id)
     if run is None:
@@ -46,18 +44,17 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
     store.set_run_status(run_id, "running")
     job = _Job(store, run_id, config, progress)
     try:
-        asyncio.run(job.run())
-    except KeyboardInterrupt:
-        store.set_run_status(run_id, "interrupted", "stopped by the user; resume to finish")
+        async with group_commit(store):
+            await job.run()
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        store.set_run_status(run_id, "cancelled", "stopped before the end; resume to finish")
         raise
     except Exception as exc:
         store.set_run_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
         raise
-    finally:
-        store.flush_calls()
     missing = len(set(all_keys(config)) - store.done_items(run_id))
     if missing:
-        reason = job.abort_reason or f"{missing} item(s) not done; resume to retry them"
+        reason = str(job.engine.abort or f"{missing} item(s) not done; resume to retry them")
         store.set_run_status(run_id, "failed", reason)
     else:
         store.set_run_status(run_id, "completed")
@@ -65,24 +62,24 @@ def execute_run(store, run_id: str, progress: Progress | None = None) -> dict:
 
 
 class _Job:
-    """State of one execution: the caller, what is done, and whether to stop early."""
+    """State of one execution: the engine, what is done, and the progress counts."""
 
     def __init__(self, store, run_id: str, config: RunConfig, progress: Progress | None):
         self.store, self.run_id, self.config = store, run_id, config
-        self.model = get_model(config.model)
-        self.call = CachedCaller(store, self.model, run_id)
+        self.engine = Engine(
+            store, get_model(config.model), run_id, config.seed, config.max_retries, config.rejections, run_id
+        )
         self.done = store.done_items(run_id)
         # Retries of failed items continue the attempt count, so they get fresh seeds, not cache hits.
         self.tried = {i["item_key"]: i["attempts"] for i in store.run_items(run_id, "failed")}
         self.total = len(all_keys(config))
-        self.finished = len(self.done)
+        self.finished, self.failed = len(self.done), 0
         self.progress = progress or silent
-        self.abort_reason: str | None = None
         ids = [i for g in config.groups for i in g] + [i for i in config.outsiders if i is not None]
         self.instructions = store.instructions(ids)
 
     async def run(self) -> None:
-        self.progress(self.finished, self.total)
+        self.progress(self.finished, self.total, self.failed)
         await asyncio.gather(*(self._group(g) for g in range(len(self.config.groups))))
 
     async def _group(self, g: int) -> None:
@@ -121,21 +118,21 @@ class _Job:
             rng = random.Random(item_seed(self.config.seed, f"{key}:verifiable"))
             fixed = draw_rules(rng, n_verifiable, n_free + 1)
             instructions = [self.instructions[i] for i in self.config.groups[g]]
-
-            def write(parsed, params: GenParams, tried: list) -> None:
-                self.store.add_system_prompt(self.run_id, g, *parsed, self.config.model, sp_stage.TEMPLATE.id)
-
-            await self._attempts(
-                _Item(
-                    key,
-                    "system_prompt",
-                    sp_stage.request_messages(instructions, n_free, fixed),
-                    sp_stage.reply_schema(n_free),
-                    SP_MAX_TOKENS,
-                    parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed),
-                    write=write,
-                )
+            ask = Ask(
+                key,
+                "system_prompt",
+                sp_stage.request_messages(instructions, n_free, fixed),
+                self._params(SP_MAX_TOKENS, sp_stage.reply_schema(n_free)),
+                parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed),
+                template=sp_stage.TEMPLATE.id,
             )
+
+            def write(best) -> None:
+                self.store.add_system_prompt(
+                    self.run_id, g, *best.parsed, self.config.model, sp_stage.TEMPLATE.id
+                )
+
+            self._settle(ask, await self.engine.run(ask, self.tried.get(key, 0)), write)
         return self.store.system_prompt(self.run_id, g)
 
     async def _respond(
@@ -151,8 +148,20 @@ class _Job:
         key = f"g{g:04d}:{slot}"
         if key in self.done:
             return
+        checked = any(r.get("kind") for r in prompt["rules"])
+        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
+        ask = Ask(
+            key,
+            "response",
+            messages,
+            self._params(self.config.max_tokens),
+            parse=_non_empty,
+            check=(lambda text: check_rules(prompt["rules"], text)) if checked else None,
+            template=RESPONSE_TEMPLATE,
+        )
+        outcome = await self.engine.run(ask, self.tried.get(key, 0))
 
-        def write(response: str, params: GenParams, tried: list["_Tried"]) -> None:
+        def write(best) -> None:
             sample_id = self.store.add_sample(
                 {
                     "run_id": self.run_id,
@@ -162,33 +171,21 @@ class _Job:
                     "kind": kind,
                     "target_rule": target_rule,
                     "messages": conv,
-                    "response": response,
+                    "response": best.parsed,
                     "model": self.config.model,
                     "template": RESPONSE_TEMPLATE,
-                    "params": params.as_dict(),
-                    "seed": params.seed,
+                    "params": best.params.as_dict(),
+                    "seed": best.params.seed,
                 }
             )
-            if tried:
-                self._record_checks(sample_id, tried, params.seed)
+            if checked:
+                self._record_checks(sample_id, outcome)
 
-        checked = any(r.get("kind") for r in prompt["rules"])
-        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
-        await self._attempts(
-            _Item(
-                key,
-                "response",
-                messages,
-                None,
-                self.config.max_tokens,
-                parse=_non_empty,
-                write=write,
-                check=(lambda text: check_rules(prompt["rules"], text)) if checked else None,
-            )
-        )
+        self._settle(ask, outcome, write)
 
-    def _record_checks(self, sample_id: int, tried: list["_Tried"], kept_seed: int) -> None:
-        """Every attempt with its checker verdicts, and the kept response's verdicts."""
+    def _record_checks(self, sample_id: int, outcome: Outcome) -> None:
+        """Every try with its checker verdicts, and the kept response's verdicts."""
+        best = outcome.best
         self.store.add_attempts(
             sample_id,
             [
@@ -197,102 +194,37 @@ class _Job:
                     "response": t.parsed,
                     "verdicts": t.verdicts,
                     "passed": t.passed,
-                    "kept": t.params.seed == kept_seed,
+                    "kept": t is best,
                     "seed": t.params.seed,
                 }
-                for t in tried
+                for t in outcome.tries
             ],
         )
-        best = next(t for t in tried if t.params.seed == kept_seed)  # seeds are unique per attempt
         self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(best.verdicts))
 
-    def _params(self, item: "_Item", attempt: int) -> GenParams:
-        # Each retry changes the seed, so it is a new request rather than a cache hit.
-        return GenParams(
-            temperature=self.config.temperature,
-            max_tokens=item.max_tokens,
-            seed=item_seed(self.config.seed, item.key) + attempt - 1,
-            json_schema=item.schema,
-        )
+    def _params(self, max_tokens: int, schema: dict | None = None) -> GenParams:
+        return GenParams(temperature=self.config.temperature, max_tokens=max_tokens, json_schema=schema)
 
-    async def _attempts(self, item: "_Item") -> None:
-        """Call until a reply parses (and, when checked, passes or runs out of tries); store the best."""
-        last: InvalidOutput | None = None
-        attempt, invalid, tried = self.tried.get(item.key, 0), 0, []
-        while invalid <= self.config.max_retries and len(tried) <= self.config.rejections:
-            if self.abort_reason:
-                return
-            attempt += 1
-            params = self._params(item, attempt)
-            try:
-                parsed = item.parse((await self.call(item.messages, params)).text)
-            except InvalidOutput as exc:
-                last, invalid = exc, invalid + 1
-                continue
-            except ModelCallError as exc:
-                if exc.transient:  # the endpoint is down or saturated: stop starting new work
-                    self.abort_reason = self.abort_reason or str(exc)
-                # Only replies count as attempts, so a resume retries with the same seed.
-                self._finish(item, "failed", attempt - 1, str(exc), None)
-                return
-            if item.check is None:
-                return self._store(item, parsed, params, attempt, [])
-            tried.append(_Tried(attempt, parsed, params, item.check(parsed)))
-            if tried[-1].passed:
-                break
-        if tried:
-            best = max(tried, key=lambda t: sum(t.verdicts.values()))  # first of the best scores
-            return self._store(item, best.parsed, best.params, attempt, tried)
-        self._finish(item, "failed", attempt, str(last), last.raw)
-
-    def _store(self, item: "_Item", parsed, params: GenParams, attempts: int, tried: list) -> None:
-        """The result, its log entries and the ledger row land in one transaction."""
+    def _settle(self, ask: Ask, outcome: Outcome, write) -> None:
+        """Store the result and its ledger row in one transaction, or record the failure."""
+        if outcome.skipped:
+            return
         with self.store.transaction():
-            self.store.flush_calls()
-            item.write(parsed, params, tried)
-            self.store.record_item(self.run_id, item.key, item.stage, "done", attempts)
-        self.done.add(item.key)
-        self._tick()
-
-    def _finish(self, item: "_Item", status: str, attempts: int, error: str, raw: str | None) -> None:
-        self.store.flush_calls()
-        self.store.record_item(self.run_id, item.key, item.stage, status, attempts, error, raw)
-        self._tick()
-
-    def _tick(self) -> None:
+            self.store.flush_log()
+            if outcome.best is not None:
+                write(outcome.best)
+                self.store.record_item(self.run_id, ask.key, ask.stage, "done", outcome.attempts)
+                self.done.add(ask.key)
+            else:
+                self.store.record_item(
+                    self.run_id, ask.key, ask.stage, "failed", outcome.attempts, outcome.error, outcome.raw
+                )
+                self.failed += 1
         self.finished += 1
-        self.progress(min(self.finished, self.total), self.total)
-
-
-@dataclass(frozen=True)
-class _Tried:
-    """One parsed response and its checker verdicts."""
-
-    attempt: int
-    parsed: str
-    params: GenParams
-    verdicts: dict[str, bool]
-
-    @property
-    def passed(self) -> bool:
-        return all(self.verdicts.values())
-
-
-@dataclass(frozen=True)
-class _Item:
-    """One unit of work: the request to send, how to parse the reply, and how to store it."""
-
-    key: str
-    stage: str
-    messages: list[dict]
-    schema: dict | None
-    max_tokens: int
-    parse: Callable[[str], object]
-    write: Callable[..., None]
-    check: Callable[[str], dict[str, bool]] | None = None  # checker verdicts by rule id
+        self.progress(min(self.finished, self.total), self.total, self.failed)
 
 
 def _non_empty(raw: str) -> str:
     if not raw.strip():
-        raise InvalidOutput("the response is empty", raw)
+        raise InvalidOutput("the response is empty", raw, "empty")
     return raw.strip()

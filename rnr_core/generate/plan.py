@@ -4,7 +4,6 @@ import random
 from dataclasses import asdict, dataclass, field
 
 from rnr_core.errors import RnrError
-from rnr_core.messages import stable_hash
 
 
 @dataclass(frozen=True)
@@ -63,11 +62,6 @@ def _outsider(rng: random.Random, groups: list[list[int]], g: int, ids: list[int
     if not pool:
         pool = [i for i in ids[:10_000] if i not in members]
     return rng.choice(pool) if pool else None
-
-
-def item_seed(seed: int, key: str) -> int:
-    """A per-item seed, stable across processes, so reruns ask the same questions."""
-    return int(stable_hash([seed, key])[:8], 16)
 
 
 def split_rules(config: RunConfig) -> tuple[int, int]:

@@ -2,25 +2,30 @@
 
 import asyncio
 
-from rnr_core.errors import InvalidOutput, ModelCallError, NotFound
-from rnr_core.generate.calls import CachedCaller
+from rnr_core.attempts import Ask, Engine, group_commit
+from rnr_core.errors import ModelCallError, NotFound
 from rnr_core.judge import llm
-from rnr_core.judge.checker import CHECKER, checker_verdicts
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
+from rnr_core.rules.checking import CHECKER, checker_verdicts
 from rnr_core.rules.sampling import check_rules
 
 JUDGE_MAX_TOKENS = 600
+JUDGE_SEED = 0
 
 
-def _missing(sample: dict, judge: str, verifiable: bool) -> list[dict]:
-    """Rules of one sort that this judge has not given a pass/fail verdict on yet."""
-    have = {v["rule_id"] for v in sample["verdicts"] if v["judge"] == judge and v["verdict"] != "unknown"}
+def _missing(sample: dict, judge: str, verifiable: bool, template: str | None = None) -> list[dict]:
+    """Rules of one sort this judge (with this prompt template) has no pass/fail verdict on yet."""
+    have = {
+        v["rule_id"]
+        for v in sample["verdicts"]
+        if v["judge"] == judge and v["verdict"] != "unknown" and v.get("template") == template
+    }
     return [r for r in sample["rules"] if bool(r.get("kind")) == verifiable and r["id"] not in have]
 
 
-def judge_samples(
+async def judge_samples(
     store,
     run_id: str | None = None,
     dataset: str | None = None,
@@ -37,7 +42,7 @@ def judge_samples(
     checked = _run_checkers(store, samples)
     summary = {"samples": len(samples), "checker_verdicts": checked, "judge": None}
     if judge:
-        summary.update(_LlmJudging(store, judge, max_retries, progress).run(samples))
+        summary.update(await _LlmJudging(store, judge, max_retries, progress).run(samples))
     return summary
 
 
@@ -56,69 +61,61 @@ class _LlmJudging:
     """One pass of the LLM judge over the samples that still need it."""
 
     def __init__(self, store, spec: str, max_retries: int, progress: Progress | None):
-        self.store, self.name, self.max_retries = store, llm.judge_name(spec), max_retries
-        self.call = CachedCaller(store, get_model(spec))
+        self.store, self.name, self.template = store, llm.judge_name(spec), llm.TEMPLATE.id
+        # The ledger scope: a judge is the model and its prompt template; a new template judges anew.
+        self.scope = f"judge:{self.name}:{self.template}"
+        self.engine = Engine(store, get_model(spec), self.scope, JUDGE_SEED, max_retries)
         self.progress = progress or silent
-        self.counts = {"judge": self.name, "llm_verdicts": 0, "unknown": 0, "call_errors": 0}
-        self.abort: ModelCallError | None = None
+        self.counts = {
+            "judge": self.name,
+            "template": self.template,
+            "llm_verdicts": 0,
+            "unknown": 0,
+            "call_errors": 0,
+        }
 
-    def run(self, samples: list[dict]) -> dict:
-        todo = [(s, rules) for s in samples if (rules := _missing(s, self.name, verifiable=False))]
-        self.done, self.total = 0, len(todo)
-        self.progress(0, self.total)
-        try:
-            asyncio.run(self._all(todo))
-        finally:
-            self.store.flush_calls()
-        if self.abort:
+    async def run(self, samples: list[dict]) -> dict:
+        todo = [(s, rules) for s in samples if (rules := _missing(s, self.name, False, self.template))]
+        self.done, self.failed, self.total = 0, 0, len(todo)
+        self.tried = {i["item_key"]: i["attempts"] for i in self.store.run_items(self.scope, "failed")}
+        self.progress(0, self.total, 0)
+        async with group_commit(self.store):
+            await asyncio.gather(*(self._one(s, rules) for s, rules in todo))
+        if self.engine.abort:
             raise ModelCallError(
-                f"{self.abort} — verdicts so far are saved; rerun 'rnr judge' to judge the rest.",
+                f"{self.engine.abort} — verdicts so far are saved; rerun 'rnr judge' to judge the rest.",
                 transient=True,
             )
         return {**self.counts, "llm_samples": self.total}
 
-    async def _all(self, todo) -> None:
-        await asyncio.gather(*(self._one(s, rules) for s, rules in todo))
-
-    def _first_seed(self, sample: dict) -> int:
-        """0, or after an earlier round ended 'unknown', a seed of its own so this is no cache hit."""
-        earlier = [
-            v["created_at"]
-            for v in sample["verdicts"]
-            if v["judge"] == self.name and v["verdict"] == "unknown"
-        ]
-        return int(max(earlier).timestamp() * 1000) % 2**31 if earlier else 0
-
     async def _one(self, sample: dict, rules: list[dict]) -> None:
         ids = [r["id"] for r in rules]
-        messages = llm.request_messages(sample, rules)
-        verdicts, last, first = None, None, self._first_seed(sample)
-        for attempt in range(self.max_retries + 1):
-            if self.abort:
-                return
-            params = GenParams(
-                temperature=0.0,
-                max_tokens=JUDGE_MAX_TOKENS,
-                seed=first + attempt,
-                json_schema=llm.reply_schema(ids),
-            )
-            try:
-                verdicts = llm.parse_reply((await self.call(messages, params)).text, ids)
-                break
-            except InvalidOutput as exc:
-                last = exc
-            except ModelCallError as exc:
-                self.counts["call_errors"] += 1
-                if exc.transient:
-                    self.abort = self.abort or exc
-                return  # nothing stored: the next run asks again
-        if verdicts is None:
-            verdicts = llm.unknown_verdicts(ids, str(last), last.raw)
-            self.counts["unknown"] += len(ids)
-        else:
-            self.counts["llm_verdicts"] += len(ids)
+        key = f"sample:{sample['id']}"
+        params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=llm.reply_schema(ids))
+        ask = Ask(
+            key,
+            "judge",
+            llm.request_messages(sample, rules),
+            params,
+            parse=lambda raw: llm.parse_reply(raw, ids),
+            template=self.template,
+        )
+        outcome = await self.engine.run(ask, self.tried.get(key, 0))
+        if outcome.skipped:
+            return
+        if outcome.call_failed:  # nothing stored: the next run asks again
+            self.counts["call_errors"] += 1
+            return
+        verdicts = (
+            outcome.best.parsed if outcome.best else llm.unknown_verdicts(ids, outcome.error, outcome.raw)
+        )
+        self.counts["llm_verdicts" if outcome.best else "unknown"] += len(ids)
+        status = "done" if outcome.best else "failed"
         with self.store.transaction():
-            self.store.flush_calls()
-            self.store.add_verdicts(sample["id"], self.name, verdicts)
-        self.done += 1
-        self.progress(self.done, self.total)
+            self.store.flush_log()
+            self.store.add_verdicts(sample["id"], self.name, verdicts, self.template)
+            self.store.record_item(
+                self.scope, key, "judge", status, outcome.attempts, outcome.error, outcome.raw
+            )
+        self.done, self.failed = self.done + 1, self.failed + (outcome.best is None)
+        self.progress(self.done, self.total, self.failed)

@@ -1,16 +1,18 @@
-"""The LLM call log, which doubles as a response cache.
+"""The LLM call log (which doubles as a response cache) and the attempt log, written by group commit.
 
-Rows are buffered and written in batches: one transaction per call would cost more than the
-call itself against a fast server. Callers flush before they store what a call produced, so a
-crash never loses the log entry of an answer that was used.
+Rows are buffered and written in batches: one transaction per call would cost more than the call
+itself against a fast server. The attempt engine flushes every 200 ms (`rnr_core.attempts`), so a
+killed process loses at most the last fraction of a second of answers, and callers flush before
+they store what a call produced, so a stored result always has its log entry.
 """
 
 import json
+import time
 
 import pyarrow as pa
 
-FLUSH_EVERY = 64
-_COLUMNS = (
+FLUSH_EVERY = 256
+CALL_COLUMNS = (
     "cache_key",
     "run_id",
     "model",
@@ -22,15 +24,37 @@ _COLUMNS = (
     "completion_tokens",
     "latency_ms",
 )
-_TYPES = {"prompt_tokens": pa.int64(), "completion_tokens": pa.int64(), "latency_ms": pa.float64()}
+ATTEMPT_COLUMNS = (
+    "scope",
+    "item_key",
+    "stage",
+    "attempt",
+    "seed",
+    "outcome",
+    "reason",
+    "error",
+    "raw_output",
+    "template",
+    "cached",
+)
+_TYPES = {
+    "prompt_tokens": pa.int64(),
+    "completion_tokens": pa.int64(),
+    "latency_ms": pa.float64(),
+    "attempt": pa.int64(),
+    "seed": pa.int64(),
+    "cached": pa.bool_(),
+}
+_TABLES = {"llm_calls": CALL_COLUMNS, "llm_attempts": ATTEMPT_COLUMNS}
 
 
 class CallLog:
-    _call_buffer: list | None = None
+    _buffers: dict | None = None
+    _oldest: float | None = None
 
     def cached_keys(self) -> set[str]:
         """Keys of every successful call, so callers can skip lookups that would miss."""
-        self.flush_calls()
+        self.flush_log()
         return {
             k
             for (k,) in self.con.execute(
@@ -40,7 +64,7 @@ class CallLog:
 
     def cached_response(self, cache_key: str) -> dict | None:
         """The newest successful call with this key, if any."""
-        self.flush_calls()
+        self.flush_log()
         return self._one(
             "SELECT response, prompt_tokens, completion_tokens, latency_ms FROM llm_calls "
             "WHERE cache_key = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
@@ -60,38 +84,65 @@ class CallLog:
         latency_ms: float | None = None,
     ) -> None:
         usage = usage or {}
-        if self._call_buffer is None:
-            self._call_buffer = []
-        self._call_buffer.append(
-            (
-                cache_key,
-                run_id,
-                model,
-                json.dumps(request),
-                response,
-                status,
-                error,
-                usage.get("prompt_tokens"),
-                usage.get("completion_tokens"),
-                latency_ms,
-            )
+        row = (cache_key, run_id, model, json.dumps(request), response, status, error)
+        self._buffer(
+            "llm_calls", (*row, usage.get("prompt_tokens"), usage.get("completion_tokens"), latency_ms)
         )
-        if len(self._call_buffer) >= FLUSH_EVERY:
-            self.flush_calls()
 
-    def flush_calls(self) -> None:
-        """Write buffered call rows in one statement (inside the caller's transaction, if any)."""
-        if not self._call_buffer:
+    def log_attempt(self, attempt: dict) -> None:
+        """One try of an LLM stage: its seed, outcome ('ok', 'invalid', 'failed_checks', 'error'),
+        the reason and raw output when it failed, and the prompt template it used."""
+        self._buffer("llm_attempts", tuple(attempt.get(c) for c in ATTEMPT_COLUMNS))
+
+    def _buffer(self, table: str, row: tuple) -> None:
+        if self._buffers is None:
+            self._buffers = {name: [] for name in _TABLES}
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        self._buffers[table].append(row)
+        if len(self._buffers[table]) >= FLUSH_EVERY:
+            self.flush_log()
+
+    def log_age(self) -> float:
+        """Seconds the oldest unwritten row has waited; 0 when nothing waits."""
+        return 0.0 if self._oldest is None else time.monotonic() - self._oldest
+
+    def flush_log(self) -> None:
+        """Write every buffered row in one transaction (the caller's, if one is open)."""
+        if not self._buffers or not any(self._buffers.values()):
             return
-        rows, self._call_buffer = self._call_buffer, []
+        buffers, self._buffers, self._oldest = self._buffers, None, None
+        with self.transaction():
+            for table, rows in buffers.items():
+                if rows:
+                    self._insert_columnar(table, _TABLES[table], rows)
+
+    def _insert_columnar(self, table: str, columns: tuple, rows: list[tuple]) -> None:
         # One columnar insert: DuckDB's executemany runs row by row, about 2 ms a row.
-        table = pa.table(
-            {name: pa.array(col, _TYPES.get(name, pa.string())) for name, col in zip(_COLUMNS, zip(*rows))}
+        data = pa.table(
+            {name: pa.array(col, _TYPES.get(name, pa.string())) for name, col in zip(columns, zip(*rows))}
         )
-        self.con.register("_calls", table)
+        self.con.register("_log_rows", data)
         try:
-            self.con.execute(
-                f"INSERT INTO llm_calls ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM _calls"
-            )
+            cols = ", ".join(columns)
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _log_rows")
         finally:
-            self.con.unregister("_calls")
+            self.con.unregister("_log_rows")
+
+    def attempt_log(self, scope: str, item_key: str | None = None) -> list[dict]:
+        """Every logged try in a scope (a run id, or a judge's identity), oldest first."""
+        self.flush_log()
+        return self._rows(
+            "SELECT * FROM llm_attempts WHERE scope = ? AND (? IS NULL OR item_key = ?) ORDER BY id",
+            [scope, item_key, item_key],
+        )
+
+    def failure_reasons(self, stage: str | None = None) -> list[dict]:
+        """Counts of failed tries by stage, prompt template and reason."""
+        self.flush_log()
+        return self._rows(
+            "SELECT stage, template, outcome, reason, count(*) AS tries FROM llm_attempts "
+            "WHERE outcome <> 'ok' AND (? IS NULL OR stage = ?) "
+            "GROUP BY ALL ORDER BY stage, template, tries DESC",
+            [stage, stage],
+        )

@@ -1,5 +1,6 @@
 """The DuckDB connection: opening, locking errors, migrations and transactions."""
 
+import copy
 import re
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,8 +48,19 @@ class StoreBase:
             raise
 
     def close(self) -> None:
-        self.flush_calls()
+        self.flush_log()
         self.con.close()
+
+    def for_thread(self):
+        """A view of the same database with its own cursor, for use by one other thread.
+
+        DuckDB connections must not be shared across threads; cursors of one connection may be.
+        Closing the view closes only its cursor.
+        """
+        view = copy.copy(self)
+        view.con = self.con.cursor()
+        view._depth, view._buffers, view._oldest = 0, None, None
+        return view
 
     def __enter__(self):
         return self

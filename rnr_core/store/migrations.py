@@ -136,3 +136,28 @@ def _verdicts() -> list[str]:
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
             PRIMARY KEY (sample_id, attempt))""",
     ]
+
+
+@migration(3, "attempt log and judge template versions")
+def _attempt_log() -> list[str]:
+    return [
+        "CREATE SEQUENCE attempt_ids START 1",
+        # Every try of every LLM stage, failed ones with their reason and raw output.
+        """CREATE TABLE llm_attempts (
+            id BIGINT PRIMARY KEY DEFAULT nextval('attempt_ids'),
+            scope VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            stage VARCHAR NOT NULL,
+            attempt INTEGER NOT NULL,
+            seed BIGINT,
+            outcome VARCHAR NOT NULL,
+            reason VARCHAR,
+            error VARCHAR,
+            raw_output VARCHAR,
+            template VARCHAR,
+            cached BOOLEAN,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        "CREATE INDEX llm_attempts_scope ON llm_attempts (scope, item_key)",
+        # A verdict is reused only when it came from the same judge prompt template.
+        "ALTER TABLE verdicts ADD COLUMN template VARCHAR",
+    ]

@@ -6,7 +6,7 @@ from rnr_core.store.samples import SAMPLE_STATUSES
 class StatsQueries:
     def overview(self) -> dict:
         """Counts across the whole store."""
-        self.flush_calls()
+        self.flush_log()
         by_status = dict(self.con.execute("SELECT status, count(*) FROM samples GROUP BY status").fetchall())
         calls = self._one(
             "SELECT count(*) AS calls, count(*) FILTER (WHERE status = 'ok') AS ok, "
@@ -24,4 +24,5 @@ class StatsQueries:
             ),
             "failed_items": self._scalar("SELECT count(*) FROM run_items WHERE status = 'failed'"),
             "llm_calls": calls,
+            "failed_tries": self.failure_reasons(),
         }

@@ -6,16 +6,27 @@ VERDICTS = ("pass", "fail", "unknown")
 
 
 class VerdictQueries:
-    def add_verdicts(self, sample_id: int, judge: str, verdicts: list[dict]) -> None:
-        """Insert or replace this judge's verdicts: dicts with rule_id, verdict, rationale, raw_output."""
+    def add_verdicts(
+        self, sample_id: int, judge: str, verdicts: list[dict], template: str | None = None
+    ) -> None:
+        """Insert or replace this judge's verdicts (rule_id, verdict, rationale, raw_output);
+        `template` is the judge prompt's version, for LLM judges."""
         for v in verdicts:
             if v["verdict"] not in VERDICTS:
                 raise ValueError(f"verdict must be one of {VERDICTS}, got {v['verdict']!r}")
         self.con.executemany(
             "INSERT OR REPLACE INTO verdicts (sample_id, rule_id, judge, verdict, rationale, raw_output, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, current_timestamp)",
+            "template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
             [
-                [sample_id, v["rule_id"], judge, v["verdict"], v.get("rationale"), v.get("raw_output")]
+                [
+                    sample_id,
+                    v["rule_id"],
+                    judge,
+                    v["verdict"],
+                    v.get("rationale"),
+                    v.get("raw_output"),
+                    template,
+                ]
                 for v in verdicts
             ],
         )
