@@ -199,3 +199,12 @@ def test_runs_without_a_seed_draw_and_record_one(store, dataset, scripted):
     scripted(smart)
     seeds = {store.get_run(start_run(store, config()))["config"]["seed"] for _ in range(3)}
     assert len(seeds) == 3 and all(isinstance(s, int) for s in seeds)
+
+
+def test_cli_generate_options_take_their_defaults_from_run_config():
+    from rnr_core.cli import _run_config, build_parser
+
+    parse = build_parser().parse_args
+    assert _run_config(parse(["generate", "--dataset", "d"])) == RunConfig(dataset="d")
+    given = parse(["generate", "--dataset", "d", "-n", "5", "--temperature", "0.2", "--no-tempting"])
+    assert _run_config(given) == RunConfig(dataset="d", n=5, temperature=0.2, tempting=False)
