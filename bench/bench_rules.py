@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from common import loadavg  # noqa: E402
 
-from rnr_core.rules import KINDS, build, langid, text  # noqa: E402  # noqa: E402
+from rnr_core.rules import KINDS, build, text  # noqa: E402
 
 TARGET = 20_000
 IFEVAL_RESPONSES = ROOT.parent / "shared" / "data" / "ifeval" / "responses_gpt4.jsonl"
@@ -273,7 +273,7 @@ def rule(kind: str, rng: random.Random, reply: str):
 
 
 def clear_caches() -> None:
-    """Forget every per-text result (the per-word n-gram cache of langid stays, see README)."""
+    """Forget every per-text result."""
     for fn in (text.sentences, text.word_tokens, text.language):
         fn.cache_clear()
 
@@ -370,11 +370,10 @@ def main() -> int:
     print(f"cpu_count: {os.cpu_count()}")
     print(f"loadavg_start: {loadavg()}")
     t0 = time.perf_counter()
-    langid.profiles()
+    text.language("Warm up the language profiles.")
     text.sentences("Warm up. The tokenizers.")
     print(f"init_seconds: {time.perf_counter() - t0:.3f}")
-    warm = shared_checks(responses(100, args.seed + 100), args.seed)  # untimed: fills langid's word cache
-    run_checks(warm)
+    run_checks(shared_checks(responses(100, args.seed + 100), args.seed))  # untimed warm-up
 
     runs = []
     for i in range(args.repeat):  # fresh responses each run so that nothing is cached
@@ -405,7 +404,6 @@ def main() -> int:
         print(f"ifeval: {IFEVAL_RESPONSES} not found, skipped")
 
     info = text.language.cache_info()
-    print(f"langid_word_cache: {len(langid._SPACED) + len(langid._LAST)} words")
     print(f"text_caches_last_run: language hits={info.hits} misses={info.misses}")
     print(f"loadavg_end: {loadavg()}")
     figure, label = (parallel, f"{args.workers}_workers") if parallel else (cold, "1_process")

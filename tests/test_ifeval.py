@@ -425,6 +425,16 @@ def test_gpt4_accuracies_near_the_paper(gpt4_results):
             assert got[level] == pytest.approx(value, abs=0.015), (mode, level, got[level])
 
 
+def test_gpt4_accuracies_exactly(gpt4_results):
+    # Our scoring of the 540-prompt release; a change in any verdict moves one of these.
+    _, results = gpt4_results
+    got = {mode: accuracies(rows) for mode, rows in results.items()}
+    assert {m: (round(a["prompt_level"], 4), round(a["instruction_level"], 4)) for m, a in got.items()} == {
+        "strict": (0.7722, 0.8377),
+        "loose": (0.7981, 0.8582),
+    }
+
+
 # Rows checked by hand: key -> (strict verdicts, loose verdicts).
 HAND_CHECKED = {
     1738: ([True], [True]),  # '26': no comma
