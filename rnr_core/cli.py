@@ -5,6 +5,7 @@ import asyncio
 import json
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -197,6 +198,11 @@ def _run_text(run: dict) -> str:
 
 def _runs_args(p):
     p.add_argument("run_id", nargs="?", help="show one run with its failed items")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help=f"show failed items' raw output whole (default: {RAW_SHOWN} chars)",
+    )
 
 
 @command("runs", "list generation runs, or show one")(_runs_args)
@@ -206,11 +212,19 @@ def _runs(args, store):
         return
     run = store.get_run(args.run_id) or _missing("run", args.run_id)
     run["failed_items"] = store.run_items(args.run_id, "failed")
-    _emit(
-        args,
-        run,
-        lambda r: _run_text(r) + "".join(f"\n  {i['item_key']}: {i['error']}" for i in r["failed_items"]),
-    )
+    _emit(args, run, lambda r: _run_text(r) + "".join(_failed_text(i, args.full) for i in r["failed_items"]))
+
+
+RAW_SHOWN = 300  # characters of a failed item's raw output shown without --full
+
+
+def _failed_text(item: dict, full: bool) -> str:
+    raw = item["raw_output"]
+    if raw is None:
+        return f"\n  {item['item_key']}: {item['error']}"
+    if not full and len(raw) > RAW_SHOWN:
+        raw = f"{raw[:RAW_SHOWN]}… ({len(raw)} characters; --full shows all)"
+    return f"\n  {item['item_key']}: {item['error']}\n    raw output: " + raw.replace("\n", "\n    ")
 
 
 # ---- samples -----------------------------------------------------------------------------
@@ -454,9 +468,13 @@ def _add_common(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnr", description="RNR Studio: system-prompt following data.")
+    parser.add_argument(
+        "--debug", action="store_true", help="on an error, show the traceback too (or set RNR_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, configure, _) in COMMANDS.items():
-        child = sub.add_parser(name, help=help_text, description=help_text)
+        # argparse %-formats help strings, so a literal % must be doubled there.
+        child = sub.add_parser(name, help=help_text.replace("%", "%%"), description=help_text)
         if name != "samples":
             _add_common(child)
         configure(child)
@@ -497,16 +515,27 @@ def _run(args) -> int | None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
+    debug = args.debug or settings.debug()
     try:
         return _run(args) or 0
     except RnrError as exc:
-        if args.json:
-            print(json.dumps({"error": str(exc)}))
-        print(f"Error: {exc}", file=sys.stderr)
+        _report(args, str(exc), debug)
         return 2
     except KeyboardInterrupt:
         print("Interrupted. Finished work is saved; 'rnr runs' shows how to resume.", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not a user error: say so, and keep exit code 2 for user errors
+        hint = "" if debug else " Rerun with --debug (or RNR_DEBUG=1) to see the traceback, and report it."
+        _report(args, f"unexpected {type(exc).__name__}: {exc}.{hint}", debug)
+        return 1
+
+
+def _report(args, message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    if args.json:
+        print(json.dumps({"error": message}))
+    print(f"Error: {message}", file=sys.stderr)
 
 
 if __name__ == "__main__":

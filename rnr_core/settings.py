@@ -18,4 +18,9 @@ def db_path(override: str | os.PathLike | None = None) -> str:
     return str(rnr_home() / "rnr.duckdb")
 
 
+def debug() -> bool:
+    """Whether errors show their traceback: `RNR_DEBUG` set to anything but empty or 0."""
+    return os.environ.get("RNR_DEBUG", "") not in ("", "0")
+
+
 DEFAULT_MODEL = "local"

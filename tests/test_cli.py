@@ -1,5 +1,6 @@
 """The `rnr` command end to end: help, the documented flow, errors, and crash recovery."""
 
+import argparse
 import json
 import os
 import signal
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from rnr_core.cli import COMMANDS, main
+from rnr_core.cli import COMMANDS, build_parser, main
 from rnr_core.store import Store
 from tests.conftest import DATA, ROOT
 from tests.stub_server import StubServer
@@ -31,21 +32,46 @@ def rnr(*args, env=None, check=True):
     return proc
 
 
+def help_text(capsys, *args) -> str:
+    """The output of `rnr ARGS --help`, which must exit with 0; whitespace collapsed."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--help"])
+    assert exit_info.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def command_paths(parser, path=()):
+    """Every command and subcommand under `parser`, as argument lists (argparse has no public walk)."""
+    yield path
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from command_paths(child, (*path, name))
+
+
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_command_has_help_db_and_json(name, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        main([name, "--help"] if name != "samples" else [name, "list", "--help"])
-    assert exit_info.value.code == 0
-    out = capsys.readouterr().out
+    out = help_text(capsys, *([name] if name != "samples" else [name, "list"]))
     assert "--db" in out and "--json" in out
-    assert COMMANDS[name][0]  # a one-line description for the command list
+    description = COMMANDS[name][0]
+    assert description and description in help_text(capsys, name)
+    assert f"{name} {description}" in help_text(capsys)  # the command list shows it
 
 
 def test_samples_subcommands_have_help(capsys):
     for action in ("list", "show", "accept", "reject"):
-        with pytest.raises(SystemExit):
-            main(["samples", action, "--help"])
-        assert "--db" in capsys.readouterr().out
+        assert "--db" in help_text(capsys, "samples", action)
+
+
+@pytest.mark.parametrize("path", list(command_paths(build_parser())), ids=lambda p: " ".join(p) or "rnr")
+def test_help_of_every_command_and_subcommand(path, capsys):
+    assert help_text(capsys, *path).startswith("usage: rnr")
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_top_level_help(flag):
+    out = rnr(flag).stdout
+    assert all(name in out for name in COMMANDS) and "--debug" in out
 
 
 @pytest.mark.slow
@@ -143,6 +169,73 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     assert proc.returncode == 2 and "negative" in proc.stderr
     proc = rnr("generate", "--resume", "run-x", "--dataset", "x", "--db", db, check=False)
     assert proc.returncode == 2 and "drop --dataset" in proc.stderr
+
+
+def test_unknown_sample_ids_are_an_error(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    for action in ("accept", "reject"):
+        proc = rnr("samples", action, "999999", "7", "--db", db, check=False)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "No sample with id 7, 999999; nothing was changed" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["", "  "])
+def test_empty_dataset_name_is_an_error(tmp_path, name):
+    proc = rnr(
+        "ingest", str(DATA / "demo_alpaca.jsonl"), "--name", name, "--db", str(tmp_path / "n"), check=False
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "--name" in proc.stderr
+
+
+def test_a_file_that_is_not_a_store_is_named_and_left_alone(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"my notes, not a database\n")
+    proc = rnr("datasets", env={"RNR_DB": str(path)}, check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{path}" in proc.stderr and "not a valid RNR store" in proc.stderr and "RNR_DB" in proc.stderr
+    assert path.read_bytes() == b"my notes, not a database\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_debug_flag_and_rnr_debug_show_the_traceback(tmp_path):
+    args = ["ingest", str(tmp_path / "missing.jsonl"), "--name", "x", "--db", str(tmp_path / "d.duckdb")]
+    plain = rnr(*args, check=False)
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr and "no such file" in plain.stderr
+    for proc in (rnr("--debug", *args, check=False), rnr(*args, env={"RNR_DEBUG": "1"}, check=False)):
+        assert proc.returncode == 2 and "Traceback" in proc.stderr and "IngestError" in proc.stderr
+        assert proc.stderr.rstrip().endswith(plain.stderr.rstrip())  # the same message, after the trace
+
+
+def explode(args, store):
+    raise RuntimeError("a bug")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unexpected_errors_say_so_and_exit_1(tmp_path, capsys, monkeypatch, debug):
+    monkeypatch.setitem(COMMANDS, "explode", ("fail with a bug", lambda p: None, explode))
+    monkeypatch.delenv("RNR_DEBUG", raising=False)
+    code = main([*(["--debug"] if debug else []), "explode", "--db", str(tmp_path / "x.duckdb"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Error: unexpected RuntimeError: a bug" in captured.err
+    assert "unexpected RuntimeError" in json.loads(captured.out)["error"]
+    assert ("Traceback" in captured.err) is debug
+    assert ("Rerun with --debug" in captured.err) is not debug
+
+
+def test_runs_shows_the_raw_output_of_failed_items(tmp_path):
+    db = str(tmp_path / "r.duckdb")
+    raw = "start " + "x" * 1000 + " the end"
+    with Store(db) as store:
+        store.import_instructions("d", "f", "alpaca", [(1, "h", '[{"role":"user","content":"hi"}]', "{}")])
+        store.create_run("run-1", store.dataset_id("d"), "m", {"seed": 1})
+        store.record_item("run-1", "g0/system", "system", "failed", 3, "not JSON", raw)
+        store.record_item("run-1", "g0/i1", "response", "failed", 1, "refused", None)
+    short = rnr("runs", "run-1", "--db", db).stdout
+    assert "g0/system: not JSON\n    raw output: start xxx" in short and "the end" not in short
+    assert "(1014 characters; --full shows all)" in short and "g0/i1: refused" in short
+    assert raw in rnr("runs", "run-1", "--full", "--db", db).stdout
+    shown = json.loads(rnr("runs", "run-1", "--db", db, "--json").stdout)
+    assert [i["raw_output"] for i in shown["failed_items"]] == [None, raw]  # ordered by item key
 
 
 SP = json.dumps(

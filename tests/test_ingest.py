@@ -1,9 +1,11 @@
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from rnr_core.errors import IngestError
-from rnr_core.ingest import ingest_file
+from rnr_core.ingest import READERS, ingest_file, readers
 
 ALPACA = [
     {"instruction": "Name three primes.", "input": "", "output": "2, 3, 5"},
@@ -146,7 +148,23 @@ BAD_FILES = [
     ("arr.json", b'[\n {"instruction": "a"},\n ,\n {"instruction": "b"}\n]', r"arr\.json:3: invalid JSON"),
     ("arr.json", b'[\n {"instruction": "a"}\n]\ntrailing', r"arr\.json:4: invalid JSON"),
     ("arr.json", b'[\n {"instruction": "a"},\n', r"arr\.json:3: invalid JSON"),  # never closed
-    ("big.csv", b'instruction\nfine\n"' + b"x" * 200_000 + b'"\n', r"big\.csv:\d+: unreadable CSV"),
+    (
+        "wide.csv",
+        b'instruction,id\nfine,1\n"too, many",2,3\n',
+        r"wide\.csv:3: 3 fields, but the header names 2",
+    ),
+    ("open.csv", b'instruction\nfine\n"never closed\nfine\nfine\n', r"open\.csv:3: a quoted field .* closed"),
+    (
+        "open2.csv",
+        b'instruction,note\nfine,x\n"two\nlines","open\nrest\n',
+        r"open2\.csv:4: a quoted field .* never closed",
+    ),  # the row starts on line 3, the open quote on line 4
+    ("junk.csv", b'instruction\nfine\n"a"b\n', r"junk\.csv:3: unreadable CSV"),
+    (
+        "deep.json",
+        b'[\n {"instruction": "a"},\n ' + b"[" * 1000 + b"]" * 1000 + b"\n]",
+        r"deep\.json:3: a value nested too deeply",
+    ),
     ("head.csv", b"id,question\n", "columns: id, question"),
     ("bad.parquet", b"PAR1 this is not really parquet", r"bad\.parquet: not a readable Parquet file"),
 ]
@@ -211,3 +229,70 @@ def test_line_separator_characters_inside_strings_are_not_line_breaks(store, tmp
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert ingest_file(store, path, "d").added == 2
     assert messages_of(store, "d")[0][0]["content"] == "First\u2028still first"
+
+
+def test_csv_field_over_128_kb_is_accepted(store, tmp_path):
+    path = tmp_path / "long.csv"
+    document = "word " * 60_000  # 300 KB, past the csv module's default field limit
+    path.write_text(f'instruction\nfine\n"{document}"\n', encoding="utf-8")
+    assert ingest_file(store, path, "d").added == 2
+    assert messages_of(store, "d")[1][0]["content"] == document
+
+
+def test_csv_row_with_fewer_fields_than_the_header_is_fine(store, tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("id,instruction,note\n1,Why?\n", encoding="utf-8")
+    assert ingest_file(store, path, "d").added == 1
+
+
+@pytest.mark.parametrize("name", ["", "   "])
+def test_empty_dataset_name_is_rejected(store, tmp_path, name):
+    with pytest.raises(IngestError, match="dataset name is empty.*--name"):
+        ingest_file(store, write_jsonl(tmp_path / "a.jsonl", ALPACA), name)
+    assert store.list_datasets() == []
+
+
+def test_a_directory_is_not_a_file(store, tmp_path):
+    with pytest.raises(IngestError, match=f"{tmp_path} is a directory"):
+        ingest_file(store, tmp_path, "d")
+
+
+def _unreadable_for_us(tmp_path):
+    path = write_jsonl(tmp_path / "secret.jsonl", ALPACA)
+    path.chmod(0)
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their permissions")
+    return path
+
+
+def _write_only_for_everyone(tmp_path):
+    path = Path("/proc/sys/vm/compact_memory")  # mode 0200, refused to root as well
+    try:
+        path.open("rb").close()
+    except PermissionError:
+        return path
+    pytest.skip(f"{path} is missing or readable here")
+
+
+@pytest.mark.parametrize("make", [_unreadable_for_us, _write_only_for_everyone])
+@pytest.mark.parametrize("fmt", [None, "parquet"])
+def test_unreadable_file_is_a_clear_error(store, tmp_path, make, fmt):
+    path = make(tmp_path)
+    with pytest.raises(IngestError, match=r"cannot read the file \(Permission denied\).*permissions"):
+        ingest_file(store, path, "d", fmt)
+    assert store.list_datasets() == []
+
+
+def test_a_new_format_is_one_reader_in_the_registry(store, tmp_path, monkeypatch):
+    def read_lines(path, column):
+        lines = path.read_text().splitlines()
+        return "lines", [
+            readers.to_record(i, {"text": t}, readers.column_messages("text"), str(path))
+            for i, t in enumerate(lines, 1)
+        ]
+
+    monkeypatch.setitem(READERS, "lines", read_lines)
+    path = tmp_path / "a.txt"
+    path.write_text("One?\nTwo?\n")
+    result = ingest_file(store, path, "d", "lines")
+    assert (result.format, result.added) == ("lines", 2)

@@ -4,7 +4,7 @@ import sys
 import duckdb
 import pytest
 
-from rnr_core.errors import MigrationError, StoreLocked
+from rnr_core.errors import MigrationError, NotFound, StoreError, StoreLocked
 from rnr_core.store import Store
 from rnr_core.store import migrations as mig
 
@@ -102,3 +102,72 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     path.write_text("just some notes\n")
     with pytest.raises(StoreError, match="Cannot open .*notes.duckdb as a DuckDB database"):
         Store(str(path))
+
+
+def test_unknown_sample_ids_change_nothing(store):
+    store.import_instructions("d", "f", "alpaca", [(1, "h1", '[{"role":"user","content":"hi"}]', "{}")])
+    store.create_run("run-1", store.dataset_id("d"), "m", {})
+    sp = store.add_system_prompt("run-1", 0, "You are X.", [], "You are X.", "m", "t")
+    known = store.add_sample(
+        {
+            "run_id": "run-1",
+            "system_prompt_id": sp,
+            "instruction_id": 1,
+            "item_key": "k0",
+            "kind": "plain",
+            "target_rule": None,
+            "messages": [{"role": "user", "content": "hi"}],
+            "response": "yo",
+            "model": "m",
+            "template": "t",
+            "params": {},
+            "seed": 1,
+        }
+    )
+    for status in ("accepted", "rejected"):
+        with pytest.raises(NotFound, match="No sample with id 999999; nothing was changed"):
+            store.set_sample_status([known, 999999], status)
+        assert store.get_sample(known)["status"] == "pending"
+
+
+def _rnr_store_bytes(tmp_path) -> bytes:
+    path = tmp_path / "real.duckdb"
+    with Store(str(path)) as s:
+        s.import_instructions("d", "f", "alpaca", [(1, "h1", '[{"role":"user","content":"hi"}]', "{}")])
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def _foreign_duckdb_bytes(tmp_path) -> bytes:
+    path = tmp_path / "foreign.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE sales AS SELECT range AS x FROM range(10)")
+    con.close()
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+NOT_STORES = [
+    ("text", lambda tmp: b"just some notes\n", "not a DuckDB database file"),
+    ("empty", lambda tmp: b"", "not a DuckDB database file"),
+    ("zip", lambda tmp: b"PK\x03\x04" + bytes(200), "not a DuckDB database file"),
+    ("sqlite", lambda tmp: b"SQLite format 3\x00" + bytes(4080), "not a DuckDB database file"),
+    ("store cut to 100 bytes", lambda tmp: _rnr_store_bytes(tmp)[:100], "not a valid RNR store"),
+    ("store cut after its headers", lambda tmp: _rnr_store_bytes(tmp)[:12288], "not a valid RNR store"),
+    ("store cut to 16 KB", lambda tmp: _rnr_store_bytes(tmp)[:16384], "not a valid RNR store"),
+    ("another program's DuckDB", _foreign_duckdb_bytes, "a DuckDB database but not an RNR store.*sales"),
+]
+
+
+@pytest.mark.parametrize("make, message", [c[1:] for c in NOT_STORES], ids=[c[0] for c in NOT_STORES])
+def test_a_file_that_is_not_a_store_is_refused_and_left_untouched(tmp_path, make, message):
+    content = make(tmp_path)
+    path = tmp_path / "rnr.duckdb"
+    path.write_bytes(content)
+    with pytest.raises(StoreError, match=message) as info:
+        Store(str(path))
+    assert str(path) in str(info.value) and "--db or RNR_DB" in str(info.value)
+    assert path.read_bytes() == content
+    assert [p.name for p in tmp_path.iterdir()] == ["rnr.duckdb"]  # no WAL or other file beside it

@@ -1,6 +1,7 @@
 """Import instruction files into the store, all or nothing per file."""
 
 import gc
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ JSON_FORMATS = {
 }
 # Keys that identify a JSON record's format, in order of precedence.
 DETECT_KEYS = (("conversations", "sharegpt"), ("messages", "chat"), ("instruction", "alpaca"))
-TABLE_LOADERS = {".csv": "csv", ".parquet": "parquet"}
-FORMATS = (*JSON_FORMATS, "csv", "parquet")
+# Extensions that name a format; any other file is JSON or JSONL, its flavour detected.
+SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -51,24 +52,43 @@ def _gc_paused():
 
 
 def _ingest(store, path: Path, name: str, fmt: str | None, column: str | None) -> ImportResult:
-    fmt = fmt or TABLE_LOADERS.get(path.suffix.lower())
-    if fmt is not None and fmt not in FORMATS:
+    if not name.strip():
+        raise IngestError("The dataset name is empty. Give --name a name such as 'demo'.")
+    fmt = fmt or SUFFIXES.get(path.suffix.lower())
+    if fmt is not None and fmt not in READERS:
         raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
-    if not path.is_file():
-        raise IngestError(f"{path}: no such file. Check the path and try again.")
-    if fmt == "parquet":
-        fmt, records = "parquet", _parquet_records(path, column)
-    else:
-        text = _decode(path)
-        fmt, records = _text_records(text, str(path), fmt, column)
+    _check_file(path)
+    fmt, records = (READERS[fmt] if fmt else _read_json(None))(path, column)
     if not records:
         raise IngestError(f"{path}: no records found. Is the file empty?")
     added, dupes = store.import_instructions(name, str(path), fmt, _rows(records))
     return ImportResult(name, str(path), fmt, len(records), added, dupes)
 
 
+def _check_file(path: Path) -> None:
+    if path.is_dir():
+        raise IngestError(f"{path} is a directory. Point at a file inside it.")
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file. Check the path and try again.")
+    try:
+        with path.open("rb") as f:
+            f.read(1)
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: OSError) -> IngestError:
+    return IngestError(
+        f"{path}: cannot read the file ({exc.strerror or exc}). "
+        "Check that you may read it (its permissions), or copy it somewhere readable, and try again."
+    )
+
+
 def _decode(path: Path) -> str:
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
     if not data.strip():
         raise IngestError(f"{path}: the file is empty. Point at a file with records.")
     try:
@@ -80,17 +100,26 @@ def _decode(path: Path) -> str:
         ) from exc
 
 
-def _text_records(text: str, source: str, fmt: str | None, column: str | None):
-    if fmt == "csv":
-        header, rows = readers.csv_rows(text, source)
-        convert = readers.column_messages(_pick_column(header, column, source))
-        return "csv", [readers.to_record(line, row, convert, source) for line, row in rows]
-    values = list(readers.json_records(text, source))
-    if not values:
-        return fmt or "alpaca", []
-    fmt = fmt or _detect(values[0][1], source, column)
-    convert = readers.column_messages(column) if column else JSON_FORMATS[fmt]
-    return fmt, [readers.to_record(line, value, convert, source, raw) for line, value, raw in values]
+def _read_json(fmt: str | None) -> Callable[[Path, str | None], tuple[str, list]]:
+    """A reader for JSON or JSONL in flavour `fmt`, or in the flavour its first record shows."""
+
+    def read(path: Path, column: str | None) -> tuple[str, list]:
+        source = str(path)
+        values = list(readers.json_records(_decode(path), source))
+        if not values:
+            return fmt or "alpaca", []
+        found = fmt or _detect(values[0][1], source, column)
+        convert = readers.column_messages(column) if column else JSON_FORMATS[found]
+        return found, [readers.to_record(line, value, convert, source, raw) for line, value, raw in values]
+
+    return read
+
+
+def _read_csv(path: Path, column: str | None) -> tuple[str, list]:
+    source = str(path)
+    header, rows = readers.csv_rows(_decode(path), source)
+    convert = readers.column_messages(_pick_column(header, column, source))
+    return "csv", [readers.to_record(line, row, convert, source) for line, row in rows]
 
 
 def _detect(first, source: str, column: str | None) -> str:
@@ -120,7 +149,7 @@ def _pick_column(columns: list[str], column: str | None, source: str) -> str:
     )
 
 
-def _parquet_records(path: Path, column: str | None) -> list:
+def _read_parquet(path: Path, column: str | None) -> tuple[str, list]:
     import pyarrow.parquet as pq
 
     try:
@@ -129,7 +158,7 @@ def _parquet_records(path: Path, column: str | None) -> list:
         raise IngestError(f"{path}: not a readable Parquet file ({exc}).") from exc
     convert = readers.column_messages(_pick_column(table.column_names, column, str(path)))
     rows = table.to_pylist()
-    return [readers.to_record(i, row, convert, str(path)) for i, row in enumerate(rows, 1)]
+    return "parquet", [readers.to_record(i, row, convert, str(path)) for i, row in enumerate(rows, 1)]
 
 
 def _rows(records: list) -> list[tuple]:
@@ -139,3 +168,12 @@ def _rows(records: list) -> list[tuple]:
         return orjson.dumps(value, default=str).decode()
 
     return [(r.line, dedup_hash(r.messages), dumps(r.messages), r.raw or dumps(r.original)) for r in records]
+
+
+# A reader takes (path, column) and returns (format, records); a new format is one reader and one line.
+READERS: dict[str, Callable[[Path, str | None], tuple[str, list]]] = {
+    **{fmt: _read_json(fmt) for fmt in JSON_FORMATS},
+    "csv": _read_csv,
+    "parquet": _read_parquet,
+}
+FORMATS = tuple(READERS)

@@ -3,13 +3,21 @@
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice, zip_longest
 
 import orjson
 
 from rnr_core.errors import IngestError
 from rnr_core.messages import check_messages
+
+# A field may hold a whole document; the csv module's default limit (128 KB) would reject it.
+csv.field_size_limit(2**31 - 1)
+_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"')
+_UNQUOTED = re.compile(r"[^,\r\n]*")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 SHAREGPT_ROLES = {
     "human": "user",
@@ -72,7 +80,12 @@ def _json_array(text: str, source: str) -> Iterator[tuple[int, object, str]]:
         pos = nxt
         if text[pos] == "]":
             return
-        value, end = decoder.raw_decode(text, pos)
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except RecursionError as exc:  # orjson accepts 1,024 levels; Python's decoder recurses per level
+            raise IngestError(
+                f"{source}:{line}: a value nested too deeply to read. Flatten that record and import again."
+            ) from exc
         yield line, value, text[pos:end]
         line += text.count("\n", pos, end)
         pos = end
@@ -143,15 +156,56 @@ def column_messages(column: str):
 
 
 def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header and (line, row) pairs of a CSV file."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    """The header and (line, row) pairs of a CSV file; a row's line is the one it starts on."""
+    # Strict: a quote left open must fail, not swallow the rest of the file into one field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    rows, start = [], 1
     try:
-        rows = [(reader.line_num, row) for row in reader]
+        for fields in reader:
+            if fields and header is None:
+                header = fields
+            elif fields:  # blank lines are not rows
+                rows.append((start, _csv_row(header, fields, source, start)))
+            start = reader.line_num + 1
     except csv.Error as exc:
+        opened = _open_quote_line(text, start)
+        if opened:
+            raise IngestError(
+                f"{source}:{opened}: a quoted field starts here and is never closed. Close it "
+                '(a quote inside a quoted field is written twice: "") and import again.'
+            ) from exc
         raise IngestError(
             f"{source}:{reader.line_num}: unreadable CSV ({exc}). Fix that row and import again."
         ) from exc
-    return list(reader.fieldnames or []), rows
+    return header or [], rows
+
+
+def _csv_row(header: list[str], fields: list[str], source: str, line: int) -> dict:
+    if len(fields) > len(header):
+        raise IngestError(
+            f"{source}:{line}: {len(fields)} fields, but the header names {len(header)}. "
+            "Quote fields that contain commas, or fix that row, and import again."
+        )
+    return dict(zip_longest(header, fields))  # missing trailing fields are None, as in DictReader
+
+
+def _open_quote_line(text: str, start: int) -> int | None:
+    """The line of a quoted field that is never closed, scanning CSV text from line `start`."""
+    lines = io.StringIO(text, newline="")  # the same line breaks as the csv module counts
+    begin = pos = sum(len(line) for line in islice(lines, start - 1))
+    while pos < len(text):
+        if text[pos] == '"':
+            closed = _QUOTED.match(text, pos)
+            if not closed:
+                return start + len(_NEWLINE.findall(text, begin, pos))
+            pos = closed.end()
+            if pos < len(text) and text[pos] not in ",\r\n":
+                return None  # malformed another way; the caller reports the csv module's error
+        else:
+            pos = _UNQUOTED.match(text, pos).end()
+        pos += 1  # the delimiter or line break
+    return None
 
 
 def to_record(line: int, value, convert, source: str, raw: str | None = None) -> Record:

@@ -11,27 +11,48 @@ from rnr_core.errors import MigrationError, StoreError, StoreLocked
 from rnr_core.store.migrations import MIGRATIONS
 
 _LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
+# Every DuckDB file starts with an 8-byte checksum, then these magic bytes.
+_MAGIC, _MAGIC_AT = b"DUCK", 8
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
     """Open the file, turning DuckDB's lock conflict into a message that names the holder."""
     if path != ":memory:":
+        _check_is_duckdb(Path(path).expanduser())
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(path)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
         held = _LOCK_HOLDER.search(str(exc))
         if not held:
-            raise StoreError(
-                f"Cannot open {path} as a DuckDB database ({exc}). "
-                "Check the path, or point --db or RNR_DB at another file."
-            ) from exc
+            raise _not_a_store(path, exc) from exc
         raise StoreLocked(
             f"The database {path} is in use by another process "
             f"(PID {held['pid']}, {held['prog']}). DuckDB allows one writer per file: "
             "close that program (another rnr command or the app), "
             "or use a different file with --db or RNR_DB."
         ) from exc
+
+
+def _check_is_duckdb(path: Path) -> None:
+    """Refuse a file that is not DuckDB's before DuckDB sees it: it may try to read it as another format."""
+    if not path.is_file():
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(_MAGIC) + _MAGIC_AT)
+    except OSError as exc:
+        raise _not_a_store(str(path), exc.strerror or exc) from exc
+    if head[_MAGIC_AT:] != _MAGIC:
+        raise _not_a_store(str(path), "it is not a DuckDB database file")
+
+
+def _not_a_store(path: str, why) -> StoreError:
+    return StoreError(
+        f"Cannot open {path} as a DuckDB database ({why}), so it is not a valid RNR store; "
+        "it was left untouched. Point --db or RNR_DB at another file (a new path makes a fresh "
+        "store), or restore this one from a backup."
+    )
 
 
 class StoreBase:
@@ -107,6 +128,7 @@ class StoreBase:
         return self._scalar("SELECT coalesce(max(version), 0) FROM schema_migrations")
 
     def _migrate(self) -> None:
+        self._refuse_foreign()
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
@@ -116,6 +138,16 @@ class StoreBase:
         for version, name, statements in MIGRATIONS:
             if version > current:
                 self._apply(version, name, statements)
+
+    def _refuse_foreign(self) -> None:
+        """Leave another program's DuckDB database alone: migrating would add our tables to it."""
+        tables = sorted(t for (t,) in self.con.execute("SELECT table_name FROM duckdb_tables()").fetchall())
+        if tables and "schema_migrations" not in tables:
+            raise StoreError(
+                f"{self.path} is a DuckDB database but not an RNR store (it holds {', '.join(tables[:5])}"
+                f"{', ...' if len(tables) > 5 else ''}); it was left untouched. "
+                "Point --db or RNR_DB at another file (a new path makes a fresh store)."
+            )
 
     def _apply(self, version: int, name: str, statements: list[str]) -> None:
         try:

@@ -2,6 +2,8 @@
 
 import json
 
+from rnr_core.errors import NotFound
+
 SAMPLE_STATUSES = ("pending", "accepted", "rejected")
 
 _SAMPLE_SELECT = (
@@ -57,15 +59,25 @@ class SampleQueries:
         return _decode_sample(row) if row else None
 
     def set_sample_status(self, sample_ids: list[int], status: str) -> int:
+        """Set the status of every given sample, or of none if any id is unknown."""
         if status not in SAMPLE_STATUSES:
             raise ValueError(f"status must be one of {SAMPLE_STATUSES}")
-        return len(
-            self.con.execute(
-                "UPDATE samples SET status = ?, updated_at = current_timestamp "
-                "WHERE list_contains(?, id) RETURNING id",
-                [status, sample_ids],
-            ).fetchall()
-        )
+        with self.transaction():
+            found = self.con.execute("SELECT id FROM samples WHERE list_contains(?, id)", [sample_ids])
+            known = {i for (i,) in found.fetchall()}
+            unknown = sorted(set(sample_ids) - known)
+            if unknown:
+                raise NotFound(
+                    f"No sample with id {', '.join(map(str, unknown))}; nothing was changed. "
+                    "'rnr samples list' shows the ids."
+                )
+            return len(
+                self.con.execute(
+                    "UPDATE samples SET status = ?, updated_at = current_timestamp "
+                    "WHERE list_contains(?, id) RETURNING id",
+                    [status, sample_ids],
+                ).fetchall()
+            )
 
     def export_samples(self, statuses: list[str], run_id: str | None = None) -> list[dict]:
         rows = self._rows(
