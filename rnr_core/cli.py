@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import traceback
@@ -10,7 +11,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from rnr_core import settings
-from rnr_core.errors import NotFound, RnrError
+from rnr_core.errors import NotFound, RnrError, SettingError
+from rnr_core.secrets import scrub
 
 COMMANDS: dict[str, tuple[str, Callable, Callable]] = {}
 
@@ -34,6 +36,23 @@ def _count(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative; give 0 or more")
     return value
+
+
+def _seconds(text: str) -> float:
+    """argparse type for a positive number of seconds."""
+    try:
+        return settings.seconds(text, "--timeout")
+    except SettingError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _timeout_arg(p) -> None:
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help=f"how long one model request may take (default $RNR_TIMEOUT, else {settings.DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _emit(args, data, human: Callable[[object], str]) -> None:
@@ -135,6 +154,7 @@ def _generate_args(p):
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
+    _timeout_arg(p)
 
 
 def _run_config(args):
@@ -355,6 +375,7 @@ def _judge_args(p):
     p.add_argument("--judge", help=f"LLM judge for free-form rules (default {settings.DEFAULT_MODEL})")
     p.add_argument("--checkers-only", action="store_true", help="only run the code checkers")
     p.add_argument("--max-retries", type=_count, default=2, help="retries for an unparsable judge reply")
+    _timeout_arg(p)
 
 
 @command("judge", "give every rule of every sample a verdict")(_judge_args)
@@ -413,6 +434,7 @@ def _ifeval_args(p):
     p.add_argument("--out", required=True, help="directory for eval_results_strict/loose.jsonl")
     p.add_argument("--limit", type=_count, help="with --model: only the first N prompts")
     p.add_argument("--max-tokens", type=_count, default=1024, help="with --model: response length limit")
+    _timeout_arg(p)
 
 
 def _accuracy_text(summary: dict) -> str:
@@ -506,6 +528,8 @@ def _open_store(args):
 
 def _run(args) -> int | None:
     handler = COMMANDS[args.command][2]
+    if getattr(args, "timeout", None):
+        os.environ["RNR_TIMEOUT"] = str(args.timeout)  # what the backends read when they are built
     if args.command in NO_STORE:
         return handler(args, None)
     with _open_store(args) as store:
@@ -533,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
 def _report(args, message: str, debug: bool) -> None:
     if debug:
         traceback.print_exc()
+    message = scrub(message)  # errors from a server may echo a key back
     if args.json:
         print(json.dumps({"error": message}))
     print(f"Error: {message}", file=sys.stderr)

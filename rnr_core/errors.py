@@ -1,8 +1,14 @@
 """Domain exceptions. Each message says what went wrong and what to do next."""
 
+from rnr_core.secrets import scrub
+
 
 class RnrError(Exception):
     """Base class for errors shown to users as a message, not a traceback."""
+
+    def __init__(self, message: str = "", *args):
+        # Messages are stored and printed; a server may have echoed the key into them.
+        super().__init__(scrub(str(message)), *args)
 
 
 class StoreError(RnrError):
@@ -19,6 +25,10 @@ class MigrationError(RnrError):
 
 class IngestError(RnrError):
     """An input file could not be imported; nothing from it was written."""
+
+
+class SettingError(RnrError):
+    """A setting from the environment or a flag has a value that cannot be used."""
 
 
 class ModelSpecError(RnrError):
@@ -42,7 +52,7 @@ class InvalidOutput(RnrError):
 
     def __init__(self, message: str, raw: str, reason: str = "invalid"):
         super().__init__(message)
-        self.raw, self.reason = raw, reason
+        self.raw, self.reason = scrub(raw), reason
 
 
 class NotFound(RnrError):

@@ -1,7 +1,10 @@
 """Paths and defaults, read from the environment at call time."""
 
+import math
 import os
 from pathlib import Path
+
+from rnr_core.errors import SettingError
 
 
 def rnr_home() -> Path:
@@ -24,3 +27,24 @@ def debug() -> bool:
 
 
 DEFAULT_MODEL = "local"
+DEFAULT_TIMEOUT = 120.0
+
+
+def timeout() -> float:
+    """Seconds one model request may take before it counts as failed: `RNR_TIMEOUT`, else 120."""
+    text = os.environ.get("RNR_TIMEOUT", "").strip()
+    return seconds(text, "RNR_TIMEOUT") if text else DEFAULT_TIMEOUT
+
+
+def seconds(text: str, name: str) -> float:
+    """`text` as a positive, finite number of seconds; `name` says where it came from."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise SettingError(
+            f"{name} is {text!r}: give the seconds one model request may take, "
+            f"a number above 0 (default {DEFAULT_TIMEOUT:g})."
+        )
+    return value

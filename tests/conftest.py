@@ -53,16 +53,20 @@ class ScriptedModel(Model):
 
 
 @pytest.fixture
-def scripted(monkeypatch):
+def scripted():
     """Install a scripted model under the spec 'scripted' and return a factory to set its answers."""
-    from rnr_core.models import registry
+    from rnr_core.models.registry import register_model
+
+    undo = []
 
     def install(answer, spec: str = "scripted") -> ScriptedModel:
         model = ScriptedModel(answer, spec)
-        monkeypatch.setitem(registry._LOADED, spec, model)
+        undo.append(register_model(spec, model))
         return model
 
-    return install
+    yield install
+    for restore in reversed(undo):
+        restore()
 
 
 @pytest.fixture(scope="session")

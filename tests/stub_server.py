@@ -18,7 +18,8 @@ def completion(text: str) -> dict:
 
 
 class StubServer:
-    """Each request takes the next scripted step: an HTTP status, ('sleep', s) or ('ok', text).
+    """Each request takes the next scripted step: an HTTP status, ('sleep', s), ('ok', text) or
+    ('echo-auth', status), an error whose body quotes the request's Authorization header.
 
     Once the steps run out, `default` answers: a step, or a function of the request body.
     """
@@ -39,6 +40,10 @@ class StubServer:
                     step = step(body)
                 if isinstance(step, int):
                     return self._send(step, {"error": {"message": f"stub status {step}"}})
+                if step[0] == "echo-auth":  # a careless server quoting the credential it was sent
+                    seen = self.headers.get("Authorization", "")
+                    message = f"bad request with {seen} (key {seen.removeprefix('Bearer ')})"
+                    return self._send(step[1], {"error": {"message": message}})
                 if step[0] == "sleep":
                     time.sleep(step[1])
                     step = ("ok", "fine") if len(step) == 2 else step[2]

@@ -14,6 +14,7 @@ from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
 from rnr_core.rules.checking import CHECKER, checker_verdicts
 from rnr_core.rules.sampling import check_rules, draw_rules
+from rnr_core.secrets import scrub
 
 SP_MAX_TOKENS = 700
 RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
@@ -50,7 +51,7 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
         store.set_run_status(run_id, "cancelled", "stopped before the end; resume to finish")
         raise
     except Exception as exc:
-        store.set_run_status(run_id, "failed", f"{type(exc).__name__}: {exc}")
+        store.set_run_status(run_id, "failed", scrub(f"{type(exc).__name__}: {exc}"))
         raise
     missing = len(set(all_keys(config)) - store.done_items(run_id))
     if missing:

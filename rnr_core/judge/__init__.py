@@ -38,6 +38,8 @@ async def judge_samples(
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
     if dataset and store.dataset_id(dataset) is None:
         raise NotFound(f"No dataset {dataset!r}. 'rnr datasets' lists them.")
+    if judge:
+        get_model(judge)  # refuse a bad spec before anything is written
     samples = store.samples_with_verdicts(run_id, dataset)
     checked = _run_checkers(store, samples)
     summary = {"samples": len(samples), "checker_verdicts": checked, "judge": None}

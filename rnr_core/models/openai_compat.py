@@ -3,13 +3,15 @@
 import asyncio
 import os
 import time
+import weakref
 
 import openai
 from openai.types.chat import ChatCompletion
 
+from rnr_core import settings
 from rnr_core.errors import ModelCallError, ModelSpecError
 from rnr_core.models.base import Completion, GenParams, Model
-from rnr_core.models.registry import backend
+from rnr_core.models.registry import backend, refuse_credentials
 from rnr_core.models.retry import RetryPolicy, retry_async
 
 DEFAULT_RETRY = RetryPolicy()
@@ -35,7 +37,7 @@ class OpenAICompatModel(Model):
         name: str,
         base_url: str | None = None,
         concurrency: int | None = None,
-        timeout: float = 120.0,
+        timeout: float = settings.DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
     ):
         self.name, self.base_url, self.timeout, self.retry = name, base_url, timeout, retry
@@ -46,17 +48,18 @@ class OpenAICompatModel(Model):
                 "No API key found for OpenAI. Set the OPENAI_API_KEY environment variable, "
                 "or point at another server with openai:<model>@<base-url>."
             )
-        self._per_loop: dict[int, tuple] = {}
+        # Background jobs each run their own event loop; entries go when their loop is collected.
+        self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _client(self):
         """A client and semaphore for the running event loop; neither may cross loops."""
         loop = asyncio.get_running_loop()
-        if id(loop) not in self._per_loop:
+        if loop not in self._per_loop:
             client = openai.AsyncOpenAI(
                 api_key=self.api_key or "no-key", base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
-            self._per_loop = {id(loop): (client, asyncio.Semaphore(self.concurrency))}
-        return self._per_loop[id(loop)]
+            self._per_loop[loop] = (client, asyncio.Semaphore(self.concurrency))
+        return self._per_loop[loop]
 
     def _request(self, messages: list[dict], params: GenParams) -> dict:
         request = {
@@ -109,6 +112,11 @@ class OpenAICompatModel(Model):
 
     def _explain(self, exc: Exception) -> str:
         where = self.base_url or "api.openai.com"
+        if isinstance(exc, openai.APITimeoutError):  # before its base class, APIConnectionError
+            return (
+                f"{where} did not answer within the {self.timeout:g} s timeout ({self.retry.attempts} "
+                "tries). Raise it with --timeout SECONDS or RNR_TIMEOUT, then resume the run."
+            )
         if isinstance(exc, openai.APIConnectionError):
             return (
                 f"Cannot reach {where} after {self.retry.attempts} tries ({exc}). "
@@ -122,4 +130,7 @@ class OpenAICompatModel(Model):
 @backend("openai", "openai:<model> (key in OPENAI_API_KEY) or openai:<model>@<base-url>")
 def _make(rest: str) -> OpenAICompatModel:
     name, _, url = rest.partition("@")
-    return OpenAICompatModel(name, base_url=url or os.environ.get("OPENAI_BASE_URL") or None)
+    if not url and os.environ.get("OPENAI_BASE_URL"):
+        url = os.environ["OPENAI_BASE_URL"]
+        refuse_credentials(url, "OPENAI_BASE_URL")
+    return OpenAICompatModel(name, base_url=url or None, timeout=settings.timeout())

@@ -1,14 +1,13 @@
 """Resolve model spec strings to backends: one registry line per backend."""
 
-import re
 from collections.abc import Callable
 
 from rnr_core.errors import ModelSpecError
+from rnr_core.secrets import has_secret, scrub
 
 BACKENDS: dict[str, tuple[Callable, str]] = {}
 ALIASES: dict[str, Callable[[], str]] = {}
 _LOADED: dict[str, object] = {}
-_CREDENTIALS = re.compile(r"://[^/@]+@")
 
 
 def backend(prefix: str, form: str):
@@ -30,14 +29,36 @@ def valid_forms() -> list[str]:
     return [*ALIASES, *(form for _, form in BACKENDS.values())]
 
 
+def refuse_credentials(value: str, name: str = "Model spec") -> None:
+    """Raise if `value` carries a key, token or password; the message masks it."""
+    if has_secret(value):
+        raise ModelSpecError(
+            f"{name} {scrub(value)!r} carries a credential (shown as [redacted]). It would be stored "
+            "with every run and sample and shown in errors: remove it and put the key in the "
+            "OPENAI_API_KEY environment variable instead."
+        )
+
+
+def register_model(spec: str, model) -> Callable[[], None]:
+    """Serve `model` for `spec` (e.g. a scripted model in tests); returns a function that undoes it."""
+    refuse_credentials(spec)
+    missing = object()
+    previous = _LOADED.get(spec, missing)
+    _LOADED[spec] = model
+
+    def undo() -> None:
+        if previous is missing:
+            _LOADED.pop(spec, None)
+        else:
+            _LOADED[spec] = previous
+
+    return undo
+
+
 def get_model(spec: str):
     """The model for a spec, built once per process so weights load once."""
     _load_backends()
-    if _CREDENTIALS.search(spec):
-        raise ModelSpecError(
-            "Model specs are stored with every sample: keep credentials out of the "
-            "URL and put the key in OPENAI_API_KEY instead."
-        )
+    refuse_credentials(spec)
     if spec not in _LOADED:
         resolved = ALIASES[spec]() if spec in ALIASES else spec
         prefix, _, rest = resolved.partition(":")
