@@ -351,6 +351,12 @@ def _export_args(p):
     p.add_argument("--out", required=True, help="directory for train.jsonl, test.jsonl, manifest.json")
     p.add_argument("--format", choices=list(FORMATS), default="messages")
     p.add_argument("--status", nargs="+", choices=SAMPLE_STATUSES, default=["pending", "accepted"])
+    p.add_argument(
+        "--include-failing",
+        action="store_true",
+        help="also export samples with a failed or not yet judged rule (default: only samples that "
+        "passed every verdict)",
+    )
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run", help="only this run's samples")
@@ -361,13 +367,27 @@ def _export(args, store):
     from rnr_core.export import export_samples
 
     manifest = export_samples(
-        store, args.out, args.format, args.status, args.test_fraction, args.seed, args.run
+        store,
+        args.out,
+        args.format,
+        args.status,
+        args.test_fraction,
+        args.seed,
+        args.run,
+        args.include_failing,
     )
-    _emit(
-        args,
-        manifest,
-        lambda m: f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}",
-    )
+
+    def summary(m: dict) -> str:
+        text = f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}"
+        left = m["excluded"]
+        if any(left.values()):
+            text += (
+                f"; left out {left['failing']} with a failed rule and {left['unjudged']} not fully judged"
+                " (--include-failing exports them)"
+            )
+        return text
+
+    _emit(args, manifest, summary)
 
 
 @command("models", "list the model spec forms")(lambda p: None)

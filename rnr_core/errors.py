@@ -21,6 +21,10 @@ class IngestError(RnrError):
     """An input file could not be imported; nothing from it was written."""
 
 
+class OutputError(RnrError):
+    """An output file or directory cannot be written; nothing was written."""
+
+
 class ModelSpecError(RnrError):
     """A model spec string does not name a known backend."""
 
@@ -43,6 +47,15 @@ class InvalidOutput(RnrError):
     def __init__(self, message: str, raw: str):
         super().__init__(message)
         self.raw = raw
+
+
+class QualityGateFailed(InvalidOutput):
+    """A reply parsed but is unfit to train on; `reasons` are its problem codes, `reason` the first."""
+
+    def __init__(self, message: str, raw: str, reasons: list[str]):
+        super().__init__(message, raw)
+        self.reasons = tuple(reasons)
+        self.reason = reasons[0]
 
 
 class NotFound(RnrError):

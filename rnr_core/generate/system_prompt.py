@@ -4,7 +4,8 @@ import json
 
 import jsonschema
 
-from rnr_core.errors import InvalidOutput
+from rnr_core.errors import InvalidOutput, QualityGateFailed
+from rnr_core.generate.quality import problems
 from rnr_core.messages import last_user_text
 from rnr_core.prompts import load
 from rnr_core.rules import CATEGORIES, render_system_prompt, rule_record
@@ -76,4 +77,11 @@ def parse_reply(raw: str, n_rules: int, fixed: list[dict] = ()) -> tuple[str, li
         raise InvalidOutput("reply has a blank role or rule", raw)
     rules = [rule_record(i, r["text"], r["category"]) for i, r in enumerate(data["rules"], 1)]
     rules += list(fixed)
+    found = problems(data["role"], rules)
+    if found:
+        raise QualityGateFailed(
+            "system prompt failed the quality gate: " + "; ".join(p.detail for p in found),
+            raw,
+            [p.code for p in found],
+        )
     return data["role"].strip(), rules, render_system_prompt(data["role"], rules)

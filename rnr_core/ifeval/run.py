@@ -3,8 +3,9 @@
 import asyncio
 from pathlib import Path
 
+from rnr_core import jsonl
 from rnr_core.ifeval.evaluate import Prompt, accuracies, evaluate
-from rnr_core.ifeval.files import read_prompts, read_responses, write_jsonl, write_results
+from rnr_core.ifeval.files import read_prompts, read_responses, write_results
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
@@ -30,9 +31,8 @@ def answer(
     model = get_model(spec)
     params = GenParams(temperature=0.0, max_tokens=max_tokens, seed=0)
     texts = asyncio.run(_answer_all(model, prompts, params, progress or silent))
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "responses.jsonl"
-    write_jsonl(path, [{"prompt": p.prompt, "response": t} for p, t in zip(prompts, texts)])
+    path = jsonl.out_dir(out) / "responses.jsonl"
+    jsonl.write_jsonl(path, [{"prompt": p.prompt, "response": t} for p, t in zip(prompts, texts)])
     return path
 
 
@@ -46,7 +46,7 @@ def run_ifeval(
     progress: Progress | None = None,
 ) -> dict:
     """Score responses (read, or generated with `model`) in strict and loose mode."""
-    out = Path(out_dir)
+    out = jsonl.check_out_dir(out_dir)  # before any model is loaded or called
     prompts = read_prompts(input_path)
     if model:
         prompts = prompts[:limit] if limit else prompts
