@@ -36,7 +36,8 @@ def check_out_dir(path) -> Path:
         _probe(base)
     except OSError as exc:
         raise OutputError(
-            f"Cannot write under {base} for output {path} ({exc.strerror}); give a writable directory."
+            f"Cannot write output to {path}: creating a file in {base} failed ({exc.strerror}); "
+            "give a directory you can write to."
         ) from exc
     return path
 
