@@ -27,7 +27,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 run: install
 	$(RNR) ingest data/demo_alpaca.jsonl --name demo --db $(DEMO_DB)
-	$(RNR) generate --dataset demo --model local -n 6 --k 3 --rules 3 --db $(DEMO_DB)
+	$(RNR) generate --dataset demo --model local -n 6 --k 3 --rules 3 --no-quality-gate --db $(DEMO_DB)
 	$(RNR) judge --dataset demo --db $(DEMO_DB)
 	$(RNR) samples list --limit 10 --db $(DEMO_DB)
 	$(RNR) stats --db $(DEMO_DB)

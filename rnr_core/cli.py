@@ -153,6 +153,12 @@ def _generate_args(p):
     p.add_argument("--seed", type=int, help="repeat an earlier plan (default: a fresh seed, recorded)")
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
+    p.add_argument(
+        "--no-quality-gate",
+        action="store_true",
+        help="keep system prompts with placeholders, '...', a vague role or repeated rules "
+        "(for very small models such as the embedded one)",
+    )
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
     _timeout_arg(p)
 
@@ -166,6 +172,7 @@ def _run_config(args):
         seed=args.seed,
         tempting=not args.no_tempting,
         out_of_scope=not args.no_out_of_scope,
+        quality_gate=not args.no_quality_gate,
         **given,
     )
 
@@ -395,6 +402,12 @@ def _export_args(p):
     p.add_argument("--out", required=True, help="directory for train.jsonl, test.jsonl, manifest.json")
     p.add_argument("--format", choices=list(FORMATS), default="messages")
     p.add_argument("--status", nargs="+", choices=SAMPLE_STATUSES, default=["pending", "accepted"])
+    p.add_argument(
+        "--include-failing",
+        action="store_true",
+        help="also export samples with a failed or not yet judged rule (default: only samples that "
+        "passed every verdict)",
+    )
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run", help="only this run's samples")
@@ -405,13 +418,27 @@ def _export(args, store):
     from rnr_core.export import export_samples
 
     manifest = export_samples(
-        store, args.out, args.format, args.status, args.test_fraction, args.seed, args.run
+        store,
+        args.out,
+        args.format,
+        args.status,
+        args.test_fraction,
+        args.seed,
+        args.run,
+        args.include_failing,
     )
-    _emit(
-        args,
-        manifest,
-        lambda m: f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}",
-    )
+
+    def summary(m: dict) -> str:
+        text = f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}"
+        left = m["excluded"]
+        if any(left.values()):
+            text += (
+                f"; left out {left['failing']} with a failed rule and {left['unjudged']} not fully judged"
+                " (--include-failing exports them)"
+            )
+        return text
+
+    _emit(args, manifest, summary)
 
 
 @command("models", "list the model spec forms")(lambda p: None)

@@ -31,6 +31,10 @@ class SettingError(RnrError):
     """A setting from the environment or a flag has a value that cannot be used."""
 
 
+class OutputError(RnrError):
+    """An output file or directory cannot be written; nothing was written."""
+
+
 class ModelSpecError(RnrError):
     """A model spec string does not name a known backend."""
 
@@ -53,6 +57,14 @@ class InvalidOutput(RnrError):
     def __init__(self, message: str, raw: str, reason: str = "invalid"):
         super().__init__(message)
         self.raw, self.reason = scrub(raw), reason
+
+
+class QualityGateFailed(InvalidOutput):
+    """A reply parsed but is unfit to train on; `reasons` are its problem codes, `reason` the first."""
+
+    def __init__(self, message: str, raw: str, reasons: list[str]):
+        super().__init__(message, raw, reasons[0])
+        self.reasons = tuple(reasons)
 
 
 class NotFound(RnrError):

@@ -1,12 +1,11 @@
 """Train/test splits of samples, written in chat formats that trainers read as is."""
 
-import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
+from rnr_core import jsonl
 from rnr_core.errors import RnrError
 from rnr_core.messages import stable_hash
+from rnr_core.stats import with_outcomes
 
 SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 
@@ -52,6 +51,32 @@ def build_splits(samples: list[dict], fmt: str, test_fraction: float, seed: int)
     return splits
 
 
+def select(samples: list[dict], include_failing: bool) -> list[dict]:
+    """Samples fit to train on: every rule's deciding verdict is a pass, unless all are wanted."""
+    return samples if include_failing else [s for s in samples if s["outcome"] == "pass"]
+
+
+def _left_out(candidates: list[dict], chosen: list[dict]) -> dict[str, int]:
+    """How many candidates the verdicts kept out, by outcome."""
+    ids = {s["id"] for s in chosen}
+    outcomes = [s["outcome"] for s in candidates if s["id"] not in ids]
+    return {"failing": outcomes.count("fail"), "unjudged": outcomes.count("unjudged")}
+
+
+def _nothing_to_export(candidates: list[dict], statuses) -> RnrError:
+    listed = ", ".join(statuses)
+    if not candidates:
+        return RnrError(
+            f"No samples with status {listed} to export. Generate some with 'rnr generate' or widen --status."
+        )
+    left = _left_out(candidates, [])
+    return RnrError(
+        f"None of the {len(candidates)} samples with status {listed} passed every verdict "
+        f"({left['failing']} failed a rule, {left['unjudged']} have rules not yet judged). "
+        "Judge them with 'rnr judge', or pass --include-failing to export them anyway."
+    )
+
+
 def export_samples(
     store,
     out_dir,
@@ -60,36 +85,32 @@ def export_samples(
     test_fraction: float = 0.1,
     seed: int = 0,
     run_id: str | None = None,
+    include_failing: bool = False,
 ) -> dict:
-    """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest."""
-    samples = store.export_samples(list(statuses), run_id)
+    """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest.
+
+    Only samples whose every rule passed (by its deciding verdict) go out, unless `include_failing`;
+    samples with a rule nobody has judged yet count as not passed.
+    """
+    jsonl.check_out_dir(out_dir)
+    candidates = with_outcomes(store.attach_verdicts(store.export_samples(list(statuses), run_id)))
+    samples = select(candidates, include_failing)
     if not samples:
-        raise RnrError(
-            f"No samples with status {', '.join(statuses)} to export. "
-            "Generate some with 'rnr generate' or widen --status."
-        )
+        raise _nothing_to_export(candidates, statuses)
     splits = build_splits(samples, fmt, test_fraction, seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = jsonl.out_dir(out_dir)
     for name, rows in splits.items():
-        _write_jsonl(out / f"{name}.jsonl", rows)
+        jsonl.write_jsonl(out / f"{name}.jsonl", rows)
     manifest = {
         "format": fmt,
         "statuses": list(statuses),
+        "include_failing": include_failing,
+        "excluded": _left_out(candidates, samples),
         "test_fraction": test_fraction,
         "seed": seed,
         "run_id": run_id,
         "counts": {k: len(v) for k, v in splits.items()},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    jsonl.write_json(out / "manifest.json", manifest)
     return {**manifest, "out": str(out)}
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    """Write next to the target and rename, so a crash never leaves half a file."""
-    tmp = path.with_suffix(".jsonl.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)

@@ -26,6 +26,19 @@ def store(tmp_path):
 
 
 @pytest.fixture
+def unwritable_outs(tmp_path) -> dict:
+    """Output paths that cannot become a directory to write into (tests run as root, so no chmod)."""
+    taken = tmp_path / "taken.txt"
+    taken.write_text("keep me")
+    return {
+        "existing file": taken,
+        "parent is a file": taken / "out",
+        "under /proc": Path("/proc/rnr-test-out"),
+        "unwritable directory": Path("/proc"),
+    }
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}; these tests need ../shared/data")

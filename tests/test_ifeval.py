@@ -354,6 +354,50 @@ def test_cli_missing_file(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+BAD_OUTS = ["existing file", "parent is a file", "under /proc", "unwritable directory"]
+
+
+@pytest.mark.parametrize("case", BAD_OUTS)
+def test_cli_unwritable_out_is_a_clear_error(files, tmp_path, capsys, unwritable_outs, case):
+    inp, resp, _ = files
+    out = unwritable_outs[case]
+    before = sorted(tmp_path.rglob("*"))
+    code, stdout, stderr = run_cli(capsys, inp, resp, out)
+    assert code == 2 and stdout == ""
+    assert stderr.startswith("Error: ") and str(out) in stderr and "directory" in stderr
+    assert sorted(tmp_path.rglob("*")) == before
+    assert (tmp_path / "taken.txt").read_text() == "keep me"
+
+
+def test_cli_checks_out_before_asking_the_model(files, capsys, unwritable_outs, scripted):
+    model = scripted(lambda messages, params: "one two three")
+    code = main(
+        [
+            "ifeval",
+            "--input",
+            str(files[0]),
+            "--model",
+            "scripted",
+            "--out",
+            str(unwritable_outs["under /proc"]),
+        ]
+    )
+    assert code == 2 and "/proc/rnr-test-out" in capsys.readouterr().err
+    assert model.requests == []  # no call is paid for before the output is known to be writable
+
+
+def test_result_files_escape_line_separators(tmp_path, capsys):
+    odd = [dict(RESPONSES[0], response="one\u2028two\u2029three"), RESPONSES[1]]
+    inp = write_jsonl(tmp_path / "in.jsonl", PROMPTS)
+    resp = write_jsonl(tmp_path / "resp.jsonl", odd)
+    assert run_cli(capsys, inp, resp, tmp_path / "out")[0] == 0
+    for name in RESULT_FILES:
+        text = (tmp_path / "out" / name).read_text(encoding="utf-8")
+        assert "\u2028" not in text and "\u2029" not in text
+        rows = [json.loads(line) for line in text.splitlines()]
+        assert len(rows) == 2 and rows[0]["response"] == "one\u2028two\u2029three"
+
+
 def test_read_responses_error_type(tmp_path):
     inp = write_jsonl(tmp_path / "in.jsonl", GOOD_IN)
     resp = write_jsonl(tmp_path / "resp.jsonl", ["not json"])

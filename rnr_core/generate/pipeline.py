@@ -124,7 +124,7 @@ class _Job:
                 "system_prompt",
                 sp_stage.request_messages(instructions, n_free, fixed),
                 self._params(SP_MAX_TOKENS, sp_stage.reply_schema(n_free)),
-                parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed),
+                parse=lambda raw: sp_stage.parse_reply(raw, n_free, fixed, self.config.quality_gate),
                 template=sp_stage.TEMPLATE.id,
             )
 

@@ -21,6 +21,7 @@ class RunConfig:
     max_retries: int = 3
     verifiable_share: float = 0.5  # share of each prompt's rules drawn from the checkable kinds
     rejections: int = 2  # regenerations of a response that fails a checker
+    quality_gate: bool = True  # retry system prompts that are unfit to train on (placeholders, ...)
     temperature: float = 0.7
     max_tokens: int = 384
     groups: list = field(default_factory=list)

@@ -4,7 +4,8 @@ import json
 
 import jsonschema
 
-from rnr_core.errors import InvalidOutput
+from rnr_core.errors import InvalidOutput, QualityGateFailed
+from rnr_core.generate.quality import problems
 from rnr_core.messages import last_user_text
 from rnr_core.prompts import load
 from rnr_core.rules import CATEGORIES, render_system_prompt, rule_record
@@ -61,19 +62,31 @@ def request_messages(instructions: list[list[dict]], n_rules: int, fixed: list[d
     return [{"role": "user", "content": text}]
 
 
-def parse_reply(raw: str, n_rules: int, fixed: list[dict] = ()) -> tuple[str, list[dict], str]:
-    """Validate a reply; return role, its rules followed by the fixed ones, and the prompt text."""
+def parse_reply(
+    raw: str, n_rules: int, fixed: list[dict] = (), gate: bool = True
+) -> tuple[str, list[dict], str]:
+    """Validate a reply (and, with `gate`, its fitness as training data); return role, its rules
+    followed by the fixed ones, and the prompt text."""
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidOutput(f"reply is not JSON ({exc.msg})", raw) from exc
+        raise InvalidOutput(f"reply is not JSON ({exc.msg})", raw, "not_json") from exc
     try:
         jsonschema.validate(data, reply_schema(n_rules))
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "top level"
-        raise InvalidOutput(f"reply does not match the schema at {where}: {exc.message}", raw) from exc
+        raise InvalidOutput(
+            f"reply does not match the schema at {where}: {exc.message}", raw, "schema"
+        ) from exc
     if not data["role"].strip() or any(not r["text"].strip() for r in data["rules"]):
-        raise InvalidOutput("reply has a blank role or rule", raw)
+        raise InvalidOutput("reply has a blank role or rule", raw, "blank")
     rules = [rule_record(i, r["text"], r["category"]) for i, r in enumerate(data["rules"], 1)]
     rules += list(fixed)
+    found = problems(data["role"], rules) if gate else []
+    if found:
+        raise QualityGateFailed(
+            "system prompt failed the quality gate: " + "; ".join(p.detail for p in found),
+            raw,
+            [p.code for p in found],
+        )
     return data["role"].strip(), rules, render_system_prompt(data["role"], rules)

@@ -1,11 +1,8 @@
 """IFEval's file formats: input_data.jsonl, response files and eval_results_*.jsonl."""
 
-import os
-import tempfile
 from pathlib import Path
 
-import orjson
-
+from rnr_core import jsonl
 from rnr_core.errors import EvalInputError, IngestError, RuleError
 from rnr_core.ifeval.evaluate import Prompt
 from rnr_core.ingest.readers import json_records
@@ -78,23 +75,10 @@ def read_responses(path: str | Path, prompts: list[Prompt]) -> dict[str, str]:
     return found
 
 
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    """Write beside the target, then rename, so a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.writelines(orjson.dumps(r) + b"\n" for r in rows)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write_results(out_dir: str | Path, results: dict[str, list[dict]]) -> list[Path]:
     """eval_results_strict.jsonl and eval_results_loose.jsonl in out_dir."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = jsonl.out_dir(out_dir)
     paths = [out / f"eval_results_{mode}.jsonl" for mode in results]
     for path, rows in zip(paths, results.values()):
-        write_jsonl(path, rows)
+        jsonl.write_jsonl(path, rows)
     return paths

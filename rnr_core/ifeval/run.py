@@ -3,10 +3,11 @@
 import asyncio
 from pathlib import Path
 
+from rnr_core import jsonl
 from rnr_core.attempts import Ask, Engine, group_commit
 from rnr_core.errors import ModelCallError, RnrError
 from rnr_core.ifeval.evaluate import Prompt, accuracies, evaluate
-from rnr_core.ifeval.files import read_prompts, read_responses, write_jsonl, write_results
+from rnr_core.ifeval.files import read_prompts, read_responses, write_results
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
@@ -48,9 +49,10 @@ async def answer(
             f"{first.line}: {why}). Answers so far are cached; rerun to finish.",
             transient=engine.abort is not None,
         )
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "responses.jsonl"
-    write_jsonl(path, [{"prompt": p.prompt, "response": o.best.parsed} for p, o in zip(prompts, outcomes)])
+    path = jsonl.out_dir(out) / "responses.jsonl"
+    jsonl.write_jsonl(
+        path, [{"prompt": p.prompt, "response": o.best.parsed} for p, o in zip(prompts, outcomes)]
+    )
     return path
 
 
@@ -65,7 +67,7 @@ async def run_ifeval(
     progress: Progress | None = None,
 ) -> dict:
     """Score responses (read, or generated with `model` through `store`) in strict and loose mode."""
-    out = Path(out_dir)
+    out = jsonl.check_out_dir(out_dir)  # before any model is loaded or called
     prompts = read_prompts(input_path)
     if model:
         if store is None:
