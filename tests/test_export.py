@@ -195,7 +195,7 @@ def test_line_separators_are_escaped_one_record_per_line(store, tmp_path, script
     ingest_file(store, path, "d")
     scripted(separators)
     config = RunConfig(dataset="d", model="scripted", n=6, k=2, rules=2, verifiable_share=0.0)
-    execute_run(store, start_run(store, config))
+    asyncio.run(execute_run(store, start_run(store, config)))
     judge(store, all_samples(store))
     for fmt in ("messages", "sharegpt"):
         out = tmp_path / fmt

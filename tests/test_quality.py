@@ -1,5 +1,6 @@
 """The quality gate on generated system prompts: a table of good and bad prompts, and its retry."""
 
+import asyncio
 import json
 import random
 
@@ -201,7 +202,7 @@ def test_a_prompt_that_fails_the_gate_is_retried(store, tmp_path, scripted):
         tempting=False,
         out_of_scope=False,
     )
-    run = execute_run(store, start_run(store, config))
+    run = asyncio.run(execute_run(store, start_run(store, config)))
     assert run["status"] == "completed"
     sp_calls = [p for _, p in model.requests if p.json_schema]
     assert len(sp_calls) == 2 and sp_calls[0].seed != sp_calls[1].seed
@@ -211,12 +212,6 @@ def test_a_prompt_that_fails_the_gate_is_retried(store, tmp_path, scripted):
 
 
 def test_the_gate_can_be_turned_off_for_a_run(store, tmp_path, scripted):
-    import asyncio
-    import json
-
-    from rnr_core.generate import RunConfig, execute_run, start_run
-    from rnr_core.ingest import ingest_file
-
     path = tmp_path / "d.jsonl"
     path.write_text("".join(json.dumps({"instruction": f"Question {i}?"}) + "\n" for i in range(3)))
     ingest_file(store, path, "d")
