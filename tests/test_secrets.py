@@ -193,7 +193,7 @@ def test_canary_key_echoed_by_the_server_is_stored_and_shown_nowhere(tmp_path, d
         shown = rnr("runs", run["id"], "--db", demo_db, env=env)
         stub.default = ("echo-auth", 500)
         stopped = _generate(demo_db, spec, env=env)
-    exported = rnr("export", "--out", str(tmp_path / "out"), "--db", demo_db, env=env)
+    exported = rnr("export", "--out", str(tmp_path / "out"), "--include-failing", "--db", demo_db, env=env)
     assert partial.returncode == 3 and run["counts"]["failed"] > 0 and run["counts"]["samples"] > 0
     assert "bad request with Bearer [redacted]" in shown.stdout
     assert stopped.returncode == 3
