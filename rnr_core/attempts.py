@@ -165,3 +165,5 @@ async def group_commit(store, every: float = GROUP_COMMIT_S):
     finally:
         task.cancel()
         store.flush_log()
+    if task.done() and not task.cancelled() and task.exception():
+        raise task.exception()  # a failed background write must not pass silently

@@ -126,3 +126,24 @@ def test_system_prompt_parse_failures_are_counted_per_template(store, tmp_path, 
     assert [(r["template"], r["outcome"], r["tries"]) for r in reasons] == [
         ("system_prompt.v2", "invalid", 1)
     ]
+
+
+def test_a_failed_group_commit_is_raised_not_lost(store):
+    from rnr_core.attempts import group_commit
+
+    class Broken:
+        """The first (background) flush fails; the final one succeeds."""
+
+        calls = 0
+
+        def flush_log(self):
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("disk full")
+
+    async def work():
+        async with group_commit(Broken(), every=0.01):
+            await asyncio.sleep(0.05)
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        asyncio.run(work())
