@@ -16,8 +16,6 @@ from datetime import UTC, datetime
 from rnr_core.errors import NotFound, RnrError
 from rnr_core.progress import Tracker
 
-ENDED = ("completed", "failed", "cancelled")
-
 
 def job_kinds() -> dict[str, Callable[..., Awaitable]]:
     """Each kind of background job: an async core function `fn(store, ..., progress=...)`."""

@@ -1,6 +1,7 @@
 """Shared fixtures: stores, the scripted model, the embedded GGUF and a real llama.cpp server."""
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,46 @@ from rnr_core.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 DATA = ROOT / "data"
+
+# A system prompt reply that parses and passes the quality gate.
+GOOD_SP = json.dumps(
+    {
+        "role": "You are a patient cooking tutor.",
+        "rules": [
+            {"text": "Answer in at most three sentences.", "category": "length"},
+            {"text": "Never give medical advice.", "category": "safety"},
+        ],
+    }
+)
+
+
+def ingest_questions(store, tmp_path, count: int, name: str = "d") -> str:
+    """A dataset of `count` one-line Alpaca instructions; returns its name."""
+    from rnr_core.ingest import ingest_file
+
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text(
+        "".join(json.dumps({"instruction": f"Question number {i}?"}) + "\n" for i in range(count))
+    )
+    ingest_file(store, path, name)
+    return name
+
+
+def one_group(**overrides):
+    """A run of one group of three with free-form rules and no extra turns, on the scripted model."""
+    from rnr_core.generate import RunConfig
+
+    base = dict(
+        dataset="d",
+        model="scripted",
+        n=3,
+        k=3,
+        rules=2,
+        verifiable_share=0.0,
+        tempting=False,
+        out_of_scope=False,
+    )
+    return RunConfig(**{**base, **overrides})
 
 
 @pytest.fixture

@@ -1,25 +1,14 @@
 """The attempt engine: one seed policy, every try logged with its outcome, reason and template."""
 
 import asyncio
-import json
 
 import pytest
 
 from rnr_core.attempts import Ask, Engine, item_seed
 from rnr_core.errors import InvalidOutput, ModelCallError
-from rnr_core.generate import RunConfig, execute_run, start_run
-from rnr_core.ingest import ingest_file
+from rnr_core.generate import execute_run, start_run
 from rnr_core.models.base import GenParams
-
-SP = json.dumps(
-    {
-        "role": "You are a patient cooking tutor for beginners.",
-        "rules": [
-            {"text": "Answer in at most three sentences.", "category": "length"},
-            {"text": "Never give medical advice.", "category": "safety"},
-        ],
-    }
-)
+from tests.conftest import GOOD_SP, ingest_questions, one_group
 
 
 def _parse_number(raw: str) -> int:
@@ -105,22 +94,10 @@ def test_rejection_sampling_keeps_the_first_pass_or_the_best_try(store, scripted
 
 
 def test_system_prompt_parse_failures_are_counted_per_template(store, tmp_path, scripted):
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps({"instruction": f"Question {i}?"}) + "\n" for i in range(3)))
-    ingest_file(store, path, "d")
-    replies = iter(["not json", SP])
+    ingest_questions(store, tmp_path, 3)
+    replies = iter(["not json", GOOD_SP])
     scripted(lambda m, p: next(replies) if p.json_schema else "Short answer.")
-    config = RunConfig(
-        dataset="d",
-        model="scripted",
-        n=3,
-        k=3,
-        rules=2,
-        verifiable_share=0.0,
-        tempting=False,
-        out_of_scope=False,
-    )
-    run = asyncio.run(execute_run(store, start_run(store, config)))
+    run = asyncio.run(execute_run(store, start_run(store, one_group())))
     assert run["status"] == "completed"
     reasons = store.failure_reasons("system_prompt")
     assert [(r["template"], r["outcome"], r["tries"]) for r in reasons] == [

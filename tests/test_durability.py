@@ -9,19 +9,10 @@ import threading
 import time
 
 from rnr_core.store import Store
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, GOOD_SP, ROOT
 from tests.stub_server import StubServer
 
 RNR = [sys.executable, "-m", "rnr_core.cli"]
-SP = json.dumps(
-    {
-        "role": "You are a concise travel helper for rail journeys.",
-        "rules": [
-            {"text": "Use at most two sentences.", "category": "length"},
-            {"text": "Do not recommend airlines.", "category": "content"},
-        ],
-    }
-)
 
 
 class Gate:
@@ -43,7 +34,7 @@ class Gate:
             return ("ok", "Take the morning train.")
         first = json.dumps(body["messages"]) not in self.seen_sp
         self.seen_sp.add(json.dumps(body["messages"]))
-        return ("ok", "Sure! Here is a prompt" if first else SP)
+        return ("ok", "Sure! Here is a prompt" if first else GOOD_SP)
 
 
 def _identity(body) -> str:

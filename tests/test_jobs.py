@@ -8,32 +8,16 @@ import pytest
 
 from rnr_core.errors import NotFound, RnrError
 from rnr_core.generate import RunConfig, execute_run, start_run
-from rnr_core.ingest import ingest_file
 from rnr_core.jobs import JobRunner
 from rnr_core.messages import stable_hash
 from rnr_core.progress import Tracker
 from rnr_core.store import Store
-
-SP = json.dumps(
-    {
-        "role": "You are a patient cooking tutor for beginners.",
-        "rules": [
-            {"text": "Answer in at most three sentences.", "category": "length"},
-            {"text": "Never give medical advice.", "category": "safety"},
-        ],
-    }
-)
+from tests.conftest import GOOD_SP, ingest_questions, one_group
 
 
 def deterministic(messages, params):
     """The same request always gets the same answer, whichever run or process asks."""
-    return SP if params.json_schema else f"Answer {stable_hash([messages, params.seed])[:8]}"
-
-
-def _dataset(store, tmp_path) -> None:
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps({"instruction": f"Question number {i}?"}) + "\n" for i in range(12)))
-    ingest_file(store, path, "d")
+    return GOOD_SP if params.json_schema else f"Answer {stable_hash([messages, params.seed])[:8]}"
 
 
 CONFIG = RunConfig(dataset="d", model="scripted", n=12, k=3, rules=2, verifiable_share=0.0, seed=11)
@@ -56,7 +40,7 @@ def _sample_set(store, run_id: str) -> set:
 def test_generation_job_moves_cancels_and_resumes_to_the_uninterrupted_set(store, tmp_path, scripted):
     model = scripted(deterministic)
     model.delay = 0.03
-    _dataset(store, tmp_path)
+    ingest_questions(store, tmp_path, 12)
     run_id = start_run(store, CONFIG)
     runner = JobRunner(store)
     job = runner.start("generate", run_id=run_id)
@@ -78,7 +62,7 @@ def test_generation_job_moves_cancels_and_resumes_to_the_uninterrupted_set(store
     again = [json.dumps([m, p.seed]) for m, p in model.requests[asked:]]
     assert answered.isdisjoint(again), "the resumed job paid again for an answered call"
     with Store(str(tmp_path / "straight.duckdb")) as other:
-        _dataset(other, tmp_path)
+        ingest_questions(other, tmp_path, 12)
         straight = asyncio.run(execute_run(other, start_run(other, CONFIG)))
         assert _sample_set(store, run_id) == _sample_set(other, straight["id"])
         assert len(_sample_set(other, straight["id"])) == 20  # 12 plain, 4 tempting, 4 out of scope
@@ -96,21 +80,8 @@ def test_a_failing_job_ends_failed_with_its_error(store, tmp_path, scripted):
 
 def test_judge_job_runs_in_the_background(store, tmp_path, scripted):
     scripted(deterministic)
-    _dataset(store, tmp_path)
-    run_id = start_run(
-        store,
-        RunConfig(
-            dataset="d",
-            model="scripted",
-            n=3,
-            k=3,
-            rules=2,
-            verifiable_share=0.0,
-            seed=3,
-            tempting=False,
-            out_of_scope=False,
-        ),
-    )
+    ingest_questions(store, tmp_path, 12)
+    run_id = start_run(store, one_group(seed=3))
     asyncio.run(execute_run(store, run_id))
 
     def verdicts(messages, params):

@@ -9,16 +9,7 @@ from rnr_core.errors import ModelCallError, NotFound, RnrError
 from rnr_core.generate import RunConfig, execute_run, start_run
 from rnr_core.generate.plan import all_keys, plan_groups
 from rnr_core.ingest import ingest_file
-
-GOOD_SP = json.dumps(
-    {
-        "role": "You are a patient cooking tutor.",
-        "rules": [
-            {"text": "Answer in at most three sentences.", "category": "length"},
-            {"text": "Never give medical advice.", "category": "safety"},
-        ],
-    }
-)
+from tests.conftest import GOOD_SP
 
 
 def smart(messages, params):

@@ -7,13 +7,13 @@ import random
 import pytest
 
 from rnr_core.errors import InvalidOutput, QualityGateFailed
-from rnr_core.generate import RunConfig, execute_run, start_run
+from rnr_core.generate import execute_run, start_run
 from rnr_core.generate.quality import problems
 from rnr_core.generate.system_prompt import parse_reply
-from rnr_core.ingest import ingest_file
 from rnr_core.rules import rule_record
 from rnr_core.rules.base import build
 from rnr_core.rules.sampling import draw_rules
+from tests.conftest import ingest_questions, one_group
 
 ROLE = "You are a patient cooking tutor who helps home cooks plan weeknight meals."
 
@@ -187,22 +187,10 @@ def test_parse_reply_checks_model_rules_against_the_fixed_ones():
 
 
 def test_a_prompt_that_fails_the_gate_is_retried(store, tmp_path, scripted):
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps({"instruction": f"Question {i}?"}) + "\n" for i in range(3)))
-    ingest_file(store, path, "d")
+    ingest_questions(store, tmp_path, 3)
     answers = iter([reply("You are ...", ["Be kind.", "Be brief."]), reply(ROLE, ["Be kind.", "Be brief."])])
     model = scripted(lambda m, p: next(answers) if p.json_schema else "fine")
-    config = RunConfig(
-        dataset="d",
-        model="scripted",
-        n=3,
-        k=3,
-        rules=2,
-        verifiable_share=0.0,
-        tempting=False,
-        out_of_scope=False,
-    )
-    run = asyncio.run(execute_run(store, start_run(store, config)))
+    run = asyncio.run(execute_run(store, start_run(store, one_group())))
     assert run["status"] == "completed"
     sp_calls = [p for _, p in model.requests if p.json_schema]
     assert len(sp_calls) == 2 and sp_calls[0].seed != sp_calls[1].seed
@@ -212,9 +200,7 @@ def test_a_prompt_that_fails_the_gate_is_retried(store, tmp_path, scripted):
 
 
 def test_the_gate_can_be_turned_off_for_a_run(store, tmp_path, scripted):
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps({"instruction": f"Question {i}?"}) + "\n" for i in range(3)))
-    ingest_file(store, path, "d")
+    ingest_questions(store, tmp_path, 3)
     vague = json.dumps(
         {
             "role": "You are [Your Role].",
@@ -225,19 +211,8 @@ def test_the_gate_can_be_turned_off_for_a_run(store, tmp_path, scripted):
         }
     )
     scripted(lambda m, p: vague if p.json_schema else "Short answer.")
-    base = dict(
-        dataset="d",
-        model="scripted",
-        n=3,
-        k=3,
-        rules=2,
-        verifiable_share=0.0,
-        max_retries=1,
-        tempting=False,
-        out_of_scope=False,
-    )
-    gated = asyncio.run(execute_run(store, start_run(store, RunConfig(**base))))
+    gated = asyncio.run(execute_run(store, start_run(store, one_group(max_retries=1))))
     assert gated["status"] == "failed" and gated["counts"]["samples"] == 0
     assert {r["reason"] for r in store.failure_reasons("system_prompt")} == {"placeholder"}
-    open_run = asyncio.run(execute_run(store, start_run(store, RunConfig(**base, quality_gate=False))))
+    open_run = asyncio.run(execute_run(store, start_run(store, one_group(max_retries=1, quality_gate=False))))
     assert open_run["status"] == "completed" and open_run["counts"]["samples"] == 3

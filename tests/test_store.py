@@ -70,20 +70,7 @@ def test_sample_status_updates_and_overview(store):
     did = store.dataset_id("d")
     store.create_run("run-1", did, "m", {})
     sp = store.add_system_prompt("run-1", 0, "You are X.", [], "You are X.", "m", "t")
-    sample = {
-        "run_id": "run-1",
-        "system_prompt_id": sp,
-        "instruction_id": 1,
-        "kind": "plain",
-        "target_rule": None,
-        "messages": [{"role": "user", "content": "hi"}],
-        "response": "yo",
-        "model": "m",
-        "template": "t",
-        "params": {},
-        "seed": 1,
-    }
-    ids = [store.add_sample({**sample, "item_key": f"k{i}"}) for i in range(3)]
+    ids = [store.add_sample(_sample(sp, f"k{i}")) for i in range(3)]
     assert store.set_sample_status(ids[:2], "accepted") == 2
     assert store.set_sample_status([ids[2]], "rejected") == 1
     overview = store.overview()
@@ -92,7 +79,7 @@ def test_sample_status_updates_and_overview(store):
     with pytest.raises(ValueError):
         store.set_sample_status(ids, "maybe")
     with pytest.raises(duckdb.ConstraintException):  # one sample per run item, never two
-        store.add_sample({**sample, "item_key": "k0"})
+        store.add_sample(_sample(sp, "k0"))
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
@@ -108,22 +95,7 @@ def test_unknown_sample_ids_change_nothing(store):
     store.import_instructions("d", "f", "alpaca", [(1, "h1", '[{"role":"user","content":"hi"}]', "{}")])
     store.create_run("run-1", store.dataset_id("d"), "m", {})
     sp = store.add_system_prompt("run-1", 0, "You are X.", [], "You are X.", "m", "t")
-    known = store.add_sample(
-        {
-            "run_id": "run-1",
-            "system_prompt_id": sp,
-            "instruction_id": 1,
-            "item_key": "k0",
-            "kind": "plain",
-            "target_rule": None,
-            "messages": [{"role": "user", "content": "hi"}],
-            "response": "yo",
-            "model": "m",
-            "template": "t",
-            "params": {},
-            "seed": 1,
-        }
-    )
+    known = store.add_sample(_sample(sp, "k0"))
     for status in ("accepted", "rejected"):
         with pytest.raises(NotFound, match="No sample with id 999999; nothing was changed"):
             store.set_sample_status([known, 999999], status)
@@ -171,3 +143,21 @@ def test_a_file_that_is_not_a_store_is_refused_and_left_untouched(tmp_path, make
     assert str(path) in str(info.value) and "--db or RNR_DB" in str(info.value)
     assert path.read_bytes() == content
     assert [p.name for p in tmp_path.iterdir()] == ["rnr.duckdb"]  # no WAL or other file beside it
+
+
+def _sample(system_prompt_id: int, item_key: str) -> dict:
+    """The columns of one plain sample of run-1."""
+    return {
+        "run_id": "run-1",
+        "item_key": item_key,
+        "system_prompt_id": system_prompt_id,
+        "instruction_id": 1,
+        "kind": "plain",
+        "target_rule": None,
+        "messages": [{"role": "user", "content": "hi"}],
+        "response": "yo",
+        "model": "m",
+        "template": "t",
+        "params": {},
+        "seed": 1,
+    }

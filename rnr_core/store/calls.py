@@ -7,7 +7,6 @@ they store what a call produced, so a stored result always has its log entry.
 """
 
 import json
-import time
 
 import pyarrow as pa
 
@@ -50,7 +49,6 @@ _TABLES = {"llm_calls": CALL_COLUMNS, "llm_attempts": ATTEMPT_COLUMNS}
 
 class CallLog:
     _buffers: dict | None = None
-    _oldest: float | None = None
 
     def cached_keys(self) -> set[str]:
         """Keys of every successful call, so callers can skip lookups that would miss."""
@@ -97,21 +95,15 @@ class CallLog:
     def _buffer(self, table: str, row: tuple) -> None:
         if self._buffers is None:
             self._buffers = {name: [] for name in _TABLES}
-        if self._oldest is None:
-            self._oldest = time.monotonic()
         self._buffers[table].append(row)
         if len(self._buffers[table]) >= FLUSH_EVERY:
             self.flush_log()
-
-    def log_age(self) -> float:
-        """Seconds the oldest unwritten row has waited; 0 when nothing waits."""
-        return 0.0 if self._oldest is None else time.monotonic() - self._oldest
 
     def flush_log(self) -> None:
         """Write every buffered row in one transaction (the caller's, if one is open)."""
         if not self._buffers or not any(self._buffers.values()):
             return
-        buffers, self._buffers, self._oldest = self._buffers, None, None
+        buffers, self._buffers = self._buffers, None
         with self.transaction():
             for table, rows in buffers.items():
                 if rows:

@@ -80,7 +80,7 @@ class StoreBase:
         """
         view = copy.copy(self)
         view.con = self.con.cursor()
-        view._depth, view._buffers, view._oldest = 0, None, None
+        view._depth, view._buffers = 0, None
         return view
 
     def __enter__(self):
