@@ -161,3 +161,45 @@ def _attempt_log() -> list[str]:
         # A verdict is reused only when it came from the same judge prompt template.
         "ALTER TABLE verdicts ADD COLUMN template VARCHAR",
     ]
+
+
+@migration(4, "review: versions, edits, revisions, reasons and stale verdicts")
+def _review() -> list[str]:
+    return [
+        # `version` grows with every edit, so two reviewers saving the same sample cannot both win.
+        "ALTER TABLE samples ADD COLUMN version INTEGER DEFAULT 1",
+        # A reviewer's edit of the role, rules or prompt applies to this sample only (NULL: as generated).
+        "ALTER TABLE samples ADD COLUMN edited_role VARCHAR",
+        "ALTER TABLE samples ADD COLUMN edited_rules VARCHAR",
+        "ALTER TABLE samples ADD COLUMN edited_prompt VARCHAR",
+        "ALTER TABLE samples ADD COLUMN reviewer VARCHAR",
+        "ALTER TABLE samples ADD COLUMN reject_reason VARCHAR",
+        "ALTER TABLE samples ADD COLUMN review_note VARCHAR",
+        "ALTER TABLE samples ADD COLUMN reviewed_at TIMESTAMP",
+        # Every saved state of a sample; revision 0 is the generated one, written at the first edit.
+        """CREATE TABLE sample_revisions (
+            sample_id BIGINT NOT NULL,
+            revision INTEGER NOT NULL,
+            author VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            rules VARCHAR NOT NULL,
+            system_prompt VARCHAR NOT NULL,
+            messages VARCHAR NOT NULL,
+            response VARCHAR NOT NULL,
+            applied BOOLEAN NOT NULL DEFAULT true,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (sample_id, revision))""",
+        "CREATE SEQUENCE review_action_ids START 1",
+        # Who did what to which sample, and why: accept, reject, edit, revert, label.
+        """CREATE TABLE review_actions (
+            id BIGINT PRIMARY KEY DEFAULT nextval('review_action_ids'),
+            sample_id BIGINT NOT NULL,
+            action VARCHAR NOT NULL,
+            reviewer VARCHAR NOT NULL,
+            reason VARCHAR,
+            note VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        # An edit leaves earlier verdicts in place for reference but no longer deciding.
+        "ALTER TABLE verdicts ADD COLUMN stale BOOLEAN DEFAULT false",
+    ]
