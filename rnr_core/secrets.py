@@ -33,12 +33,22 @@ def _key_forms(key: str) -> set[str]:
     return {key, quote(key, safe=""), json.dumps(key)[1:-1]}
 
 
+# Environment variables that hold API keys: OPENAI_API_KEY, plus any a user names in the app.
+KEY_ENVS = {"OPENAI_API_KEY"}
+
+
+def watch_key_env(name: str) -> None:
+    """Mask the value of environment variable `name` too, from now on."""
+    KEY_ENVS.add(name)
+
+
 def scrub(text: str) -> str:
-    """`text` with OPENAI_API_KEY's value, bearer tokens, sk- keys and URL credentials masked."""
-    key = os.environ.get("OPENAI_API_KEY", "").strip()
-    if len(key) >= MIN_KEY_LENGTH:
-        for form in _key_forms(key):
-            text = text.replace(form, MASK)
+    """`text` with API keys' values, bearer tokens, sk- keys and URL credentials masked."""
+    for env in sorted(KEY_ENVS):
+        key = os.environ.get(env, "").strip()
+        if len(key) >= MIN_KEY_LENGTH:
+            for form in _key_forms(key):
+                text = text.replace(form, MASK)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text

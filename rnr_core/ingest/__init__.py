@@ -54,15 +54,20 @@ def _gc_paused():
 def _ingest(store, path: Path, name: str, fmt: str | None, column: str | None) -> ImportResult:
     if not name.strip():
         raise IngestError("The dataset name is empty. Give --name a name such as 'demo'.")
-    fmt = fmt or SUFFIXES.get(path.suffix.lower())
-    if fmt is not None and fmt not in READERS:
-        raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
-    _check_file(path)
-    fmt, records = (READERS[fmt] if fmt else _read_json(None))(path, column)
+    fmt, records = read_records(path, fmt, column)
     if not records:
         raise IngestError(f"{path}: no records found. Is the file empty?")
     added, dupes = store.import_instructions(name, str(path), fmt, _rows(records))
     return ImportResult(name, str(path), fmt, len(records), added, dupes)
+
+
+def read_records(path: Path, fmt: str | None = None, column: str | None = None) -> tuple[str, list]:
+    """The format (given, or detected) and every record of a file, validated."""
+    fmt = fmt or SUFFIXES.get(path.suffix.lower())
+    if fmt is not None and fmt not in READERS:
+        raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    _check_file(path)
+    return (READERS[fmt] if fmt else _read_json(None))(path, column)
 
 
 def _check_file(path: Path) -> None:

@@ -39,13 +39,15 @@ class OpenAICompatModel(Model):
         concurrency: int | None = None,
         timeout: float = settings.DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        key_env: str = "OPENAI_API_KEY",
     ):
         self.name, self.base_url, self.timeout, self.retry = name, base_url, timeout, retry
         self.concurrency = concurrency or int(os.environ.get("RNR_CONCURRENCY", "16"))
-        self.api_key = os.environ.get("OPENAI_API_KEY")
+        self.key_env = key_env
+        self.api_key = os.environ.get(key_env)
         if not self.api_key and base_url is None:
             raise ModelSpecError(
-                "No API key found for OpenAI. Set the OPENAI_API_KEY environment variable, "
+                f"No API key found for OpenAI. Set the {key_env} environment variable, "
                 "or point at another server with openai:<model>@<base-url>."
             )
         # Background jobs each run their own event loop; entries go when their loop is collected.
@@ -123,7 +125,7 @@ class OpenAICompatModel(Model):
                 "Check that the server is running and the URL is right, then resume the run."
             )
         if isinstance(exc, openai.AuthenticationError):
-            return f"{where} rejected the API key. Check OPENAI_API_KEY."
+            return f"{where} rejected the API key. Check {self.key_env}."
         return f"{where} failed for model {self.name!r}: {exc}"
 
 

@@ -89,3 +89,8 @@ class SampleQueries:
     def sample_by_key(self, run_id: str, item_key: str) -> dict | None:
         row = self._one(_SAMPLE_SELECT + "WHERE s.run_id = ? AND s.item_key = ?", [run_id, item_key])
         return _decode_sample(row) if row else None
+
+    def recent_samples(self, run_id: str, limit: int = 5) -> list[dict]:
+        """A run's newest samples, newest first: what the Generate page shows as they arrive."""
+        rows = self._rows(_SAMPLE_SELECT + "WHERE s.run_id = ? ORDER BY s.id DESC LIMIT ?", [run_id, limit])
+        return [_decode_sample(r) for r in rows]

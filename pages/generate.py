@@ -1,0 +1,122 @@
+"""Generate: pick or upload instructions, set up a run, watch it in the background, resume it."""
+
+import streamlit as st
+
+from rnr_app import state, widgets
+from rnr_core.errors import RnrError
+from rnr_core.generate import RunConfig, start_run
+from rnr_core.ingest import FORMATS
+from rnr_core.ingest.upload import ingest_upload, preview_upload
+from rnr_core.models.connection import use_model
+
+store, jobs = state.store(), state.jobs()
+st.title("Generate")
+
+
+def upload() -> None:
+    """Preview an uploaded file and import it; a malformed one shows its error and writes nothing."""
+    file = st.file_uploader("Upload instructions (Alpaca, ShareGPT, chat JSONL, CSV, Parquet)")
+    if file is None:
+        return
+    fmt = st.selectbox("Format", ["detect", *FORMATS], key="upload_fmt")
+    fmt = None if fmt == "detect" else fmt
+    try:
+        preview = preview_upload(file.name, file.getvalue(), fmt)
+    except RnrError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"Detected format: {preview['format']} · {preview['records']} records")
+    st.dataframe([{"line": r["line"], "messages": str(r["messages"])} for r in preview["rows"]])
+    name = st.text_input("Dataset name", value=file.name.rsplit(".", 1)[0])
+    if st.button("Import"):
+        try:
+            done = ingest_upload(store, file.name, file.getvalue(), name, fmt)
+        except RnrError as exc:
+            st.error(str(exc))
+        else:
+            st.success(
+                f"Imported {done.added} instructions into {done.dataset} ({done.duplicates} duplicates)."
+            )
+
+
+def settings_form(datasets: list[str]) -> RunConfig | None:
+    with st.form("run"):
+        dataset = st.selectbox("Dataset", datasets)
+        c1, c2, c3 = st.columns(3)
+        n = c1.number_input("Instructions (count)", 1, 100_000, 6)
+        k = c2.number_input("K (instructions per system prompt)", 1, 50, 3)
+        rules = c3.number_input("Rules per system prompt", 1, 12, 3)
+        share = st.slider("Verifiable share of rules", 0.0, 1.0, 0.5, 0.1)
+        c1, c2, c3 = st.columns(3)
+        tempting = c1.checkbox("Tempting turns", True)
+        out_of_scope = c2.checkbox("Out-of-scope turns", True)
+        gate = c3.checkbox("Quality gate", True, help="Off for the tiny embedded model.")
+        c1, c2 = st.columns(2)
+        retries = c1.number_input("Retries", 0, 10, 3)
+        seed = c2.number_input("Seed (0 draws a fresh one)", 0, 2**31 - 1, 0)
+        if not st.form_submit_button("Start generation", type="primary"):
+            return None
+    spec = use_model(state.model_settings()).spec
+    return RunConfig(
+        dataset=dataset,
+        model=spec,
+        n=n,
+        k=k,
+        rules=rules,
+        verifiable_share=share,
+        tempting=tempting,
+        out_of_scope=out_of_scope,
+        quality_gate=gate,
+        max_retries=retries,
+        seed=seed or None,
+    )
+
+
+def start(config: RunConfig) -> None:
+    run_id = start_run(store, config)
+    st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
+
+
+def resume_panel() -> None:
+    runs = [r for r in store.list_runs() if r["status"] in ("cancelled", "failed")]
+    if not runs:
+        return
+    st.subheader("Resume")
+    run_id = st.selectbox(
+        "Stopped runs",
+        [r["id"] for r in runs],
+        format_func=lambda i: f"{i} ({next(r['status'] for r in runs if r['id'] == i)})",
+    )
+    if st.button("Resume run"):
+        st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
+        st.rerun()
+    for item in store.run_items(run_id, "failed")[:20]:
+        with st.expander(f"Failed: {item['item_key']} · {item['stage']} · {item['attempts']} tries"):
+            st.text(item["error"] or "")
+            st.code(item["raw_output"] or "(no output)", language=None)
+
+
+@st.fragment(run_every="1s")
+def latest_samples() -> None:
+    run_id = st.session_state.get("gen_run")
+    if run_id:
+        rows = store.recent_samples(run_id)
+        st.caption(f"Latest samples of {run_id}")
+        st.dataframe([{"id": s["id"], "kind": s["kind"], "response": s["response"][:160]} for s in rows])
+
+
+with st.expander("Upload a file"):
+    upload()
+names = [d["name"] for d in store.list_datasets()]
+if not names:
+    st.info("No datasets yet: upload a file above.")
+else:
+    try:
+        config = settings_form(names)
+        if config:
+            start(config)
+    except RnrError as exc:
+        st.error(str(exc))
+widgets.job_panel("gen_job", "Current run")
+latest_samples()
+resume_panel()

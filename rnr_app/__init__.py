@@ -1,0 +1,1 @@
+"""The Streamlit app's shared parts: the store, the job runner, the sidebar and small widgets."""

@@ -1,0 +1,58 @@
+"""What the app holds per process (store, jobs) and per session (reviewer, model settings)."""
+
+import getpass
+import threading
+
+import streamlit as st
+
+from rnr_core import settings
+from rnr_core.demo import seed_demo
+from rnr_core.jobs import JobRunner
+from rnr_core.models.connection import ModelSettings
+from rnr_core.store import Store
+
+_local = threading.local()
+
+
+@st.cache_resource(show_spinner="Opening the store…")
+def _open(path: str) -> tuple[Store, JobRunner]:
+    """One store and one job runner per process; an empty store gets the demo data."""
+    store = Store(path)
+    jobs = JobRunner(store)
+    seed_demo(store, jobs)
+    return store, jobs
+
+
+def db_path() -> str:
+    return settings.db_path()
+
+
+def store() -> Store:
+    """This thread's view of the store: DuckDB cursors must not cross threads."""
+    base, _ = _open(db_path())
+    view = getattr(_local, "store", None)
+    if view is None or getattr(_local, "base", None) is not base:
+        _local.store, _local.base = base.for_thread(), base
+    return _local.store
+
+
+def jobs() -> JobRunner:
+    return _open(db_path())[1]
+
+
+def reviewer() -> str:
+    """The name stored with every review action (set in the sidebar)."""
+    return st.session_state.get("reviewer") or getpass.getuser()
+
+
+def model_settings() -> ModelSettings:
+    """The model the sidebar describes; pages pass its spec to the core."""
+    state = st.session_state
+    common = {
+        "key_env": state.get("key_env", "OPENAI_API_KEY"),
+        "timeout": state.get("timeout", settings.DEFAULT_TIMEOUT),
+        "concurrency": state.get("concurrency", 16),
+    }
+    if state.get("model_mode", "Spec") == "Spec":
+        return ModelSettings(spec=state.get("model_spec", settings.DEFAULT_MODEL), **common)
+    return ModelSettings(base_url=state.get("base_url", ""), model=state.get("endpoint_model", ""), **common)

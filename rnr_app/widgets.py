@@ -1,0 +1,57 @@
+"""Small display pieces shared by pages. Stored text is shown as text, never as markup."""
+
+import streamlit as st
+
+from rnr_app import state
+
+VERDICT_COLOURS = {"pass": "green", "fail": "red", "unknown": "orange"}
+JUDGE_SHORT = (("human:", "human"), ("checker", "checker"), ("llm:", "LLM judge"))
+
+
+def judge_label(judge: str) -> str:
+    return next((label for prefix, label in JUDGE_SHORT if judge.startswith(prefix)), "judge")
+
+
+def verdict_chips(verdicts: list[dict]) -> None:
+    """One badge per judge that has spoken on a rule; stale ones greyed."""
+    if not verdicts:
+        st.badge("not judged", color="gray")
+        return
+    cols = st.columns(len(verdicts))
+    for col, v in zip(cols, verdicts):
+        colour = "gray" if v.get("stale") else VERDICT_COLOURS.get(v["verdict"], "gray")
+        stale = " (stale)" if v.get("stale") else ""
+        col.badge(f"{judge_label(v['judge'])}: {v['verdict']}{stale}", color=colour)
+
+
+def conversation(messages: list[dict], response: str | None = None) -> None:
+    """The user turns and the response, each as plain text in a chat bubble."""
+    for m in messages:
+        with st.chat_message("user" if m["role"] == "user" else "assistant"):
+            st.text(m["content"])
+    if response is not None:
+        with st.chat_message("assistant"):
+            st.text(response)
+
+
+def progress_line(p: dict) -> str:
+    rate = f"{p['rate']:.2f}/s" if p.get("rate") else "–"
+    eta = f"{p['eta_s']:.0f} s" if p.get("eta_s") is not None else "–"
+    return f"{p['done']} of {p['total'] or '?'} done · {p['failed']} failed · {rate} · ETA {eta}"
+
+
+@st.fragment(run_every="1s")
+def job_panel(key: str, title: str) -> None:
+    """Live state of the job whose id is in session_state[key]; redraws itself, not the page."""
+    job_id = st.session_state.get(key)
+    if not job_id:
+        return
+    job = state.jobs().get(job_id)
+    p = job["progress"]
+    st.markdown(f"**{title}** · {job['kind']} · `{job['status']}`")
+    st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p))
+    if job["status"] == "running":
+        if st.button("Cancel", key=f"cancel-{job_id}"):
+            state.jobs().cancel(job_id)
+    elif job["error"]:
+        st.error(job["error"])
