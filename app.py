@@ -1,0 +1,33 @@
+"""RNR Studio: the store at a glance, and the pages where researchers work."""
+
+import streamlit as st
+
+from rnr_app import sidebar, state
+from rnr_core.errors import StoreError
+
+st.set_page_config(page_title="RNR Studio", layout="wide")
+
+
+def home() -> None:
+    """Home: what is in the store, in charts built from SQL aggregates."""
+    from rnr_app.home import render
+
+    render(state.store(), state.jobs())
+
+
+try:
+    state.store()
+except StoreError as exc:  # another process holds the file, or it is not a store
+    st.error(str(exc))
+    st.stop()
+
+sidebar.draw()
+st.navigation(
+    [
+        st.Page(home, title="Home", icon="🏠", default=True),
+        st.Page("pages/generate.py", title="Generate", icon="⚙️"),
+        st.Page("pages/review.py", title="Review", icon="📝"),
+        st.Page("pages/audit.py", title="Judge audit", icon="⚖️"),
+        st.Page("pages/export.py", title="Export", icon="📦"),
+    ]
+).run()

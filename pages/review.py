@@ -1,0 +1,60 @@
+"""Review: a filtered queue of samples; read, edit, accept or reject each, by keyboard too."""
+
+import streamlit as st
+
+from rnr_app import review_parts as parts
+from rnr_app import state
+from rnr_core.errors import RnrError
+from rnr_core.review import REJECT_REASONS
+
+store = state.store()
+st.title("Review")
+flt = parts.filters(store)
+page = store.queue(flt, after_id=st.session_state.get("queue_after"), limit=20)
+if not page:
+    st.info("No samples match these filters.")
+    st.stop()
+current = st.session_state.get("review_id")
+if current not in {r["id"] for r in page}:
+    current = st.session_state["review_id"] = page[0]["id"]
+prev_id, next_id = store.neighbours(flt, current)
+
+
+def go(sample_id: int | None) -> None:
+    """Show another sample; the queue page moves to start at it when it is off this page."""
+    if sample_id is not None:
+        st.session_state["review_id"] = sample_id
+        if sample_id not in {r["id"] for r in page}:
+            st.session_state["queue_after"] = sample_id - 1
+
+
+def act(action: str) -> None:
+    reason = st.session_state.get("reject_reason") if action == "reject" else None
+    try:
+        store.review([current], action, state.reviewer(), reason, st.session_state.get("review_note") or None)
+    except RnrError as exc:
+        st.session_state["review_error"] = str(exc)
+        return
+    go(next_id)
+
+
+queue_col, sample_col = st.columns([1, 2])
+with queue_col:
+    parts.queue_table(store, flt, page, current)
+with sample_col:
+    c = st.columns(4)
+    c[0].button("Previous (K)", shortcut="K", on_click=go, args=(prev_id,), disabled=prev_id is None)
+    c[1].button("Next (J)", shortcut="J", on_click=go, args=(next_id,), disabled=next_id is None)
+    c[2].button("Accept (A)", shortcut="A", type="primary", on_click=act, args=("accept",))
+    c[3].button("Reject (X)", shortcut="X", on_click=act, args=("reject",))
+    c = st.columns(2)
+    c[0].selectbox("Reject reason", list(REJECT_REASONS), format_func=REJECT_REASONS.get, key="reject_reason")
+    c[1].text_input("Note", key="review_note")
+    if st.session_state.get("review_error"):
+        st.error(st.session_state.pop("review_error"))
+    sample = store.review_sample(current)
+    parts.sample_view(sample)
+    parts.edit_form(store, sample)
+    parts.history(store, sample)
+    parts.rejudge(sample)
+parts.bulk(store, flt)
