@@ -1,4 +1,4 @@
-# Set-up and the two everyday commands: `make run` (demo) and `make test`.
+# Set-up and the two everyday commands: `make run` (the app) and `make test`.
 VENV := .venv
 PIP := $(VENV)/bin/pip
 PY := $(VENV)/bin/python
@@ -25,12 +25,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
+# The app on the embedded model; an empty store is seeded with the demo data from data/.
 run: install
-	$(RNR) ingest data/demo_alpaca.jsonl --name demo --db $(DEMO_DB)
-	$(RNR) generate --dataset demo --model local -n 6 --k 3 --rules 3 --no-quality-gate --db $(DEMO_DB)
-	$(RNR) judge --dataset demo --db $(DEMO_DB)
-	$(RNR) samples list --limit 10 --db $(DEMO_DB)
-	$(RNR) stats --db $(DEMO_DB)
+	RNR_DB=$(DEMO_DB) $(VENV)/bin/streamlit run app.py
 
 test: install-dev
 	$(PY) -m pytest

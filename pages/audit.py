@@ -1,0 +1,93 @@
+"""Judge audit: people spot-check the riskiest verdicts; agreement says where the judge can be trusted."""
+
+import plotly.express as px
+import streamlit as st
+
+from rnr_app import state, widgets
+from rnr_core.audit import agreement_report
+from rnr_core.errors import RnrError
+from rnr_core.rules import CATEGORIES
+
+store = state.store()
+st.title("Judge audit")
+label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"])
+
+
+def label(item: dict) -> None:
+    """One (sample, rule, verdict) to check, with the sample it is about."""
+    sample = store.review_sample(item["sample_id"])
+    st.markdown(f"**Sample {item['sample_id']} · rule {item['rule_id']}** ({item['category']})")
+    st.text(item["rule_text"])
+    st.caption("Why it is here: " + "; ".join(item["reasons"]))
+    widgets.verdict_chips([v for v in sample["verdicts"] if v["rule_id"] == item["rule_id"]])
+    if item.get("rationale"):
+        st.text(f"Judge's rationale: {item['rationale']}")
+    widgets.conversation(sample["messages"], sample["response"])
+    with st.form(f"label-{item['sample_id']}-{item['rule_id']}"):
+        verdict = st.radio("Does the response follow this rule?", ["pass", "fail"], horizontal=True)
+        note = st.text_input("Note (optional)")
+        if st.form_submit_button("Save label", type="primary"):
+            try:
+                store.label_verdict(
+                    item["sample_id"], item["rule_id"], verdict, state.reviewer(), note or None
+                )
+            except RnrError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+
+with label_tab:
+    category = st.selectbox("Category", ["any", *CATEGORIES], key="audit_category")
+    queue = store.audit_queue(category=None if category == "any" else category, limit=20)
+    if not queue:
+        st.info("Nothing left to check: every verdict here has a human label.")
+    else:
+        st.dataframe(
+            [
+                {k: q[k] for k in ("sample_id", "rule_id", "category", "judge", "verdict", "risk")}
+                for q in queue
+            ],
+            hide_index=True,
+        )
+        label(queue[0])
+
+
+def confusion_chart(result: dict, title: str):
+    fig = px.imshow(
+        result["confusion"],
+        x=["judge: pass", "judge: fail"],
+        y=["human: pass", "human: fail"],
+        text_auto=True,
+        color_continuous_scale="Blues",
+        title=title,
+    )
+    return fig.update_layout(height=320, coloraxis_showscale=False)
+
+
+def report_rows(groups: dict) -> list[dict]:
+    rows = []
+    for key, r in groups.items():
+        ci = r.get("kappa_ci95")
+        rows.append(
+            {
+                "judge / category": " · ".join(key) if isinstance(key, tuple) else key,
+                "labels": r["n"],
+                "accuracy": r["accuracy"],
+                "kappa": r["kappa"],
+                "kappa 95% CI": f"{ci[0]:.2f} – {ci[1]:.2f}" if ci else "",
+                "trust": "judge not trustworthy for this category" if r["trustworthy"] is False else "ok",
+            }
+        )
+    return rows
+
+
+with agreement_tab:
+    report = agreement_report(store)
+    if not report["by_judge"]:
+        st.info("No human labels yet: label some verdicts first.")
+    else:
+        st.dataframe(report_rows(report["by_judge"]), hide_index=True)
+        st.dataframe(report_rows(report["by_category"]), hide_index=True)
+        for judge, result in report["by_judge"].items():
+            st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))

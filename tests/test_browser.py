@@ -1,0 +1,178 @@
+"""The app in a real browser: Debian's chromium driven by Playwright, against `streamlit run app.py`."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.app_data import IMG, SCRIPT, seed
+from tests.conftest import free_port, stop, wait_for_port
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"{CHROMIUM} missing: install Debian's chromium (apt-get install chromium)",
+)
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    """The app on a free loopback port over a store seeded with the demo data and hostile samples."""
+    db = tmp_path / "app.duckdb"
+    ids = seed(db)
+    port = free_port()
+    env = dict(os.environ, RNR_DB=str(db), RNR_HOME=str(tmp_path / "home"))
+    log = (tmp_path / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}", ids, tmp_path
+    finally:
+        stop(proc)
+        log.close()
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.dialogs = []
+        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
+        pg.set_default_timeout(30_000)
+        yield pg
+        browser.close()
+
+
+def idle(page) -> None:
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def goto(page, url: str, name: str, shots: Path) -> None:
+    page.get_by_role("link", name=name).click()
+    idle(page)
+    page.get_by_role("heading", name=name).wait_for()
+    page.screenshot(path=str(shots / f"{name.lower().replace(' ', '_')}.png"), full_page=True)
+
+
+def assert_inert(page) -> None:
+    """Stored markup stays text: no dialog, no element made from it."""
+    assert page.dialogs == []
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("script", has_text="alert(1)").count() == 0
+
+
+def keys(page, *presses: str) -> None:
+    """Keyboard shortcuts, with focus away from any text field."""
+    for key in presses:
+        page.get_by_role("heading", name="Review").click()
+        page.keyboard.press(key)
+        idle(page)
+
+
+def header(page, text: str) -> None:
+    page.get_by_text(text, exact=False).first.wait_for()
+
+
+def test_generate_review_audit_export(app_url, page):
+    url, ids, tmp = app_url
+    shots = Path(os.environ.get("RNR_SCREENSHOTS") or tmp / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    page.goto(url)
+    idle(page)
+    page.get_by_role("heading", name="RNR Studio").wait_for()
+    page.screenshot(path=str(shots / "home.png"), full_page=True)
+
+    goto(page, url, "Generate", shots)
+    for label, value in (
+        ("Instructions (count)", "2"),
+        ("K (instructions per system prompt)", "2"),
+        ("Rules per system prompt", "2"),
+    ):
+        page.get_by_label(label).fill(value)
+    for label in ("Tempting turns", "Out-of-scope turns", "Quality gate"):
+        page.get_by_text(label, exact=True).click()
+    page.get_by_role("button", name="Start generation").click()
+    page.get_by_text("completed", exact=True).wait_for(timeout=300_000)
+    page.screenshot(path=str(shots / "generate_done.png"), full_page=True)
+
+    goto(page, url, "Review", shots)
+    header(page, f"Sample {ids['disputed']} ·")
+    for hostile in (SCRIPT, IMG):
+        page.get_by_text(hostile, exact=False).first.wait_for()  # shown, as text
+    assert_inert(page)
+    page.get_by_text("Edit", exact=True).click()
+    page.get_by_label("Response").fill("Edited in the browser: the exhibit is old.")
+    page.get_by_role("button", name="Save edit").click()
+    idle(page)
+    page.locator("code", has_text="+Edited in the browser").first.wait_for()
+
+    keys(page, "j")
+    header(page, f"Sample {ids['plain']} ·")
+    page.get_by_label("Reject reason").click()
+    page.get_by_role("option", name="Low quality").click()
+    page.get_by_role("button", name="Reject (X)").click()
+    idle(page)
+    keys(page, "k")
+    header(page, f"Sample {ids['plain']} · rejected · Low quality")
+    keys(page, "k", "a", "k")
+    header(page, f"Sample {ids['disputed']} · accepted")
+    assert_inert(page)
+
+    goto(page, url, "Judge audit", shots)
+    page.get_by_role("button", name="Save label").click()
+    idle(page)
+    page.get_by_role("tab", name="Agreement").click()
+    page.locator(".js-plotly-plot").first.wait_for()
+    page.screenshot(path=str(shots / "judge_audit_agreement.png"), full_page=True)
+
+    goto(page, url, "Export", shots)
+    page.get_by_text("Include samples that failed", exact=False).click()
+    idle(page)
+    out = tmp / "export"
+    page.get_by_label("Folder").fill(str(out))
+    page.get_by_label("Folder").press("Enter")
+    idle(page)
+    page.get_by_role("button", name="Export", exact=True).click()
+    page.get_by_text("Wrote", exact=False).first.wait_for()
+    page.screenshot(path=str(shots / "export_done.png"), full_page=True)
+    rows = [json.loads(line) for name in ("train", "test") for line in (out / f"{name}.jsonl").open()]
+    replies = [r["messages"][-1]["content"] for r in rows]
+    assert "Edited in the browser: the exhibit is old." in replies
+    assert "The cafe is on the first floor." not in replies  # rejected
+    assert_inert(page)
