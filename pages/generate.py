@@ -27,8 +27,8 @@ def upload() -> None:
         return
     st.caption(f"Detected format: {preview['format']} · {preview['records']} records")
     st.dataframe([{"line": r["line"], "messages": str(r["messages"])} for r in preview["rows"]])
-    name = st.text_input("Dataset name", value=file.name.rsplit(".", 1)[0])
-    if st.button("Import"):
+    name = st.text_input("Dataset name", value=file.name.rsplit(".", 1)[0], key="upload_name")
+    if st.button("Import", key="upload_import"):
         try:
             done = ingest_upload(store, file.name, file.getvalue(), name, fmt)
         except RnrError as exc:
@@ -41,20 +41,20 @@ def upload() -> None:
 
 def settings_form(datasets: list[str]) -> RunConfig | None:
     with st.form("run"):
-        dataset = st.selectbox("Dataset", datasets)
+        dataset = st.selectbox("Dataset", datasets, key="gen_dataset")
         c1, c2, c3 = st.columns(3)
-        n = c1.number_input("Instructions (count)", 1, 100_000, 6)
-        k = c2.number_input("K (instructions per system prompt)", 1, 50, 3)
-        rules = c3.number_input("Rules per system prompt", 1, 12, 3)
-        share = st.slider("Verifiable share of rules", 0.0, 1.0, 0.5, 0.1)
+        n = c1.number_input("Instructions (count)", 1, 100_000, 6, key="gen_n")
+        k = c2.number_input("K (instructions per system prompt)", 1, 50, 3, key="gen_k")
+        rules = c3.number_input("Rules per system prompt", 1, 12, 3, key="gen_rules")
+        share = st.slider("Verifiable share of rules", 0.0, 1.0, 0.5, 0.1, key="gen_share")
         c1, c2, c3 = st.columns(3)
-        tempting = c1.checkbox("Tempting turns", True)
-        out_of_scope = c2.checkbox("Out-of-scope turns", True)
-        gate = c3.checkbox("Quality gate", True, help="Off for the tiny embedded model.")
+        tempting = c1.checkbox("Tempting turns", True, key="gen_tempting")
+        out_of_scope = c2.checkbox("Out-of-scope turns", True, key="gen_oos")
+        gate = c3.checkbox("Quality gate", True, help="Off for the tiny embedded model.", key="gen_gate")
         c1, c2 = st.columns(2)
-        retries = c1.number_input("Retries", 0, 10, 3)
-        seed = c2.number_input("Seed (0 draws a fresh one)", 0, 2**31 - 1, 0)
-        if not st.form_submit_button("Start generation", type="primary"):
+        retries = c1.number_input("Retries", 0, 10, 3, key="gen_retries")
+        seed = c2.number_input("Seed (0 draws a fresh one)", 0, 2**31 - 1, 0, key="gen_seed")
+        if not st.form_submit_button("Start generation", type="primary", key="gen_start"):
             return None
     spec = use_model(state.model_settings()).spec
     return RunConfig(

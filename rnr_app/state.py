@@ -7,11 +7,13 @@ import streamlit as st
 
 from rnr_core import settings
 from rnr_core.demo import seed_demo
+from rnr_core.errors import RnrError
 from rnr_core.jobs import JobRunner
 from rnr_core.models.connection import ModelSettings
 from rnr_core.store import Store
 
 _local = threading.local()
+_opened: list[tuple[Store, JobRunner]] = []
 
 
 @st.cache_resource(show_spinner="Opening the store…")
@@ -20,7 +22,20 @@ def _open(path: str) -> tuple[Store, JobRunner]:
     store = Store(path)
     jobs = JobRunner(store)
     seed_demo(store, jobs)
+    _opened.append((store, jobs))
     return store, jobs
+
+
+def close_all() -> None:
+    """Cancel running jobs and close every store this process opened, then forget them."""
+    while _opened:
+        store, jobs = _opened.pop()
+        for job in jobs.list():
+            if job["status"] == "running":
+                jobs.cancel(job["id"])
+                jobs.wait(job["id"], 30)
+        store.close()
+    st.cache_resource.clear()
 
 
 def db_path() -> str:
@@ -56,3 +71,11 @@ def model_settings() -> ModelSettings:
     if state.get("model_mode", "Spec") == "Spec":
         return ModelSettings(spec=state.get("model_spec", settings.DEFAULT_MODEL), **common)
     return ModelSettings(base_url=state.get("base_url", ""), model=state.get("endpoint_model", ""), **common)
+
+
+def active_spec() -> str:
+    """The spec work goes to, or what is missing from the sidebar's settings."""
+    try:
+        return model_settings().resolved_spec()
+    except RnrError as exc:
+        return f"not set ({exc})"

@@ -176,3 +176,20 @@ def test_generate_review_audit_export(app_url, page):
     assert "Edited in the browser: the exhibit is old." in replies
     assert "The cafe is on the first floor." not in replies  # rejected
     assert_inert(page)
+
+
+def test_cli_names_the_app_holding_the_store(app_url, page):
+    url, _, tmp = app_url
+    page.goto(url)
+    idle(page)
+    page.get_by_role("heading", name="RNR Studio").wait_for()
+    db = tmp / "app.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "rnr_core.cli", "stats", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "in use by another process" in done.stderr and "RNR Studio app" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -28,10 +28,22 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
             raise _not_a_store(path, exc) from exc
         raise StoreLocked(
             f"The database {path} is in use by another process "
-            f"(PID {held['pid']}, {held['prog']}). DuckDB allows one writer per file: "
-            "close that program (another rnr command or the app), "
+            f"(PID {held['pid']}, {_describe(int(held['pid']), held['prog'])}). DuckDB allows one writer "
+            "per file: close that program (another rnr command or the app), "
             "or use a different file with --db or RNR_DB."
         ) from exc
+
+
+def _describe(pid: int, prog: str) -> str:
+    """What the holder is, from its command line where the system shows it (the app, or rnr ...)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return prog
+    words = [Path(a.decode(errors="replace")).name for a in argv if a][:4]
+    if "streamlit" in words:
+        return "the RNR Studio app (" + " ".join(words) + ")"
+    return " ".join(words) or prog
 
 
 def _check_is_duckdb(path: Path) -> None:
