@@ -49,7 +49,7 @@ c[2].metric("Left out: failing", preview["excluded"]["failing"])
 c[3].metric("Left out: not judged", preview["excluded"]["unjudged"])
 
 default_out = settings.rnr_home() / "exports" / datetime.now().strftime("%Y%m%d-%H%M%S")
-out = st.text_input("Folder", value=str(default_out))
+out = st.text_input("Folder", value=str(default_out), key="export_out")
 if st.button("Export", type="primary"):
     try:
         st.session_state["exported"] = export_samples(store, out, fmt=fmt, **chosen)

@@ -1,5 +1,7 @@
 """Every page through Streamlit's AppTest: rendering and the main interactions, on a store in tmp_path."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rnr_app import state
-from tests.app_data import seed
+from rnr_core.review import QueueFilter
+from tests.app_data import IMG, SCRIPT, seed
 from tests.conftest import GOOD_SP
 
 TIMEOUT = 60
@@ -77,3 +80,122 @@ def test_generate_uploads_a_file_and_runs_in_the_background(app_db, scripted):
     job = wait_job(at, "gen_job")
     assert job["status"] == "completed", job
     assert job["result"]["counts"]["samples"] == 2
+
+
+def test_home_shows_the_store_in_charts(app_db):
+    at = open_page()
+    assert at.title[0].value == "RNR Studio"
+    assert len(at.get("plotly_chart")) >= 2
+    assert "run-fixture" in str(at.dataframe[0].value)
+
+
+def test_review_shows_hostile_text_as_text_and_accepts_by_button(app_db):
+    db, ids = app_db
+    at = open_page("pages/review.py", reviewer="ada")
+    shown = texts(at)
+    assert SCRIPT in shown and IMG in shown
+    assert not at.get("html")  # nothing rendered as raw HTML
+    assert f"Sample {ids['disputed']}" in shown
+    next(b for b in at.button if b.label == "Accept (A)").click().run()
+    assert f"Sample {ids['plain']}" in texts(at)  # moved on
+    sample = state.store().review_sample(ids["disputed"])
+    assert (sample["status"], sample["reviewer"]) == ("accepted", "ada")
+
+
+def test_review_rejects_with_a_reason_and_edits_with_a_diff(app_db):
+    db, ids = app_db
+    at = open_page("pages/review.py", reviewer="ada")
+    at.selectbox(key="reject_reason").set_value("low_quality")
+    at.text_input(key="review_note").set_value("too short")
+    next(b for b in at.button if b.label == "Reject (X)").click().run()
+    sample = state.store().review_sample(ids["disputed"])
+    assert (sample["status"], sample["reject_reason"], sample["review_note"]) == (
+        "rejected",
+        "low_quality",
+        "too short",
+    )
+    next(b for b in at.button if b.label == "Previous (K)").click().run()
+    response = next(t for t in at.text_area if t.label == "Response")
+    response.set_value("A calmer answer.")
+    next(b for b in at.button if b.label == "Save edit").click().run()
+    assert not at.exception, at.exception
+    assert any("+A calmer answer." in c.value for c in at.code)
+    edited = state.store().review_sample(ids["disputed"])
+    assert edited["response"] == "A calmer answer." and edited["version"] == 2
+    assert all(v["stale"] for v in edited["verdicts"])
+
+
+def test_review_second_save_of_the_same_version_is_a_conflict(app_db):
+    db, ids = app_db
+    first = open_page("pages/review.py", reviewer="ada")
+    second = open_page("pages/review.py", reviewer="bob")
+    for at, text in ((first, "Ada's answer."), (second, "Bob's answer.")):
+        next(t for t in at.text_area if t.label == "Response").set_value(text)
+    next(b for b in first.button if b.label == "Save edit").click().run()
+    next(b for b in second.button if b.label == "Save edit").click().run()
+    assert any("another reviewer" in w.value.lower() for w in second.warning)
+    assert state.store().review_sample(ids["disputed"])["response"] == "Ada's answer."
+    kept = [r for r in state.store().revisions(ids["disputed"]) if not r["applied"]]
+    assert [r["response"] for r in kept] == ["Bob's answer."]
+
+
+def test_review_bulk_reject_asks_first_and_says_how_many(app_db):
+    at = open_page("pages/review.py", reviewer="ada")
+    next(b for b in at.button if b.label == "Reject all in filter…").click().run()
+    assert any("all 2 samples" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Yes, reject 2 samples").click().run()
+    assert state.store().queue_count(QueueFilter(status="rejected")) == 2
+
+
+def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
+    db, ids = app_db
+    at = open_page("pages/audit.py", reviewer="ada")
+    assert f"Sample {ids['disputed']} · rule r1" in texts(at)  # checker and judge disagree: first
+    at.radio[-1].set_value("fail")
+    next(b for b in at.button if b.label == "Save label").click().run()
+    assert not at.exception, at.exception
+    labels = [
+        v for v in state.store().review_sample(ids["disputed"])["verdicts"] if v["judge"] == "human:ada"
+    ]
+    assert [(v["rule_id"], v["verdict"]) for v in labels] == [("r1", "fail")]
+    assert at.get("plotly_chart")  # a confusion matrix once a label exists
+
+
+def test_export_writes_the_default_selection(app_db, tmp_path):
+    at = open_page("pages/export.py")
+    assert sum(int(m.value) for m in at.metric[:2]) == 1  # train + test: the one sample passing every rule
+    out = tmp_path / "out"
+    at.text_input(key="export_out").set_value(str(out))
+    next(b for b in at.button if b.label == "Export").click().run()
+    assert not at.exception, at.exception
+    lines = (out / "train.jsonl").read_text().splitlines() + (out / "test.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and "The cafe is on the first floor." in lines[0]  # only the all-pass sample
+
+
+def test_malformed_upload_shows_the_error_and_writes_nothing(app_db):
+    at = open_page("pages/generate.py")
+    before = [d["name"] for d in state.store().list_datasets()]
+    at.file_uploader[0].set_value(("bad.jsonl", b'{"instruction": "ok"}\n{broken\n', "application/json"))
+    at.run()
+    assert any("bad.jsonl:2" in e.value for e in at.error)
+    assert [d["name"] for d in state.store().list_datasets()] == before
+
+
+def test_locked_store_names_the_holder(tmp_path, monkeypatch):
+    db = tmp_path / "held.duckdb"
+    seed(db)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("RNR_DB", str(db))
+        st.cache_resource.clear()
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+        assert f"PID {holder.pid}" in at.error[0].value and "in use by another process" in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+HOLD = (
+    "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
+)
