@@ -33,6 +33,19 @@ _PER_RULE = f"""SELECT sample_id, rule_id,
   FROM verdicts WHERE NOT coalesce(stale, false) AND {{scope}} GROUP BY sample_id, rule_id"""
 
 
+def reindex_sql() -> list[str]:
+    """Statements that recompute every derived value from the rows it derives from."""
+    return [
+        "DELETE FROM prompt_tags",
+        f"INSERT INTO prompt_tags SELECT id, {kinds_of('rules')}, {categories_of('rules')} "
+        "FROM system_prompts",
+        f"UPDATE samples SET edited_kinds = {kinds_of('edited_rules')}, "
+        f"edited_categories = {categories_of('edited_rules')} "
+        "WHERE edited_rules IS NOT NULL OR edited_kinds IS NOT NULL",
+        refresh_flags_sql("true"),
+    ]
+
+
 def refresh_flags_sql(scope: str) -> str:
     """SQL that recomputes the verdict flags of the samples in `scope` (a predicate on sample_id),
     writing only rows whose flags change."""

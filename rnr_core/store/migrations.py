@@ -1,6 +1,6 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
-from rnr_core.store.derived import categories_of, kinds_of, refresh_flags_sql
+from rnr_core.store.derived import reindex_sql
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
 
@@ -215,16 +215,12 @@ def _review_queue() -> list[str]:
             system_prompt_id BIGINT PRIMARY KEY,
             kinds VARCHAR[] NOT NULL,
             categories VARCHAR[] NOT NULL)""",
-        f"INSERT INTO prompt_tags SELECT id, {kinds_of('rules')}, {categories_of('rules')} "
-        "FROM system_prompts",
         # The same for a sample whose rules a reviewer edited (NULL: the prompt's).
         "ALTER TABLE samples ADD COLUMN edited_kinds VARCHAR[]",
         "ALTER TABLE samples ADD COLUMN edited_categories VARCHAR[]",
-        f"UPDATE samples SET edited_kinds = {kinds_of('edited_rules')}, "
-        f"edited_categories = {categories_of('edited_rules')} WHERE edited_rules IS NOT NULL",
         # Verdict flags of a sample, from its current (not stale) verdicts; kept by every verdict write.
         "ALTER TABLE samples ADD COLUMN verdict_failed BOOLEAN DEFAULT false",
         "ALTER TABLE samples ADD COLUMN verdict_unsure BOOLEAN DEFAULT false",
         "ALTER TABLE samples ADD COLUMN verdict_disagree BOOLEAN DEFAULT false",
-        refresh_flags_sql("true"),
+        *reindex_sql(),
     ]

@@ -1,6 +1,7 @@
 """The review queue, edits with their revision history, and accept/reject actions."""
 
 import json
+import re
 
 import duckdb
 
@@ -17,37 +18,51 @@ from rnr_core.review import (
     revision_diff,
 )
 from rnr_core.rules import render_system_prompt
-from rnr_core.store.derived import categories_of, kinds_of
+from rnr_core.store.derived import categories_of, kinds_of, reindex_sql
 from rnr_core.store.samples import SAMPLE_STATUSES
 
 PARTS = ("role", "rules", "system_prompt", "messages", "response")
-_ESCAPE = "\\"
+_WINDOW = 4096  # ids in the first window a backward page scans
+_WILD = ("\\", "%", "_")
 
 
-def _like(text: str) -> str:
-    """An ILIKE pattern matching `text` literally anywhere (its %, _ and \\ escaped)."""
-    for ch in (_ESCAPE, "%", "_"):
-        text = text.replace(ch, _ESCAPE + ch)
-    return f"%{text}%"
+def _contains(column: str, text: str) -> tuple[str, list]:
+    """An ILIKE predicate: `column` contains `text` literally, ignoring case."""
+    if not any(ch in text for ch in _WILD):
+        return f"{column} ILIKE ?", [f"%{text}%"]
+    escaped = text
+    for ch in _WILD:
+        escaped = escaped.replace(ch, "\\" + ch)
+    # ESCAPE makes ILIKE some three times slower, so the longest plain stretch of the text is
+    # matched first and only the rows holding it are tested exactly.
+    longest = max(re.split(r"[\\%_]", text), key=len)
+    return f"({column} ILIKE ? AND {column} ILIKE ? ESCAPE '\\')", [f"%{longest}%", f"%{escaped}%"]
 
 
 def _search(text: str) -> tuple[str, list]:
-    # Messages are stored as JSON, so they are matched in JSON's escaped spelling of the text.
-    in_json = _like(json.dumps(text)[1:-1])
-    sql = (
-        "(s.messages ILIKE ? ESCAPE '\\' OR s.response ILIKE ? ESCAPE '\\' "
-        "OR s.edited_prompt ILIKE ? ESCAPE '\\' OR (s.edited_prompt IS NULL AND s.system_prompt_id IN "
-        "(SELECT id FROM system_prompts WHERE text ILIKE ? ESCAPE '\\')))"
+    """Text found in the conversation, the response or the system prompt in effect."""
+    # Messages are stored as JSON, so they are searched for JSON's spelling of the text.
+    parts = [
+        _contains("s.messages", json.dumps(text)[1:-1]),
+        _contains("s.response", text),
+        _contains("s.edited_prompt", text),
+    ]
+    prompt, prompt_params = _contains("text", text)
+    sql = " OR ".join(p[0] for p in parts)
+    # A prompt edited away no longer counts: its own text was searched just above.
+    sql += (
+        " OR (s.edited_prompt IS NULL AND s.system_prompt_id IN "
+        f"(SELECT id FROM system_prompts WHERE {prompt}))"
     )
-    return sql, [in_json] + [_like(text)] * 3
+    return f"({sql})", [v for p in parts for v in p[1]] + prompt_params
 
 
 def _tagged(column: str):
     """A filter on the effective rules' kinds or categories: the edited sample's, else its prompt's."""
     sql = (
-        f"(CASE WHEN s.edited_{column} IS NULL THEN s.system_prompt_id IN "
-        f"(SELECT system_prompt_id FROM prompt_tags WHERE list_contains({column}, ?)) "
-        f"ELSE list_contains(s.edited_{column}, ?) END)"
+        f"((s.edited_{column} IS NULL AND s.system_prompt_id IN "
+        f"(SELECT system_prompt_id FROM prompt_tags WHERE list_contains({column}, ?))) "
+        f"OR list_contains(s.edited_{column}, ?))"
     )
     return lambda value: (sql, [value, value])
 
@@ -120,20 +135,51 @@ class ReviewQueries:
         """One page of samples matching `flt`, ascending by id: after `after_id`, or the page
         just before `before_id`."""
         where, params = _where(flt)
-        bounds, order = "", "ASC"
-        if after_id is not None:
-            bounds, params = bounds + " AND s.id > ?", params + [after_id]
-        if before_id is not None:
-            bounds, params, order = bounds + " AND s.id < ?", params + [before_id], "DESC"
+        if before_id is None:
+            ids = self._ids_after(where, params, after_id, limit)
+        else:
+            ids = self._ids_before(where, params, before_id, limit, after_id)
+        if not ids:
+            return []
         rows = self._rows(
             "SELECT s.id, s.status, d.name AS dataset, s.run_id, s.kind, s.messages, s.reviewer, "
             "s.reject_reason FROM samples s JOIN runs r ON r.id = s.run_id "
-            f"JOIN datasets d ON d.id = r.dataset_id WHERE {where}{bounds} ORDER BY s.id {order} LIMIT ?",
-            params + [limit],
+            "JOIN datasets d ON d.id = r.dataset_id WHERE s.id BETWEEN ? AND ? AND list_contains(?, s.id) "
+            "ORDER BY s.id",
+            [min(ids), max(ids), ids],
         )
         for row in rows:
             row["instruction"] = excerpt(json.loads(row.pop("messages")))
-        return rows if order == "ASC" else rows[::-1]
+        return rows
+
+    def _ids_after(self, where: str, params: list, after_id: int | None, limit: int) -> list[int]:
+        bound = "" if after_id is None else " AND s.id > ?"
+        found = self.con.execute(
+            f"SELECT s.id FROM samples s WHERE {where}{bound} ORDER BY s.id LIMIT ?",
+            params + ([] if after_id is None else [after_id]) + [limit],
+        )
+        return [i for (i,) in found.fetchall()]
+
+    def _ids_before(
+        self, where: str, params: list, before_id: int, limit: int, after_id: int | None = None
+    ) -> list[int]:
+        """The last `limit` matching ids below `before_id`, ascending.
+
+        DuckDB scans ids upward, so a descending top-N would read every row below `before_id`;
+        growing windows read back only as far as the matches go.
+        """
+        floor = after_id if after_id is not None else self._scalar("SELECT min(id) - 1 FROM samples")
+        ids, high, width = [], before_id, _WINDOW
+        while len(ids) < limit and floor is not None and high - 1 > floor:
+            low = max(high - width, floor + 1)
+            found = self.con.execute(
+                f"SELECT s.id FROM samples s WHERE {where} AND s.id >= ? AND s.id < ? "
+                "ORDER BY s.id DESC LIMIT ?",
+                params + [low, high, limit - len(ids)],
+            )
+            ids += [i for (i,) in found.fetchall()]
+            high, width = low, width * 4
+        return ids[::-1]
 
     def queue_count(self, flt: QueueFilter) -> int:
         where, params = _where(flt)
@@ -142,15 +188,9 @@ class ReviewQueries:
     def neighbours(self, flt: QueueFilter, sample_id: int) -> tuple[int | None, int | None]:
         """The ids just before and after `sample_id` among the samples matching `flt`."""
         where, params = _where(flt)
-        prev = self._scalar(
-            f"SELECT s.id FROM samples s WHERE {where} AND s.id < ? ORDER BY s.id DESC LIMIT 1",
-            params + [sample_id],
-        )
-        after = self._scalar(
-            f"SELECT s.id FROM samples s WHERE {where} AND s.id > ? ORDER BY s.id LIMIT 1",
-            params + [sample_id],
-        )
-        return prev, after
+        prev = self._ids_before(where, params, sample_id, 1)
+        after = self._ids_after(where, params, sample_id, 1)
+        return (prev[0] if prev else None), (after[0] if after else None)
 
     # --- one sample ------------------------------------------------------------------------------
 
@@ -388,6 +428,13 @@ class ReviewQueries:
                 "Another reviewer or job was changing these samples at the same moment; nothing was "
                 "changed. Reload and try again."
             ) from None
+
+    def reindex(self) -> None:
+        """Recompute the rule tags and verdict flags the queue filters on, for rows written by other
+        means than the store's methods (a bulk SQL load)."""
+        with self.transaction():
+            for sql in reindex_sql():
+                self.con.execute(sql)
 
     def reject_reasons_by_template(self) -> list[dict]:
         """How often each reject reason was given, per response template and system-prompt template."""
