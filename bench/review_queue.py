@@ -35,6 +35,8 @@ FILTERS = {
     ),
     "search 'violin and the quartz'": QueueFilter(search="violin and the quartz"),
     "search (no match)": QueueFilter(search="no such words"),
+    "search '100% sure' (rare, escaped)": QueueFilter(search="100% sure"),
+    "search 'is_fine' (common, escaped)": QueueFilter(search="is_fine"),
     "search + status": QueueFilter(search="tundra", status="accepted"),
 }
 

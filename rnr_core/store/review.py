@@ -284,13 +284,18 @@ class ReviewQueries:
                 raise _Stale
             if all(new[p] == cur[p] for p in PARTS):
                 return {"version": cur["version"], "revision": None, "diff": ""}
+            # The state in effect is the last applied revision (the generated one, 0, before any edit).
+            cur["revision"] = self._scalar(
+                "SELECT coalesce(max(revision), 0) FROM sample_revisions WHERE sample_id = ? AND applied",
+                [sample_id],
+            )
             self._write_sample(cur, new)
-            revision = self._add_revision(cur, new, author, action, applied=True)
+            new["revision"] = self._add_revision(cur, new, author, action, applied=True)
             self.con.execute(
                 "UPDATE verdicts SET stale = true WHERE sample_id = ? AND NOT stale", [sample_id]
             )
-            self._log_action(sample_id, action, author, note=f"revision {revision}")
-        return {"version": cur["version"] + 1, "revision": revision, "diff": revision_diff(cur, new)}
+            self._log_action(sample_id, action, author, note=f"revision {new['revision']}")
+        return {"version": cur["version"] + 1, "revision": new["revision"], "diff": revision_diff(cur, new)}
 
     def _save_draft(self, sample_id: int, author: str, edit: dict) -> int:
         with self.transaction():
@@ -306,10 +311,14 @@ class ReviewQueries:
         prompt = new["system_prompt"] if role or rules else None
         self.con.execute(
             "UPDATE samples SET version = version + 1, edited_role = ?, edited_rules = ?, edited_prompt = ?, "
-            f"edited_kinds = {kinds_of('?')}, edited_categories = {categories_of('?')}, messages = ?, "
-            "response = ?, verdict_failed = false, verdict_unsure = false, verdict_disagree = false, "
-            "updated_at = current_timestamp WHERE id = ?",
-            [role, rules, prompt, rules, rules, json.dumps(new["messages"]), new["response"], cur["id"]],
+            "messages = ?, response = ?, verdict_failed = false, verdict_unsure = false, "
+            "verdict_disagree = false, updated_at = current_timestamp WHERE id = ?",
+            [role, rules, prompt, json.dumps(new["messages"]), new["response"], cur["id"]],
+        )
+        self.con.execute(
+            f"UPDATE samples SET edited_kinds = {kinds_of('edited_rules')}, "
+            f"edited_categories = {categories_of('edited_rules')} WHERE id = ?",
+            [cur["id"]],
         )
 
     def _add_revision(self, cur: dict, new: dict, author: str, action: str, applied: bool) -> int:
