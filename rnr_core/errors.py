@@ -77,3 +77,18 @@ class RuleError(RnrError):
 
 class EvalInputError(RnrError):
     """An evaluation input file is malformed or does not match its counterpart; nothing was written."""
+
+
+class ReviewError(RnrError):
+    """A review action, filter or edit is invalid; nothing was changed."""
+
+
+class VersionConflict(RnrError):
+    """Another reviewer saved the sample first; the losing edit is kept as an unapplied revision.
+
+    `current` is the sample as now stored; `draft_revision` the revision holding the losing edit.
+    """
+
+    def __init__(self, message: str, current: dict | None = None, draft_revision: int | None = None):
+        super().__init__(message)
+        self.current, self.draft_revision = current, draft_revision

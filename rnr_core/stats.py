@@ -12,7 +12,11 @@ def _rank(judge: str) -> int:
 
 
 def effective_verdict(verdicts: list[dict]) -> str | None:
-    """The deciding verdict on one rule: highest-precedence judge, latest first; None if unjudged."""
+    """The deciding verdict on one rule: highest-precedence judge, latest first; None if unjudged.
+
+    Stale verdicts (given before the sample was edited) count as absent.
+    """
+    verdicts = [v for v in verdicts if not v.get("stale")]
     usable = [v for v in verdicts if v["verdict"] in ("pass", "fail")]
     if not usable:
         return "unknown" if verdicts else None

@@ -16,11 +16,15 @@ JUDGE_SEED = 0
 
 
 def _missing(sample: dict, judge: str, verifiable: bool, template: str | None = None) -> list[dict]:
-    """Rules of one sort this judge (with this prompt template) has no pass/fail verdict on yet."""
+    """Rules of one sort this judge (with this prompt template) has no current pass/fail verdict on;
+    a stale verdict, given before an edit, does not count."""
     have = {
         v["rule_id"]
         for v in sample["verdicts"]
-        if v["judge"] == judge and v["verdict"] != "unknown" and v.get("template") == template
+        if v["judge"] == judge
+        and v["verdict"] != "unknown"
+        and v.get("template") == template
+        and not v.get("stale")
     }
     return [r for r in sample["rules"] if bool(r.get("kind")) == verifiable and r["id"] not in have]
 
@@ -32,15 +36,23 @@ async def judge_samples(
     judge: str | None = None,
     max_retries: int = 2,
     progress: Progress | None = None,
+    sample_ids: list[int] | None = None,
 ) -> dict:
-    """Give every unjudged rule of the selected samples a verdict; rerunning continues."""
+    """Give every unjudged rule of the selected samples a verdict; rerunning continues.
+
+    `sample_ids` narrows the selection to those samples (e.g. one just edited, to judge it again).
+    """
     if run_id and store.get_run(run_id) is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
     if dataset and store.dataset_id(dataset) is None:
         raise NotFound(f"No dataset {dataset!r}. 'rnr datasets' lists them.")
     if judge:
         get_model(judge)  # refuse a bad spec before anything is written
-    samples = store.samples_with_verdicts(run_id, dataset)
+    samples = store.samples_with_verdicts(run_id, dataset, sample_ids)
+    if sample_ids is not None:
+        missing = sorted(set(sample_ids) - {s["id"] for s in samples})
+        if missing and not (run_id or dataset):
+            raise NotFound(f"No sample with id {', '.join(map(str, missing))}. Reload the review queue.")
     checked = _run_checkers(store, samples)
     summary = {"samples": len(samples), "checker_verdicts": checked, "judge": None}
     if judge:
@@ -49,13 +61,16 @@ async def judge_samples(
 
 
 def _run_checkers(store, samples: list[dict]) -> int:
-    count = 0
+    count, judged = 0, []
     with store.transaction():
         for s in samples:
             rules = _missing(s, CHECKER, verifiable=True)
             if rules:
-                store.add_verdicts(s["id"], CHECKER, checker_verdicts(check_rules(rules, s["response"])))
+                verdicts = checker_verdicts(check_rules(rules, s["response"]))
+                store.add_verdicts(s["id"], CHECKER, verdicts, refresh=False)
                 count += len(rules)
+                judged.append(s["id"])
+        store.refresh_verdict_flags(judged)  # once for all, not once per sample
     return count
 
 

@@ -3,13 +3,16 @@
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
+from rnr_core.store.review import ReviewQueries
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
 from rnr_core.store.stats import StatsQueries
 from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
 
-class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, CallLog, StoreBase):
+class Store(
+    DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, ReviewQueries, CallLog, StoreBase
+):
     """One DuckDB file, migrated on open."""
 
 

@@ -1,5 +1,7 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
+from rnr_core.store.derived import reindex_sql
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
 
 
@@ -202,4 +204,23 @@ def _review() -> list[str]:
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
         # An edit leaves earlier verdicts in place for reference but no longer deciding.
         "ALTER TABLE verdicts ADD COLUMN stale BOOLEAN DEFAULT false",
+    ]
+
+
+@migration(5, "review queue: rule kinds and categories, verdict flags")
+def _review_queue() -> list[str]:
+    return [
+        # The kinds and categories of each prompt's rules, so queue filters need not parse JSON.
+        """CREATE TABLE prompt_tags (
+            system_prompt_id BIGINT PRIMARY KEY,
+            kinds VARCHAR[] NOT NULL,
+            categories VARCHAR[] NOT NULL)""",
+        # The same for a sample whose rules a reviewer edited (NULL: the prompt's).
+        "ALTER TABLE samples ADD COLUMN edited_kinds VARCHAR[]",
+        "ALTER TABLE samples ADD COLUMN edited_categories VARCHAR[]",
+        # Verdict flags of a sample, from its current (not stale) verdicts; kept by every verdict write.
+        "ALTER TABLE samples ADD COLUMN verdict_failed BOOLEAN DEFAULT false",
+        "ALTER TABLE samples ADD COLUMN verdict_unsure BOOLEAN DEFAULT false",
+        "ALTER TABLE samples ADD COLUMN verdict_disagree BOOLEAN DEFAULT false",
+        *reindex_sql(),
     ]

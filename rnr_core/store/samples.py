@@ -3,11 +3,14 @@
 import json
 
 from rnr_core.errors import NotFound
+from rnr_core.store.derived import categories_of, kinds_of
 
 SAMPLE_STATUSES = ("pending", "accepted", "rejected")
 
+# A reviewer's edits of the role, rules and prompt text take the place of the generated ones.
 _SAMPLE_SELECT = (
-    "SELECT s.*, p.role, p.rules, p.text AS system_prompt, d.name AS dataset "
+    "SELECT s.*, coalesce(s.edited_role, p.role) AS role, coalesce(s.edited_rules, p.rules) AS rules, "
+    "coalesce(s.edited_prompt, p.text) AS system_prompt, d.name AS dataset "
     "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
     "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
 )
@@ -23,11 +26,18 @@ class SampleQueries:
     def add_system_prompt(
         self, run_id: str, group_idx: int, role: str, rules: list[dict], text: str, model: str, template: str
     ) -> int:
-        return self._scalar(
-            "INSERT INTO system_prompts (run_id, group_idx, role, rules, text, model, template) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [run_id, group_idx, role, json.dumps(rules), text, model, template],
-        )
+        with self.transaction():
+            prompt_id = self._scalar(
+                "INSERT INTO system_prompts (run_id, group_idx, role, rules, text, model, template) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [run_id, group_idx, role, json.dumps(rules), text, model, template],
+            )
+            self.con.execute(
+                f"INSERT INTO prompt_tags SELECT id, {kinds_of('rules')}, {categories_of('rules')} "
+                "FROM system_prompts WHERE id = ?",
+                [prompt_id],
+            )
+        return prompt_id
 
     def system_prompt(self, run_id: str, group_idx: int) -> dict | None:
         row = self._one(

@@ -2,21 +2,29 @@
 
 import json
 
+from rnr_core.store.derived import refresh_flags_sql
+
 VERDICTS = ("pass", "fail", "unknown")
 
 
 class VerdictQueries:
     def add_verdicts(
-        self, sample_id: int, judge: str, verdicts: list[dict], template: str | None = None
+        self,
+        sample_id: int,
+        judge: str,
+        verdicts: list[dict],
+        template: str | None = None,
+        refresh: bool = True,
     ) -> None:
-        """Insert or replace this judge's verdicts (rule_id, verdict, rationale, raw_output);
-        `template` is the judge prompt's version, for LLM judges."""
+        """Insert or replace this judge's verdicts (rule_id, verdict, rationale, raw_output), fresh
+        ones replacing stale; `template` is the judge prompt's version, for LLM judges. With
+        `refresh=False` the caller must call refresh_verdict_flags for the sample afterwards."""
         for v in verdicts:
             if v["verdict"] not in VERDICTS:
                 raise ValueError(f"verdict must be one of {VERDICTS}, got {v['verdict']!r}")
         self.con.executemany(
             "INSERT OR REPLACE INTO verdicts (sample_id, rule_id, judge, verdict, rationale, raw_output, "
-            "template, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp)",
+            "template, created_at, stale) VALUES (?, ?, ?, ?, ?, ?, ?, current_timestamp, false)",
             [
                 [
                     sample_id,
@@ -30,6 +38,17 @@ class VerdictQueries:
                 for v in verdicts
             ],
         )
+        if refresh:
+            self.refresh_verdict_flags([sample_id])
+
+    def refresh_verdict_flags(self, sample_ids: list[int]) -> None:
+        """Recompute the review queue's verdict flags of these samples from their current verdicts."""
+        if not sample_ids:
+            return
+        # The id range lets DuckDB skip row groups before testing list membership.
+        scope = "sample_id BETWEEN ? AND ? AND list_contains(?, sample_id)"
+        bounds = [min(sample_ids), max(sample_ids), list(sample_ids)]
+        self.con.execute(refresh_flags_sql(scope), bounds * 2)
 
     def verdicts(self, sample_ids: list[int]) -> list[dict]:
         return self._rows(
@@ -62,14 +81,18 @@ class VerdictQueries:
             r["verdicts"] = json.loads(r["verdicts"])
         return rows
 
-    def samples_with_verdicts(self, run_id: str | None = None, dataset: str | None = None) -> list[dict]:
-        """Samples with their rules and every verdict, for judging and metrics."""
+    def samples_with_verdicts(
+        self, run_id: str | None = None, dataset: str | None = None, sample_ids: list[int] | None = None
+    ) -> list[dict]:
+        """Samples (with a reviewer's edits) with their rules and every verdict, for judging and metrics."""
         rows = self._rows(
-            "SELECT s.id, s.run_id, s.messages, s.response, p.rules, p.text AS system_prompt "
+            "SELECT s.id, s.run_id, s.messages, s.response, coalesce(s.edited_rules, p.rules) AS rules, "
+            "coalesce(s.edited_prompt, p.text) AS system_prompt "
             "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
             "JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id "
-            "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR d.name = ?) ORDER BY s.id",
-            [run_id, run_id, dataset, dataset],
+            "WHERE (? IS NULL OR s.run_id = ?) AND (? IS NULL OR d.name = ?) "
+            "AND (?::BIGINT[] IS NULL OR list_contains(?::BIGINT[], s.id)) ORDER BY s.id",
+            [run_id, run_id, dataset, dataset, sample_ids, sample_ids],
         )
         for r in rows:
             r["messages"], r["rules"] = json.loads(r["messages"]), json.loads(r["rules"])

@@ -1,0 +1,488 @@
+"""The review queue, edits with their revision history, and accept/reject actions."""
+
+import json
+import re
+
+import duckdb
+
+from rnr_core.errors import NotFound, ReviewError, VersionConflict
+from rnr_core.review import (
+    REJECT_REASONS,
+    REVIEW_ACTIONS,
+    QueueFilter,
+    clean_messages,
+    clean_name,
+    clean_rules,
+    clean_text,
+    excerpt,
+    revision_diff,
+)
+from rnr_core.rules import render_system_prompt
+from rnr_core.store.derived import categories_of, kinds_of, reindex_sql
+from rnr_core.store.samples import SAMPLE_STATUSES
+
+PARTS = ("role", "rules", "system_prompt", "messages", "response")
+_WINDOW = 4096  # ids in the first window a backward page scans
+_WILD = ("\\", "%", "_")
+
+
+def _contains(column: str, text: str) -> tuple[str, list]:
+    """An ILIKE predicate: `column` contains `text` literally, ignoring case."""
+    if not any(ch in text for ch in _WILD):
+        return f"{column} ILIKE ?", [f"%{text}%"]
+    escaped = text
+    for ch in _WILD:
+        escaped = escaped.replace(ch, "\\" + ch)
+    # ESCAPE makes ILIKE some three times slower, so the longest plain stretch of the text is
+    # matched first and only the rows holding it are tested exactly.
+    longest = max(re.split(r"[\\%_]", text), key=len)
+    return f"({column} ILIKE ? AND {column} ILIKE ? ESCAPE '\\')", [f"%{longest}%", f"%{escaped}%"]
+
+
+def _search(text: str) -> tuple[str, list]:
+    """Text found in the conversation, the response or the system prompt in effect."""
+    # Messages are stored as JSON, so they are searched for JSON's spelling of the text.
+    parts = [
+        _contains("s.messages", json.dumps(text)[1:-1]),
+        _contains("s.response", text),
+        _contains("s.edited_prompt", text),
+    ]
+    prompt, prompt_params = _contains("text", text)
+    sql = " OR ".join(p[0] for p in parts)
+    # A prompt edited away no longer counts: its own text was searched just above.
+    sql += (
+        " OR (s.edited_prompt IS NULL AND s.system_prompt_id IN "
+        f"(SELECT id FROM system_prompts WHERE {prompt}))"
+    )
+    return f"({sql})", [v for p in parts for v in p[1]] + prompt_params
+
+
+def _tagged(column: str):
+    """A filter on the effective rules' kinds or categories: the edited sample's, else its prompt's."""
+    sql = (
+        f"((s.edited_{column} IS NULL AND s.system_prompt_id IN "
+        f"(SELECT system_prompt_id FROM prompt_tags WHERE list_contains({column}, ?))) "
+        f"OR list_contains(s.edited_{column}, ?))"
+    )
+    return lambda value: (sql, [value, value])
+
+
+def _status(value: str) -> tuple[str, list]:
+    if value not in SAMPLE_STATUSES:
+        raise ReviewError(f"Unknown status {value!r}; use one of {', '.join(SAMPLE_STATUSES)}.")
+    return "s.status = ?", [value]
+
+
+# Verdict filters read flags that every verdict write keeps current (see store/derived.py).
+_VERDICT_FLAGS = {
+    "any_failed": "s.verdict_failed",
+    "judge_unsure": "s.verdict_unsure",
+    "disagree": "s.verdict_disagree",
+}
+# Each QueueFilter field: its SQL predicate on samples `s`, with its parameters.
+_FILTERS = {
+    "status": _status,
+    "dataset": lambda v: (
+        "s.run_id IN (SELECT r.id FROM runs r JOIN datasets d ON d.id = r.dataset_id WHERE d.name = ?)",
+        [v],
+    ),
+    "run_id": lambda v: ("s.run_id = ?", [v]),
+    "rule_kind": _tagged("kinds"),
+    "category": _tagged("categories"),
+    "verdict": lambda v: (_VERDICT_FLAGS[v], []),
+    "reviewer": lambda v: ("s.reviewer = ?", [v]),
+    "search": _search,
+}
+
+
+def _where(flt: QueueFilter) -> tuple[str, list]:
+    """The SQL predicate and parameters of a queue filter; blank fields do not filter."""
+    clauses, params = ["true"], []
+    for field, clause in _FILTERS.items():
+        value = getattr(flt, field)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        sql, args = clause(value)
+        clauses.append(sql)
+        params += args
+    return " AND ".join(clauses), params
+
+
+class _Busy(Exception):
+    """A write kept conflicting with another transaction on the same rows."""
+
+
+class _Stale(Exception):
+    """The sample's version moved past the one the edit was based on."""
+
+
+def _conflicted(exc: duckdb.TransactionException) -> bool:
+    return "Conflict on update" in str(exc) or "duplicate key" in str(exc)
+
+
+_EFFECTIVE = (
+    "coalesce(s.edited_role, p.role) AS role, coalesce(s.edited_rules, p.rules) AS rules, "
+    "coalesce(s.edited_prompt, p.text) AS system_prompt"
+)
+
+
+class ReviewQueries:
+    # --- the queue -------------------------------------------------------------------------------
+
+    def queue(
+        self, flt: QueueFilter, after_id: int | None = None, limit: int = 20, before_id: int | None = None
+    ) -> list[dict]:
+        """One page of samples matching `flt`, ascending by id: after `after_id`, or the page
+        just before `before_id`."""
+        where, params = _where(flt)
+        if before_id is None:
+            ids = self._ids_after(where, params, after_id, limit)
+        else:
+            ids = self._ids_before(where, params, before_id, limit, after_id)
+        if not ids:
+            return []
+        rows = self._rows(
+            "SELECT s.id, s.status, d.name AS dataset, s.run_id, s.kind, s.messages, s.reviewer, "
+            "s.reject_reason FROM samples s JOIN runs r ON r.id = s.run_id "
+            "JOIN datasets d ON d.id = r.dataset_id WHERE s.id BETWEEN ? AND ? AND list_contains(?, s.id) "
+            "ORDER BY s.id",
+            [min(ids), max(ids), ids],
+        )
+        for row in rows:
+            row["instruction"] = excerpt(json.loads(row.pop("messages")))
+        return rows
+
+    def _ids_after(self, where: str, params: list, after_id: int | None, limit: int) -> list[int]:
+        bound = "" if after_id is None else " AND s.id > ?"
+        found = self.con.execute(
+            f"SELECT s.id FROM samples s WHERE {where}{bound} ORDER BY s.id LIMIT ?",
+            params + ([] if after_id is None else [after_id]) + [limit],
+        )
+        return [i for (i,) in found.fetchall()]
+
+    def _ids_before(
+        self, where: str, params: list, before_id: int, limit: int, after_id: int | None = None
+    ) -> list[int]:
+        """The last `limit` matching ids below `before_id`, ascending.
+
+        DuckDB scans ids upward, so a descending top-N would read every row below `before_id`;
+        growing windows read back only as far as the matches go.
+        """
+        floor = after_id if after_id is not None else self._scalar("SELECT min(id) - 1 FROM samples")
+        ids, high, width = [], before_id, _WINDOW
+        while len(ids) < limit and floor is not None and high - 1 > floor:
+            low = max(high - width, floor + 1)
+            found = self.con.execute(
+                f"SELECT s.id FROM samples s WHERE {where} AND s.id >= ? AND s.id < ? "
+                "ORDER BY s.id DESC LIMIT ?",
+                params + [low, high, limit - len(ids)],
+            )
+            ids += [i for (i,) in found.fetchall()]
+            high, width = low, width * 4
+        return ids[::-1]
+
+    def queue_count(self, flt: QueueFilter) -> int:
+        where, params = _where(flt)
+        return self._scalar(f"SELECT count(*) FROM samples s WHERE {where}", params)
+
+    def neighbours(self, flt: QueueFilter, sample_id: int) -> tuple[int | None, int | None]:
+        """The ids just before and after `sample_id` among the samples matching `flt`."""
+        where, params = _where(flt)
+        prev = self._ids_before(where, params, sample_id, 1)
+        after = self._ids_after(where, params, sample_id, 1)
+        return (prev[0] if prev else None), (after[0] if after else None)
+
+    # --- one sample ------------------------------------------------------------------------------
+
+    def review_sample(self, sample_id: int) -> dict | None:
+        """A sample as reviewed: edits applied, review fields, every verdict (with `stale`) and
+        how many revisions it has."""
+        sample = self.get_sample(sample_id)
+        if sample is None:
+            return None
+        sample["verdicts"] = self.verdicts([sample_id])
+        sample["revision_count"] = self._scalar(
+            "SELECT count(*) FROM sample_revisions WHERE sample_id = ?", [sample_id]
+        )
+        return sample
+
+    def _state(self, sample_id: int) -> dict:
+        """The sample's parts as now in effect, with its version and its generated role and rules."""
+        row = self._one(
+            f"SELECT s.id, s.version, s.model, s.created_at, s.messages, s.response, {_EFFECTIVE}, "
+            "p.role AS generated_role, p.rules AS generated_rules, p.text AS generated_prompt "
+            "FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id WHERE s.id = ?",
+            [sample_id],
+        )
+        if row is None:
+            raise NotFound(f"No sample with id {sample_id}; nothing was changed. Reload the review queue.")
+        for field in ("messages", "rules", "generated_rules"):
+            row[field] = json.loads(row[field])
+        return row
+
+    # --- edits and revisions ---------------------------------------------------------------------
+
+    def save_edit(
+        self,
+        sample_id: int,
+        base_version: int,
+        author: str,
+        role: str | None = None,
+        rules: list[dict] | None = None,
+        messages: list[dict] | None = None,
+        response: str | None = None,
+    ) -> dict:
+        """Apply an edit (None leaves a part unchanged) made on version `base_version`; returns the
+        new version, the revision number and the diff. A stale base keeps the edit as an unapplied
+        revision and raises VersionConflict."""
+        edit = {
+            "role": None if role is None else clean_text(role, "role"),
+            "rules": rules,
+            "messages": None if messages is None else clean_messages(messages),
+            "response": None if response is None else clean_text(response, "response"),
+        }
+        return self._edit(sample_id, base_version, clean_name(author, "author"), "edit", edit)
+
+    def revert(self, sample_id: int, revision: int, author: str, base_version: int) -> dict:
+        """Make an earlier revision (or an unapplied draft) the sample's content again, as a new revision."""
+        rev = next((r for r in self.revisions(sample_id) if r["revision"] == revision), None)
+        if rev is None:
+            raise NotFound(f"Sample {sample_id} has no revision {revision}; its history lists the revisions.")
+        edit = {part: rev[part] for part in ("role", "rules", "messages", "response")}
+        return self._edit(sample_id, base_version, clean_name(author, "author"), "revert", edit)
+
+    def revisions(self, sample_id: int) -> list[dict]:
+        """Every saved state, oldest first, each with its diff against the applied one before it."""
+        rows = self._rows("SELECT * FROM sample_revisions WHERE sample_id = ? ORDER BY revision", [sample_id])
+        applied = None
+        for row in rows:
+            row["rules"], row["messages"] = json.loads(row["rules"]), json.loads(row["messages"])
+            row["diff"] = revision_diff(applied, row) if applied else ""
+            if row["applied"]:
+                applied = row
+        return rows
+
+    def _edit(self, sample_id: int, base_version: int, author: str, action: str, edit: dict) -> dict:
+        try:
+            return self._retrying(lambda: self._apply_edit(sample_id, base_version, author, action, edit))
+        except (_Stale, _Busy):
+            pass
+        draft = self._retrying(lambda: self._save_draft(sample_id, author, edit), tries=3)
+        raise VersionConflict(
+            f"Another reviewer saved sample {sample_id} first. Your edit is kept as revision {draft}; "
+            "reload the sample to see both versions (revert to revision "
+            f"{draft} to apply yours).",
+            current=self.review_sample(sample_id),
+            draft_revision=draft,
+        )
+
+    def _apply_edit(self, sample_id: int, base_version: int, author: str, action: str, edit: dict) -> dict:
+        with self.transaction():
+            cur = self._state(sample_id)
+            new = _merged(cur, edit)
+            if cur["version"] != base_version:
+                raise _Stale
+            if all(new[p] == cur[p] for p in PARTS):
+                return {"version": cur["version"], "revision": None, "diff": ""}
+            # The state in effect is the last applied revision (the generated one, 0, before any edit).
+            cur["revision"] = self._scalar(
+                "SELECT coalesce(max(revision), 0) FROM sample_revisions WHERE sample_id = ? AND applied",
+                [sample_id],
+            )
+            self._write_sample(cur, new)
+            new["revision"] = self._add_revision(cur, new, author, action, applied=True)
+            self.con.execute(
+                "UPDATE verdicts SET stale = true WHERE sample_id = ? AND NOT stale", [sample_id]
+            )
+            self._log_action(sample_id, action, author, note=f"revision {new['revision']}")
+        return {"version": cur["version"] + 1, "revision": new["revision"], "diff": revision_diff(cur, new)}
+
+    def _save_draft(self, sample_id: int, author: str, edit: dict) -> int:
+        with self.transaction():
+            cur = self._state(sample_id)
+            revision = self._add_revision(cur, _merged(cur, edit), author, "conflict", applied=False)
+            self._log_action(sample_id, "conflict", author, note=f"revision {revision}")
+        return revision
+
+    def _write_sample(self, cur: dict, new: dict) -> None:
+        """Store the new parts; role and rules equal to the generated ones are stored as NULL."""
+        role = new["role"] if new["role"] != cur["generated_role"] else None
+        rules = json.dumps(new["rules"]) if new["rules"] != cur["generated_rules"] else None
+        prompt = new["system_prompt"] if role or rules else None
+        self.con.execute(
+            "UPDATE samples SET version = version + 1, edited_role = ?, edited_rules = ?, edited_prompt = ?, "
+            "messages = ?, response = ?, verdict_failed = false, verdict_unsure = false, "
+            "verdict_disagree = false, updated_at = current_timestamp WHERE id = ?",
+            [role, rules, prompt, json.dumps(new["messages"]), new["response"], cur["id"]],
+        )
+        self.con.execute(
+            f"UPDATE samples SET edited_kinds = {kinds_of('edited_rules')}, "
+            f"edited_categories = {categories_of('edited_rules')} WHERE id = ?",
+            [cur["id"]],
+        )
+
+    def _add_revision(self, cur: dict, new: dict, author: str, action: str, applied: bool) -> int:
+        """Write the new state as the next revision, after the generated state (revision 0) if the
+        sample has no history yet."""
+        last = self._scalar("SELECT max(revision) FROM sample_revisions WHERE sample_id = ?", [cur["id"]])
+        if last is None:
+            self._insert_revision(cur, 0, cur["model"], "generated", True, cur["created_at"])
+            last = 0
+        self._insert_revision(new, last + 1, author, action, applied)
+        return last + 1
+
+    def _insert_revision(self, state: dict, revision: int, author: str, action: str, applied: bool, at=None):
+        self.con.execute(
+            "INSERT INTO sample_revisions (sample_id, revision, author, action, role, rules, system_prompt, "
+            "messages, response, applied, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "coalesce(?, current_timestamp))",
+            [
+                state["id"],
+                revision,
+                author,
+                action,
+                state["role"],
+                json.dumps(state["rules"]),
+                state["system_prompt"],
+                json.dumps(state["messages"]),
+                state["response"],
+                applied,
+                at,
+            ],
+        )
+
+    def _log_action(self, sample_id: int, action: str, reviewer: str, reason=None, note=None) -> None:
+        self.con.execute(
+            "INSERT INTO review_actions (sample_id, action, reviewer, reason, note) VALUES (?, ?, ?, ?, ?)",
+            [sample_id, action, reviewer, reason, note],
+        )
+
+    def _retrying(self, write, tries: int = 2):
+        """Run a write transaction, again if it met a write-write conflict; _Busy if it keeps meeting one."""
+        for _ in range(tries):
+            try:
+                return write()
+            except duckdb.TransactionException as exc:
+                if not _conflicted(exc):
+                    raise
+        raise _Busy
+
+    # --- accept, reject, reset -------------------------------------------------------------------
+
+    def review(
+        self,
+        sample_ids: list[int],
+        action: str,
+        reviewer: str,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> int:
+        """Accept, reject (with a reason) or reset to pending the given samples; all or none."""
+        values = _review_values(action, reviewer, reason, note)
+        ids = list(dict.fromkeys(sample_ids))
+
+        def write() -> int:
+            with self.transaction():
+                found = self.con.execute("SELECT id FROM samples WHERE list_contains(?, id)", [ids])
+                known = {i for (i,) in found.fetchall()}
+                unknown = [i for i in ids if i not in known]
+                if unknown:
+                    raise NotFound(
+                        f"No sample with id {', '.join(map(str, unknown))}; nothing was changed. "
+                        "Reload the review queue."
+                    )
+                return self._set_review("list_contains(?, s.id)", [ids], values)
+
+        return self._busy_is_conflict(write)
+
+    def review_filter(
+        self, flt: QueueFilter, action: str, reviewer: str, reason: str | None = None, note: str | None = None
+    ) -> int:
+        """Apply a review action to every sample matching the filter, in one transaction; returns how many."""
+        values = _review_values(action, reviewer, reason, note)
+        where, params = _where(flt)
+
+        def write() -> int:
+            with self.transaction():
+                return self._set_review(where, params, values)
+
+        return self._busy_is_conflict(write)
+
+    def _set_review(self, where: str, params: list, values: dict) -> int:
+        # Both statements read the same snapshot of samples, so they select the same rows.
+        self.con.execute(
+            "INSERT INTO review_actions (sample_id, action, reviewer, reason, note) "
+            f"SELECT s.id, ?, ?, ?, ? FROM samples s WHERE {where}",
+            [values["action"], values["by"], values["reason"], values["note"], *params],
+        )
+        reviewed = values["status"] != "pending"
+        return self._scalar(
+            "UPDATE samples s SET status = ?, reviewer = ?, reject_reason = ?, review_note = ?, "
+            f"reviewed_at = {'current_timestamp' if reviewed else 'NULL'}, updated_at = current_timestamp "
+            f"WHERE {where}",
+            [
+                values["status"],
+                values["by"] if reviewed else None,
+                values["reason"],
+                values["note"] if reviewed else None,
+                *params,
+            ],
+        )
+
+    def _busy_is_conflict(self, write) -> int:
+        try:
+            return self._retrying(write)
+        except _Busy:
+            raise VersionConflict(
+                "Another reviewer or job was changing these samples at the same moment; nothing was "
+                "changed. Reload and try again."
+            ) from None
+
+    def reindex(self) -> None:
+        """Recompute the rule tags and verdict flags the queue filters on, for rows written by other
+        means than the store's methods (a bulk SQL load)."""
+        with self.transaction():
+            for sql in reindex_sql():
+                self.con.execute(sql)
+
+    def reject_reasons_by_template(self) -> list[dict]:
+        """How often each reject reason was given, per response template and system-prompt template."""
+        return self._rows(
+            "SELECT s.template, p.template AS system_prompt_template, s.reject_reason AS reason, "
+            "count(*) AS count FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id "
+            "WHERE s.status = 'rejected' GROUP BY ALL "
+            "ORDER BY s.template, system_prompt_template, count DESC, reason"
+        )
+
+
+def _merged(cur: dict, edit: dict) -> dict:
+    """The sample's parts after an edit; the prompt text is re-rendered when the role or rules change."""
+    new = {"id": cur["id"]}
+    new["role"] = edit["role"] if edit["role"] is not None else cur["role"]
+    new["rules"] = clean_rules(edit["rules"], cur["rules"]) if edit["rules"] is not None else cur["rules"]
+    if (new["role"], new["rules"]) == (cur["generated_role"], cur["generated_rules"]):
+        new["system_prompt"] = cur["generated_prompt"]
+    elif (new["role"], new["rules"]) != (cur["role"], cur["rules"]):
+        new["system_prompt"] = render_system_prompt(new["role"], new["rules"])
+    else:
+        new["system_prompt"] = cur["system_prompt"]
+    for part in ("messages", "response"):
+        new[part] = edit[part] if edit[part] is not None else cur[part]
+    return new
+
+
+def _review_values(action: str, reviewer: str, reason: str | None, note: str | None) -> dict:
+    if action not in REVIEW_ACTIONS:
+        raise ReviewError(f"Unknown review action {action!r}; use one of {', '.join(REVIEW_ACTIONS)}.")
+    by = clean_name(reviewer)
+    if action == "reject" and reason not in REJECT_REASONS:
+        raise ReviewError(
+            f"A rejection needs a reason, one of {', '.join(REJECT_REASONS)} (got {reason!r}); "
+            "nothing was changed."
+        )
+    if action != "reject" and reason is not None:
+        raise ReviewError(
+            f"Only a rejection takes a reason; {action} was given {reason!r}. Nothing was changed."
+        )
+    note = note.strip() if isinstance(note, str) and note.strip() else None
+    return {"action": action, "status": REVIEW_ACTIONS[action], "by": by, "reason": reason, "note": note}
