@@ -77,3 +77,7 @@ class RuleError(RnrError):
 
 class EvalInputError(RnrError):
     """An evaluation input file is malformed or does not match its counterpart; nothing was written."""
+
+
+class LabelError(RnrError):
+    """A human label of a verdict is incomplete or invalid; nothing was written."""
