@@ -67,14 +67,14 @@ _QUEUE = f"""WITH {PROMPT_RULES.replace("prompt_rules AS", "all_prompt_rules AS"
 {EDITED_RULES.replace("edited_rules AS", "all_edited_rules AS")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
 prompt_rules AS ({_ordered("all_prompt_rules")}),
 edited_rules AS ({_ordered("all_edited_rules")}),
-{with_rules("located", "items", "x.*, r.category, r.kind, r.category_labels, r.kind_labels")}
-SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
-    CASE WHEN disagree THEN 'disagree' WHEN unsure THEN 'unsure' ELSE 'coverage' END AS risk,
-    category_labels, kind_labels
-FROM located
-ORDER BY CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END, category_labels, kind_labels,
-    sample_id, rule_id, judge
-LIMIT $limit OFFSET $offset"""
+{with_rules("located", "items", "x.*, r.category, r.kind, r.category_labels, r.kind_labels")},
+ranked AS (
+    SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
+        CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels
+    FROM located ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge
+    LIMIT $limit + $offset)
+SELECT * EXCLUDE (tier), ['disagree', 'unsure', 'coverage'][tier + 1] AS risk FROM ranked
+ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge OFFSET $offset"""
 
 # Every current human label (the latest per rule) beside every current machine verdict on that rule.
 _PAIRS = f"""WITH {PROMPT_RULES}, {EDITED_RULES},
