@@ -8,7 +8,9 @@ from rnr_core.ingest import ingest_file
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_alpaca.jsonl"
 # Small enough to finish in about a minute on 2 cores; the tiny model needs the gate off.
-DEMO_RUN = RunConfig(dataset="demo", model="local", n=6, k=3, rules=3, quality_gate=False, seed=7)
+DEMO_RUN = RunConfig(
+    dataset="demo", model="local", n=4, k=2, rules=3, out_of_scope=False, quality_gate=False, seed=7
+)
 
 
 def seed_demo(store, jobs, path: Path = DEMO_FILE) -> str | None:

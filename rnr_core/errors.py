@@ -92,3 +92,7 @@ class VersionConflict(RnrError):
     def __init__(self, message: str, current: dict | None = None, draft_revision: int | None = None):
         super().__init__(message)
         self.current, self.draft_revision = current, draft_revision
+
+
+class LabelError(RnrError):
+    """A human label of a verdict is incomplete or invalid; nothing was written."""

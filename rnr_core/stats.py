@@ -75,3 +75,80 @@ def quality(samples: list[dict], seed: int = 0) -> dict:
         "by_kind": {k: rate(sum(v), len(v), rng) for k, v in sorted(groups["kind"].items())},
         "by_category": {k: rate(sum(v), len(v), rng) for k, v in sorted(groups["category"].items())},
     }
+
+
+# Below this Cohen's kappa a judge is not trusted for a category (a common "substantial agreement" line).
+KAPPA_FLOOR = 0.6
+LABELS = ["pass", "fail"]
+
+
+def wilson(passes: int, n: int) -> tuple[float | None, float | None]:
+    """Wilson 95% interval of a pass share; (None, None) when nothing was counted."""
+    if n == 0:
+        return None, None
+    from scipy.stats import binomtest  # scipy loads in ~0.5 s; only callers of this function pay it
+
+    ci = binomtest(passes, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def kappa_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of 2x2 tables given as rows [both pass, h pass m fail, h fail m pass, both fail];
+    NaN where both raters gave one and the same label throughout (chance agreement is 1)."""
+    counts = np.atleast_2d(counts).astype(float)
+    n = counts.sum(axis=1)
+    p_o = (counts[:, 0] + counts[:, 3]) / n
+    h_pass, m_pass = (counts[:, 0] + counts[:, 1]) / n, (counts[:, 0] + counts[:, 2]) / n
+    p_e = h_pass * m_pass + (1 - h_pass) * (1 - m_pass)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(p_e < 1, (p_o - p_e) / (1 - p_e), np.nan)
+
+
+def _kappa_ci(codes: np.ndarray, seed: int, n_boot: int) -> list[float] | None:
+    """Percentile bootstrap 95% CI of kappa, resampling (human, machine) pairs together.
+
+    A resample where both raters are constant and equal has no kappa; such draws are left out, and
+    with fewer than two pairs or no usable draw there is no interval.
+    """
+    if len(codes) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    draws = codes[rng.integers(0, len(codes), size=(n_boot, len(codes)))]
+    counts = np.stack([(draws == c).sum(axis=1) for c in range(4)], axis=1)
+    kappas = kappa_from_counts(counts)
+    kappas = kappas[np.isfinite(kappas)]
+    if not len(kappas):
+        return None
+    low, high = np.percentile(kappas, [2.5, 97.5])
+    return [float(low), float(high)]
+
+
+def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int = 1000) -> dict:
+    """Agreement of a machine judge with human labels (pass/fail, paired by position).
+
+    `confusion` rows are the human label and columns the judge's, both in LABELS order:
+    [[human pass & judge pass, human pass & judge fail], [human fail & judge pass, human fail & judge fail]].
+    `kappa` is None when undefined (both gave one and the same label throughout); `trustworthy` is
+    kappa >= KAPPA_FLOOR, None when there is no kappa.
+    """
+    if len(human) != len(machine):
+        raise ValueError(f"human and machine labels differ in length ({len(human)} vs {len(machine)})")
+    bad = sorted((set(human) | set(machine)) - set(LABELS))
+    if bad:
+        raise ValueError(f"labels must be pass or fail, got {bad}")
+    from sklearn.metrics import cohen_kappa_score, confusion_matrix  # slow import, kept off the CLI path
+
+    n = len(human)
+    defined = len(set(human) | set(machine)) > 1
+    kappa = float(cohen_kappa_score(human, machine, labels=LABELS)) if defined else None
+    h = np.array([x == "fail" for x in human], dtype=int)
+    m = np.array([x == "fail" for x in machine], dtype=int)
+    return {
+        "n": n,
+        "accuracy": float(np.mean(h == m)) if n else None,
+        "kappa": kappa,
+        "kappa_ci95": _kappa_ci(2 * h + m, seed, n_boot) if defined else None,
+        "confusion": confusion_matrix(human, machine, labels=LABELS).tolist() if n else [[0, 0], [0, 0]],
+        "labels": list(LABELS),
+        "trustworthy": None if kappa is None else kappa >= KAPPA_FLOOR,
+    }

@@ -1,5 +1,6 @@
 """The DuckDB store: the only place that writes SQL."""
 
+from rnr_core.store.audit import AuditQueries
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
@@ -11,7 +12,15 @@ from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
 
 class Store(
-    DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, ReviewQueries, CallLog, StoreBase
+    DatasetQueries,
+    RunQueries,
+    SampleQueries,
+    StatsQueries,
+    AuditQueries,
+    ReviewQueries,
+    VerdictQueries,
+    CallLog,
+    StoreBase,
 ):
     """One DuckDB file, migrated on open."""
 

@@ -1,5 +1,6 @@
 """Store-wide counts, for `rnr stats` and the home page."""
 
+from rnr_core.store.effective import DECIDED, EDITED_RULES, PROMPT_RULES, with_rules
 from rnr_core.store.samples import SAMPLE_STATUSES
 
 
@@ -26,3 +27,64 @@ class StatsQueries:
             "llm_calls": calls,
             "failed_tries": self.failure_reasons(),
         }
+
+    # The home page's aggregates: each one query over the whole store.
+
+    def samples_by_status(self) -> dict:
+        counts = dict(self.con.execute("SELECT status, count(*) FROM samples GROUP BY status").fetchall())
+        return {s: counts.pop(s, 0) for s in SAMPLE_STATUSES} | counts
+
+    def rule_pass_counts(self) -> dict:
+        """{'category': {name: (passes, n)}, 'kind': {...}} over every rule's deciding verdict."""
+        rows = self.con.execute(
+            f"""WITH {DECIDED}, {PROMPT_RULES}, {EDITED_RULES},
+            {with_rules("outcomes", "decided", "r.category, r.kind, x.passed")}
+            SELECT category, kind, count(*) FILTER (WHERE passed), count(*) FROM outcomes GROUP BY ALL"""
+        ).fetchall()
+        # At most categories x kinds rows: summed here rather than in a second pass over the outcomes.
+        counts: dict = {"category": {}, "kind": {}}
+        for category, kind, passes, n in rows:
+            for by, key in (("category", category), ("kind", kind)):
+                p, m = counts[by].get(key, (0, 0))
+                counts[by][key] = (p + passes, m + n)
+        return counts
+
+    def reject_reasons(self) -> list[dict]:
+        """Rejected samples per generation prompt template and reason."""
+        return self._rows(
+            "SELECT template, coalesce(reject_reason, 'unspecified') AS reason, count(*) AS samples "
+            "FROM samples WHERE status = 'rejected' GROUP BY ALL ORDER BY template, samples DESC, reason"
+        )
+
+    def samples_over_time(self, bucket: str = "day") -> list[dict]:
+        """Samples created per `bucket` ('day' or 'hour') and status of their run."""
+        if bucket not in ("day", "hour"):
+            raise ValueError(f"bucket must be 'day' or 'hour', got {bucket!r}")
+        return self._rows(
+            "WITH per_run AS (SELECT run_id, date_trunc(?, created_at) AS period, count(*) AS samples "
+            "FROM samples GROUP BY ALL) SELECT p.period, r.status AS run_status, sum(p.samples)::BIGINT "
+            "AS samples FROM per_run p JOIN runs r ON r.id = p.run_id GROUP BY ALL ORDER BY 1, 2",
+            [bucket],
+        )
+
+    def created_span(self) -> tuple:
+        """(first, last) creation time of any sample."""
+        return self.con.execute("SELECT min(created_at), max(created_at) FROM samples").fetchone()
+
+    def latest_runs(self, limit: int = 10) -> list[dict]:
+        """The newest runs with their item and sample counts."""
+        return self._rows(
+            """WITH latest AS (
+                SELECT r.id, d.name AS dataset, r.model, r.status, r.error, r.created_at, r.updated_at
+                FROM runs r JOIN datasets d ON d.id = r.dataset_id ORDER BY r.created_at DESC, r.id LIMIT ?),
+            items AS (SELECT run_id, count(*) FILTER (WHERE status = 'done') AS done,
+                count(*) FILTER (WHERE status = 'failed') AS failed
+                FROM run_items WHERE run_id IN (SELECT id FROM latest) GROUP BY run_id),
+            made AS (SELECT run_id, count(*) AS samples FROM samples
+                WHERE run_id IN (SELECT id FROM latest) GROUP BY run_id)
+            SELECT l.*, coalesce(i.done, 0) AS done, coalesce(i.failed, 0) AS failed,
+                coalesce(m.samples, 0) AS samples
+            FROM latest l LEFT JOIN items i ON i.run_id = l.id LEFT JOIN made m ON m.run_id = l.id
+            ORDER BY l.created_at DESC, l.id""",
+            [limit],
+        )

@@ -1,0 +1,207 @@
+"""Human spot-checks of machine verdicts: the risk-ranked queue, labels, and label/verdict pairs."""
+
+import json
+
+from rnr_core.errors import LabelError, NotFound
+from rnr_core.store.effective import EDITED_RULES, PROMPT_RULES, with_rules
+
+HUMAN = "human:"
+LABELS = ("pass", "fail")
+# Risk tiers of a queue item, most urgent first.
+RISKS = ("disagree", "unsure", "coverage")
+
+_LABELLED = """labelled AS (
+    SELECT DISTINCT sample_id, hash(rule_id) AS rule_h FROM verdicts
+    WHERE judge LIKE 'human:%' AND stale IS NOT TRUE)"""
+
+# Human labels per (category, kind) of the labelled rule; only the prompts of labelled samples are read.
+_LABEL_COUNTS = f"""WITH {_LABELLED},
+labelled_samples AS (SELECT id, system_prompt_id, edited_rules FROM samples
+    WHERE id IN (SELECT sample_id FROM labelled)),
+{PROMPT_RULES.replace("FROM system_prompts", "FROM system_prompts WHERE id IN (SELECT system_prompt_id FROM labelled_samples)")},
+{EDITED_RULES.replace("FROM samples", "FROM labelled_samples")},
+{with_rules("located", "labelled", "r.category, r.kind").replace("JOIN samples s", "JOIN labelled_samples s")}
+SELECT category, kind, count(*) AS labels FROM located GROUP BY ALL"""
+
+# Current checker and LLM verdicts on rules no person has labelled, each with the checker's verdict
+# on the same rule where an LLM judge also gave one (rare: the checker takes verifiable rules, the
+# LLM free-form ones). Without a judge filter, a checker verdict that an LLM verdict also covers is
+# left to that LLM's item, so one rule is not offered twice for the same disagreement.
+_OPEN_ITEMS = f"""{_LABELLED},
+machine AS (
+    SELECT v.* FROM (
+        SELECT sample_id, rule_id, hash(rule_id) AS rule_h, judge, verdict FROM verdicts
+        WHERE stale IS NOT TRUE AND (judge = 'checker' OR judge LIKE 'llm:%')) v
+    ANTI JOIN labelled l ON l.sample_id = v.sample_id AND l.rule_h = v.rule_h),
+both_judged AS (
+    SELECT c.sample_id, c.rule_h, any_value(c.verdict) AS checker_verdict,
+        bool_or(c.verdict IN ('pass', 'fail') AND l.verdict IN ('pass', 'fail') AND l.verdict <> c.verdict)
+            AS contradicted
+    FROM machine c JOIN machine l ON l.sample_id = c.sample_id AND l.rule_h = c.rule_h
+    WHERE c.judge = 'checker' AND l.judge LIKE 'llm:%' GROUP BY c.sample_id, c.rule_h),
+items AS (
+    SELECT m.*, b.checker_verdict,
+        CASE WHEN m.judge = 'checker' THEN coalesce(b.contradicted, false)
+            ELSE coalesce(m.verdict IN ('pass', 'fail') AND b.checker_verdict IN ('pass', 'fail')
+                AND m.verdict <> b.checker_verdict, false) END AS disagree,
+        m.verdict NOT IN ('pass', 'fail') AS unsure
+    FROM machine m LEFT JOIN both_judged b ON b.sample_id = m.sample_id AND b.rule_h = m.rule_h
+    WHERE CASE WHEN $judge IS NULL THEN m.judge <> 'checker' OR b.sample_id IS NULL
+        ELSE m.judge = $judge END)"""
+
+# Each rule's human labels so far in its category and kind (given as parallel lists), attached to
+# the rules before they meet the millions of verdicts, so that join stays on integers.
+_LABELS_GIVEN = """labels_given AS (
+    SELECT unnest($label_categories) AS category, unnest($label_kinds) AS kind, unnest($label_counts) AS n),
+category_labels AS (SELECT category, sum(n) AS n FROM labels_given GROUP BY category),
+kind_labels AS (SELECT kind, sum(n) AS n FROM labels_given GROUP BY kind)"""
+
+
+def _ordered(rules: str) -> str:
+    return f"""SELECT r.*, coalesce(c.n, 0) AS category_labels, coalesce(k.n, 0) AS kind_labels
+        FROM {rules} r LEFT JOIN category_labels c USING (category) LEFT JOIN kind_labels k USING (kind)
+        WHERE $category IS NULL OR r.category = $category"""
+
+
+_QUEUE = f"""WITH {PROMPT_RULES.replace("prompt_rules AS", "all_prompt_rules AS")},
+{EDITED_RULES.replace("edited_rules AS", "all_edited_rules AS")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
+prompt_rules AS ({_ordered("all_prompt_rules")}),
+edited_rules AS ({_ordered("all_edited_rules")}),
+{with_rules("located", "items", "x.*, r.category, r.kind, r.category_labels, r.kind_labels")},
+ranked AS (
+    SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
+        CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels
+    FROM located ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge
+    LIMIT $limit + $offset)
+SELECT * EXCLUDE (tier), ['disagree', 'unsure', 'coverage'][tier + 1] AS risk FROM ranked
+ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge OFFSET $offset"""
+
+# Every current human label (the latest per rule) beside every current machine verdict on that rule.
+_PAIRS = f"""WITH {PROMPT_RULES}, {EDITED_RULES},
+human AS (
+    SELECT sample_id, hash(rule_id) AS rule_h, arg_max(verdict, created_at) AS human,
+        arg_max(substr(judge, 7), created_at) AS reviewer
+    FROM verdicts WHERE judge LIKE 'human:%' AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
+    GROUP BY sample_id, rule_h),
+pairs AS (
+    SELECT h.*, v.rule_id, v.judge, v.verdict AS machine FROM human h JOIN verdicts v
+        ON v.sample_id = h.sample_id AND hash(v.rule_id) = h.rule_h
+    WHERE v.stale IS NOT TRUE AND v.verdict IN ('pass', 'fail')
+      AND (v.judge = 'checker' OR v.judge LIKE 'llm:%') AND ($judge IS NULL OR v.judge = $judge)),
+{with_rules("located", "pairs", "x.sample_id, x.rule_id, x.judge, r.category, r.kind, x.human, x.machine, x.reviewer")}
+SELECT * FROM located ORDER BY judge, category, sample_id, rule_id"""
+
+
+def _reasons(item: dict) -> list[str]:
+    """Why an item is in the queue, in words."""
+    reasons = []
+    if item["risk"] == "disagree" and item["judge"] == "checker":
+        reasons.append(f"the checker says {item['verdict']} and an LLM judge says otherwise")
+    elif item["risk"] == "disagree":
+        reasons.append(f"the checker says {item['checker_verdict']}, {item['judge']} says {item['verdict']}")
+    if item["verdict"] not in LABELS:
+        reasons.append(f"{item['judge']} gave no usable verdict ({item['verdict']})")
+    reasons.append(f"{item['category_labels']} human label(s) so far in category {item['category']!r}")
+    reasons.append(f"{item['kind_labels']} human label(s) so far for kind {item['kind']!r}")
+    return reasons
+
+
+class AuditQueries:
+    def audit_queue(
+        self, judge: str | None = None, category: str | None = None, limit: int = 20, offset: int = 0
+    ) -> list[dict]:
+        """Machine verdicts no person has labelled yet, riskiest first: checker and LLM judge disagree,
+        then the judge was unsure or unparsable, then rules of the categories and kinds with the fewest
+        human labels; ties by sample id."""
+        given = self._rows(_LABEL_COUNTS)
+        params = {
+            "judge": judge,
+            "category": category,
+            "limit": limit,
+            "offset": offset,
+            "label_categories": [g["category"] for g in given],
+            "label_kinds": [g["kind"] for g in given],
+            "label_counts": [g["labels"] for g in given],
+        }
+        items = self._rows(_QUEUE, params)
+        details = self._audit_details(items)
+        for item in items:
+            item.update(details[(item["sample_id"], item["rule_id"], item["judge"])])
+            item["reasons"] = _reasons(item)
+        return items
+
+    def _audit_details(self, items: list[dict]) -> dict:
+        """Rule text and the verdict's rationale and raw output for queue items, by (sample, rule, judge)."""
+        if not items:
+            return {}
+        ids = sorted({i["sample_id"] for i in items})
+        rules = {
+            (r["sample_id"], rule["id"]): rule["text"]
+            for r in self._rows(
+                "SELECT s.id AS sample_id, coalesce(s.edited_rules, p.rules) AS rules FROM samples s "
+                "JOIN system_prompts p ON p.id = s.system_prompt_id WHERE list_contains(?, s.id)",
+                [ids],
+            )
+            for rule in json.loads(r["rules"])
+        }
+        verdicts = self._rows(
+            "SELECT sample_id, rule_id, judge, rationale, raw_output FROM verdicts "
+            "WHERE list_contains(?, sample_id) AND stale IS NOT TRUE",
+            [ids],
+        )
+        return {
+            (v["sample_id"], v["rule_id"], v["judge"]): {
+                "rule_text": rules.get((v["sample_id"], v["rule_id"])),
+                "rationale": v["rationale"],
+                "raw_output": v["raw_output"],
+            }
+            for v in verdicts
+        }
+
+    def label_verdict(
+        self, sample_id: int, rule_id: str, verdict: str, reviewer: str, note: str | None = None
+    ) -> None:
+        """Record a person's pass/fail on one rule of one sample, and log it as a review action."""
+        reviewer = (reviewer or "").strip()
+        if not reviewer:
+            raise LabelError("A label needs the reviewer's name; enter it in the sidebar and label again.")
+        if verdict not in LABELS:
+            raise LabelError(f"A label is pass or fail, not {verdict!r}; nothing was written.")
+        self._check_rule(sample_id, rule_id)
+        with self.transaction():
+            self.add_verdicts(
+                sample_id, HUMAN + reviewer, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
+            )
+            self.con.execute(
+                "INSERT INTO review_actions (sample_id, action, reviewer, note) VALUES (?, 'label', ?, ?)",
+                [sample_id, reviewer, note],
+            )
+
+    def _check_rule(self, sample_id: int, rule_id: str) -> None:
+        """NotFound unless the sample exists and `rule_id` is one of its current rules."""
+        row = self._one(
+            "SELECT coalesce(s.edited_rules, p.rules) AS rules FROM samples s "
+            "JOIN system_prompts p ON p.id = s.system_prompt_id WHERE s.id = ?",
+            [sample_id],
+        )
+        if row is None:
+            raise NotFound(f"No sample with id {sample_id}; nothing was labelled. Reload the audit queue.")
+        ids = [r["id"] for r in json.loads(row["rules"])]
+        if rule_id not in ids:
+            raise NotFound(
+                f"Sample {sample_id} has no rule {rule_id!r} (its rules: {', '.join(ids) or 'none'}); "
+                "nothing was labelled. Reload the audit queue."
+            )
+
+    def audit_pairs(self, judge: str | None = None) -> list[dict]:
+        """(human label, machine verdict) on the same rule, for every current label and checker or LLM
+        verdict: sample_id, rule_id, judge, category, kind, human, machine, reviewer."""
+        return self._rows(_PAIRS, {"judge": judge})
+
+    def audit_label_counts(self) -> dict:
+        """Current human labels (labelled rules) per category and per kind of the rule."""
+        counts: dict = {"category": {}, "kind": {}}
+        for row in self._rows(_LABEL_COUNTS):
+            for by in counts:
+                counts[by][row[by]] = counts[by].get(row[by], 0) + row["labels"]
+        return counts

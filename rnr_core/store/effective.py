@@ -1,0 +1,64 @@
+"""SQL pieces for the rules a sample is judged on and the verdict that decides each rule.
+
+A sample's rules are its reviewer-edited ones when set, else its system prompt's. Prompts are
+shared by K samples, so their rules are unnested once per prompt, never once per sample. Rules are
+matched on (sample, hash(rule id)): integer join keys are several times faster than text ones at
+millions of verdicts, and two rule ids of one sample sharing a 64-bit hash is not a practical risk.
+"""
+
+from rnr_core.stats import FREE_FORM
+
+_FIELDS = """'[{"id": "VARCHAR", "text": "VARCHAR", "category": "VARCHAR", "kind": "VARCHAR"}]'"""
+
+# (prompt_id, rule_id, rule_h, text, category, kind) of every system prompt's rules.
+PROMPT_RULES = f"""prompt_rules AS (
+    SELECT prompt_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
+    FROM (SELECT id AS prompt_id, unnest(from_json(rules, {_FIELDS}), recursive := true) FROM system_prompts))"""
+
+# (sample_id, rule_id, rule_h, text, category, kind) of the samples whose rules a reviewer edited.
+EDITED_RULES = f"""edited_rules AS (
+    SELECT sample_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
+    FROM (SELECT id AS sample_id, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
+          FROM samples WHERE edited_rules IS NOT NULL))"""
+
+# A judge's precedence as rnr_core.stats.effective_verdict ranks it: a person, then code, then an LLM.
+_RANK = "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 ELSE 0 END"
+# Precedence, then time, as one integer: microseconds since 1970 stay below 2**52 until 2112.
+_ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
+_CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"
+
+# (sample_id, rule_h, passed) for every rule with a current pass/fail verdict: the highest-precedence
+# judge's, latest first, and among equals the judge first by name, as rnr_core.stats picks it.
+# Integer maxima keep the group-by cheap: `a` is highest for the top verdict with pass ranked above
+# fail, `b` with fail above pass; a > b means the top verdicts all pass, b > a all fail, and a = b that
+# equally ranked judges differ, which the judges' names then settle (rare: same rule, same instant).
+DECIDED = f"""decided_keys AS (
+    SELECT sample_id, hash(rule_id) AS rule_h, max({_ORDER} * 2 + (verdict = 'pass')::INT) AS a,
+        max({_ORDER} * 2 + (verdict = 'fail')::INT) AS b
+    FROM verdicts WHERE {_CURRENT} GROUP BY sample_id, rule_h),
+tied AS (SELECT sample_id, rule_h, a // 2 AS top FROM decided_keys WHERE a = b),
+tie_broken AS (
+    SELECT t.sample_id, t.rule_h, arg_min(v.verdict, v.judge) = 'pass' AS passed
+    FROM tied t JOIN (SELECT *, hash(rule_id) AS rule_h, {_ORDER} AS top FROM verdicts
+        WHERE {_CURRENT} AND sample_id IN (SELECT sample_id FROM tied)) v USING (sample_id, rule_h, top)
+    GROUP BY t.sample_id, t.rule_h),
+decided AS (
+    SELECT sample_id, rule_h, a > b AS passed FROM decided_keys WHERE a <> b
+    UNION ALL SELECT * FROM tie_broken)"""
+
+
+def with_rules(name: str, source: str, columns: str) -> str:
+    """CTEs ending in `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x)
+    joined to the effective rule each row is on (aliased r); rows on rules a sample no longer has
+    drop out."""
+    # The sample join comes first and once, so the few edited samples' rows are split off by a flag
+    # before the two-key joins rather than probed against every row.
+    return f"""{name}_at AS MATERIALIZED (
+        SELECT x.*, s.system_prompt_id, s.edited_rules IS NOT NULL AS edited
+        FROM {source} x JOIN samples s ON s.id = x.sample_id),
+    {name} AS (
+        SELECT {columns} FROM {name}_at x
+        JOIN prompt_rules r ON r.prompt_id = x.system_prompt_id AND r.rule_h = x.rule_h WHERE NOT x.edited
+        UNION ALL
+        SELECT {columns} FROM {name}_at x
+        JOIN edited_rules r ON r.sample_id = x.sample_id AND r.rule_h = x.rule_h WHERE x.edited)"""
