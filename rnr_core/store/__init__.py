@@ -5,11 +5,21 @@ from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
+from rnr_core.store.selection import SelectionQueries
 from rnr_core.store.stats import StatsQueries
 from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
 
-class Store(DatasetQueries, RunQueries, SampleQueries, StatsQueries, VerdictQueries, CallLog, StoreBase):
+class Store(
+    DatasetQueries,
+    RunQueries,
+    SampleQueries,
+    SelectionQueries,
+    StatsQueries,
+    VerdictQueries,
+    CallLog,
+    StoreBase,
+):
     """One DuckDB file, migrated on open."""
 
 
