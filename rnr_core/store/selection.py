@@ -14,8 +14,12 @@ _RANK = (
     + f" ELSE {len(_PRECEDENCE)} END"
 )
 
-# The effective role, rules and prompt are a reviewer's edit when there is one.
-_RULES = "coalesce(s.edited_rules, p.rules)"
+
+# A reviewer's edit of the rules, when there is one, replaces the prompt's rules for that sample.
+def _effective(field: str) -> str:
+    """SQL for the list of this field over a sample's effective rules."""
+    edited = f"json_extract_string(s.edited_rules, '$[*].{field}')"
+    return f"CASE WHEN s.edited_rules IS NULL THEN p.rule_{field}s ELSE {edited} END"
 
 
 def _outcomes_sql(columns: str) -> str:
@@ -26,31 +30,33 @@ def _outcomes_sql(columns: str) -> str:
     and is unjudged otherwise. Stale verdicts (from before an edit) decide nothing.
     """
     return f"""
-    WITH picked AS (
-        SELECT s.id, {columns}, json_extract_string({_RULES}, '$[*].id') AS rule_ids
-        FROM samples s JOIN system_prompts p ON p.id = s.system_prompt_id
+    WITH prompts AS (
+        SELECT id, text, json_extract_string(rules, '$[*].id') AS rule_ids,
+               json_extract_string(rules, '$[*].category') AS rule_categorys
+        FROM system_prompts),
+    picked AS (
+        SELECT s.id, {columns}, {_effective("id")} AS rule_ids
+        FROM samples s JOIN prompts p ON p.id = s.system_prompt_id
         JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id
         WHERE s.id BETWEEN $lo AND $hi AND list_contains($statuses, s.status)
           AND ($run_id IS NULL OR s.run_id = $run_id) AND ($dataset IS NULL OR d.name = $dataset)
-          AND ($categories IS NULL
-               OR list_has_any(json_extract_string({_RULES}, '$[*].category'), $categories))),
-    rules AS (SELECT id, unnest(list_distinct(rule_ids)) AS rule_id FROM picked),
+          AND ($categories IS NULL OR list_has_any({_effective("category")}, $categories))),
     deciding AS (
         SELECT v.sample_id, v.rule_id,
                arg_min(v.verdict,
-                       struct_pack(rank := {_RANK}, age := -epoch_us(v.created_at), judge := v.judge))
-                   FILTER (WHERE v.verdict IN ('pass', 'fail')) AS verdict
+                   struct_pack(rank := {_RANK}, age := -epoch_us(v.created_at), judge := v.judge)) AS verdict
         FROM verdicts v
-        WHERE v.sample_id BETWEEN $lo AND $hi AND NOT coalesce(v.stale, false)
+        WHERE v.sample_id BETWEEN $lo AND $hi AND v.verdict IN ('pass', 'fail')
+          AND NOT coalesce(v.stale, false)
         GROUP BY v.sample_id, v.rule_id),
-    outcomes AS (
-        SELECT r.id, CASE WHEN bool_or(d.verdict = 'fail') THEN 'fail'
-                          WHEN bool_and(coalesce(d.verdict = 'pass', false)) THEN 'pass'
+    judged AS (
+        SELECT sample_id AS id, list(rule_id) FILTER (WHERE verdict = 'pass') AS passed,
+               list(rule_id) FILTER (WHERE verdict = 'fail') AS failed
+        FROM deciding GROUP BY sample_id)
+    SELECT picked.*, CASE WHEN list_has_any(j.failed, rule_ids) THEN 'fail'
+                          WHEN len(rule_ids) > 0 AND list_has_all(j.passed, rule_ids) THEN 'pass'
                           ELSE 'unjudged' END AS outcome
-        FROM rules r LEFT JOIN deciding d ON d.sample_id = r.id AND d.rule_id = r.rule_id
-        GROUP BY r.id)
-    SELECT picked.*, coalesce(o.outcome, 'unjudged') AS outcome
-    FROM picked LEFT JOIN outcomes o USING (id)
+    FROM picked LEFT JOIN judged j USING (id)
     """
 
 
@@ -76,7 +82,9 @@ def _params(statuses, run_id, dataset, categories) -> dict:
 
 
 class SelectionQueries:
-    def selected_batches(self, statuses, run_id=None, dataset=None, categories=None, batch: int = BATCH):
+    def selected_batches(
+        self, statuses, run_id=None, dataset=None, categories=None, batch: int | None = None
+    ):
         """Yield the selected samples in id order, one list per `batch` ids, so memory stays bounded.
 
         Each sample has id, messages, response, the effective system_prompt and its outcome.
@@ -84,7 +92,7 @@ class SelectionQueries:
         lo, hi = self.con.execute("SELECT min(id), max(id) FROM samples").fetchone()
         if lo is None:
             return
-        params = _params(statuses, run_id, dataset, categories)
+        params, batch = _params(statuses, run_id, dataset, categories), batch or BATCH
         for start in range(lo, hi + 1, batch):
             rows = self._rows(_BATCH_SQL, {**params, "lo": start, "hi": start + batch - 1})
             for row in rows:
