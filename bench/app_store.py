@@ -26,7 +26,7 @@ CHECKABLE = [
     ("detectable_format:number_bullet_lists", "format"),
 ]
 FREE_CATEGORIES = ["style", "content", "language", "persona", "safety", "format", "length"]
-REASONS = ["rule broken", "wrong role", "unsafe", "low quality", "duplicate", "other"]
+REASONS = ["rule_broken", "wrong_role", "unsafe", "low_quality", "duplicate", "other"]
 
 
 def _list(values) -> str:
@@ -129,9 +129,12 @@ def seed_sql(n: int, k: int) -> list[str]:
 def seed(path: str, n: int, k: int) -> None:
     """Create and fill a fresh store at `path` in one transaction."""
     with Store(path) as store:
+        store.con.execute("SET enable_progress_bar = false")
         with store.transaction():
             for sql in seed_sql(n, k):
                 store.con.execute(sql)
+        if hasattr(store, "reindex"):  # derived values the review queue filters on, where the store keeps any
+            store.reindex()
         store.con.execute("CHECKPOINT")  # fold the WAL in, so reopening the file is quick
 
 
