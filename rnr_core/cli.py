@@ -411,6 +411,12 @@ def _export_args(p):
     p.add_argument("--test-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run", help="only this run's samples")
+    p.add_argument("--dataset", help="only samples generated from this dataset")
+    p.add_argument(
+        "--category",
+        action="append",
+        help="only samples with a rule of this category (repeat for several; any of them matches)",
+    )
 
 
 @command("export", "write curated samples as train/test JSONL")(_export_args)
@@ -426,6 +432,8 @@ def _export(args, store):
         args.seed,
         args.run,
         args.include_failing,
+        args.dataset,
+        args.category,
     )
 
     def summary(m: dict) -> str:

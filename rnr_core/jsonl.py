@@ -1,5 +1,6 @@
 """Output directories checked before work starts, and JSONL files written whole or not at all."""
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -86,3 +87,49 @@ def write_jsonl(path, rows) -> None:
 def write_json(path, data) -> None:
     """An indented JSON document, written whole or not at all."""
     _write_atomic(path, [orjson.dumps(data, option=orjson.OPT_INDENT_2)])
+
+
+def _missing_dirs(path: Path) -> list[Path]:
+    """The directories that creating `path` would make, outermost first."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing[::-1]
+
+
+def _discard(temps: dict, made: list[Path]) -> None:
+    """Remove the temp files, then the directories made for them (left if something else is in them)."""
+    for f, tmp in temps.values():
+        f.close()
+        if os.path.exists(tmp):  # already moved into place if a later rename failed
+            os.unlink(tmp)
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):  # not empty: another program wrote there; keep its files
+            directory.rmdir()
+
+
+@contextlib.contextmanager
+def staged_files(directory, names: list[str]):
+    """Writable temp files for `names` in `directory`, moved into place together when the block succeeds.
+
+    On any error the temp files, and the directories made for them, are removed: nothing half-written.
+    """
+    directory = Path(directory).absolute()
+    made = _missing_dirs(directory)
+    out_dir(directory)
+    temps: dict[str, tuple] = {}
+    try:
+        for name in names:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+            temps[name] = (os.fdopen(fd, "wb", buffering=1 << 20), tmp)
+        yield {name: f for name, (f, _) in temps.items()}
+        for f, _ in temps.values():
+            f.close()
+        for name, (_, tmp) in temps.items():
+            os.replace(tmp, directory / name)
+    except BaseException as exc:
+        _discard(temps, made)
+        if isinstance(exc, OSError):
+            raise OutputError(f"Cannot write to {directory} ({exc.strerror or exc}).") from exc
+        raise

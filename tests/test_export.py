@@ -1,15 +1,20 @@
 import asyncio
 import json
+import random
 import subprocess
 import sys
 
 import pytest
 
+from rnr_core import jsonl
 from rnr_core.errors import OutputError, RnrError
-from rnr_core.export import build_splits, conversation, export_samples
+from rnr_core.export import build_splits, conversation, export_preview, export_samples
 from rnr_core.generate import RunConfig, execute_run, start_run
 from rnr_core.ingest import ingest_file
-from tests.conftest import ROOT
+from rnr_core.rules import rule_record
+from rnr_core.stats import with_outcomes
+from rnr_core.store import VERDICTS, Store, selection
+from tests.conftest import ROOT, ingest_questions
 
 
 def distinct_prompts(messages, params):
@@ -209,3 +214,245 @@ def test_line_separators_are_escaped_one_record_per_line(store, tmp_path, script
                 "One\u2028two\u2029three." in json.dumps(json.loads(line), ensure_ascii=False)
                 for line in lines
             )
+
+
+# ---- streamed export: filters, SQL outcomes, preview, staging ------------------------------------
+
+CATEGORIES = ("format", "safety", "style")
+JUDGES = ("checker", "llm:a", "llm:b", "human:ann", "human:bob", "other")
+
+
+def add_plain_sample(store, run: str, prompt_id: int, key: str) -> int:
+    return store.add_sample(
+        {
+            "run_id": run,
+            "item_key": key,
+            "system_prompt_id": prompt_id,
+            "kind": "plain",
+            "messages": [{"role": "user", "content": f"Question {key}"}],
+            "response": f"Answer {key}",
+            "model": "m",
+            "template": "t",
+            "params": {},
+            "seed": 0,
+        }
+    )
+
+
+def small_store(store, tmp_path, prompts: int = 6, k: int = 3) -> list[int]:
+    """Two datasets (a, b) with one run each; prompt i has rules r1, r2 of categories i and i + 1."""
+    for name in ("a", "b"):
+        ingest_questions(store, tmp_path, 2, name)
+        store.create_run(f"run-{name}", store.dataset_id(name), "m", {})
+    ids = []
+    for i in range(prompts):
+        run = f"run-{'ab'[i % 2]}"
+        cats = [CATEGORIES[(i + j) % len(CATEGORIES)] for j in range(2)]
+        rules = [rule_record(j + 1, f"Rule {j + 1} of prompt {i}.", c) for j, c in enumerate(cats)]
+        pid = store.add_system_prompt(run, i, f"Role {i}", rules, f"Role {i}. Rules of prompt {i}.", "m", "t")
+        ids += [add_plain_sample(store, run, pid, f"{i}.{j}") for j in range(k)]
+    return ids
+
+
+def random_verdicts(store, ids, rng):
+    """Varied verdicts: all judge kinds, unknowns, unjudged rules, same-time ties, a rule not in prompt."""
+    for sample_id in ids:
+        for _ in range(rng.randint(0, 4)):
+            judges = rng.sample(JUDGES, rng.randint(1, 3))
+            with store.transaction():  # one transaction: one timestamp, so these tie on time
+                for judge_name in judges:
+                    rule_ids = rng.sample(["r1", "r2", "r9"], rng.randint(1, 2))
+                    verdicts = [{"rule_id": r, "verdict": rng.choice(VERDICTS)} for r in rule_ids]
+                    store.add_verdicts(sample_id, judge_name, verdicts)
+
+
+def sql_outcomes(store, statuses=("pending", "accepted", "rejected"), **filters) -> dict[int, str]:
+    return {s["id"]: s["outcome"] for b in store.selected_batches(list(statuses), **filters) for s in b}
+
+
+def reference_export(store, fmt, statuses, test_fraction, seed, include_failing) -> dict[str, bytes]:
+    """What the in-memory export wrote: every candidate loaded, judged in Python, split, then dumped."""
+    candidates = with_outcomes(store.attach_verdicts(store.export_samples(list(statuses))))
+    chosen = [s for s in candidates if include_failing or s["outcome"] == "pass"]
+    splits = build_splits(chosen, fmt, test_fraction, seed)
+    return {name: b"".join(jsonl.dumps(r) for r in rows) for name, rows in splits.items()}
+
+
+def test_sql_outcomes_agree_with_stats_on_random_verdicts(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(selection, "BATCH", 4)
+    ids = small_store(store, tmp_path, prompts=10, k=4)
+    no_rules = store.add_system_prompt("run-a", 99, "Role", [], "A role without rules.", "m", "t")
+    ids.append(add_plain_sample(store, "run-a", no_rules, "none"))
+    random_verdicts(store, ids, random.Random(7))
+    judge(store, [store.get_sample(ids[-1])], rule_ids=["r1"])  # a pass on no rule of its own decides nothing
+    expected = {s["id"]: s["outcome"] for s in with_outcomes(store.attach_verdicts(all_samples(store)))}
+    assert set(expected.values()) == {"pass", "fail", "unjudged"}
+    assert sql_outcomes(store) == expected
+
+
+@pytest.mark.parametrize("fmt", ["messages", "sharegpt"])
+@pytest.mark.parametrize("include_failing", [False, True])
+def test_streamed_export_matches_in_memory_export_byte_for_byte(
+    store, tmp_path, monkeypatch, fmt, include_failing
+):
+    monkeypatch.setattr(selection, "BATCH", 5)  # several batches, some of them empty
+    ids = small_store(store, tmp_path, prompts=12, k=3)
+    random_verdicts(store, ids, random.Random(3))
+    judge(store, [store.get_sample(i) for i in ids[::2]])  # enough passing samples on both sides
+    store.set_sample_status(ids[:6], "rejected")
+    store.set_sample_status(ids[6:12], "accepted")
+    out = tmp_path / "out"
+    export_samples(store, out, fmt, test_fraction=0.3, seed=1, include_failing=include_failing)
+    want = reference_export(store, fmt, ("pending", "accepted"), 0.3, 1, include_failing)
+    assert want["train"] and want["test"]
+    assert {n: (out / f"{n}.jsonl").read_bytes() for n in want} == want
+
+
+def test_stale_verdicts_decide_nothing(store, tmp_path):
+    first, second, *_ = small_store(store, tmp_path, prompts=1, k=3)
+    judge(store, [store.get_sample(first), store.get_sample(second)])
+    store.con.execute("UPDATE verdicts SET stale = true WHERE sample_id = ?", [first])
+    assert sql_outcomes(store)[first] == "unjudged" and sql_outcomes(store)[second] == "pass"
+    judge(store, [store.get_sample(first)], "fail", "human:ann", rule_ids=["r2"])
+    assert sql_outcomes(store)[first] == "fail"
+
+
+def test_edited_prompt_is_exported_and_edited_rules_are_filtered_and_judged(store, tmp_path):
+    ids = small_store(store, tmp_path, prompts=1, k=3)  # rules r1 format, r2 safety
+    judge(store, [store.get_sample(i) for i in ids])
+    edited = [rule_record(1, "Only this rule now.", "style"), rule_record(3, "A new rule.", "style")]
+    store.con.execute(
+        "UPDATE samples SET edited_rules = ?, edited_prompt = 'Edited prompt.' WHERE id = ?",
+        [json.dumps(edited), ids[0]],
+    )
+    assert sql_outcomes(store)[ids[0]] == "unjudged"  # its new rule r3 has no verdict yet
+    assert set(sql_outcomes(store, categories=["style"])) == {ids[0]}
+    assert set(sql_outcomes(store, categories=["safety"])) == set(ids[1:])
+    judge(store, [store.get_sample(ids[0])], rule_ids=["r3"])
+    export_samples(store, tmp_path / "out", categories=["style"], test_fraction=0)
+    (row,) = read(tmp_path / "out" / "train.jsonl")
+    assert row["messages"][0] == {"role": "system", "content": "Edited prompt."}
+
+
+def test_dataset_and_category_filters_choose_samples_and_are_recorded(store, tmp_path):
+    ids = small_store(store, tmp_path, prompts=6, k=2)  # even prompts in dataset a, odd in b
+    judge(store, [store.get_sample(i) for i in ids])
+    samples = {i: store.get_sample(i) for i in ids}
+
+    def chosen(**filters):
+        manifest = export_samples(store, tmp_path / "out", test_fraction=0, **filters)
+        return manifest, sorted(r["messages"][-1]["content"] for r in read(tmp_path / "out" / "train.jsonl"))
+
+    def answers(keep):
+        return sorted(s["response"] for s in samples.values() if keep(s))
+
+    manifest, got = chosen(dataset="a")
+    assert got == answers(lambda s: s["dataset"] == "a")
+    assert manifest["dataset"] == "a" and manifest["categories"] is None
+    manifest, got = chosen(categories=["safety", "style"])
+    cats = {"safety", "style"}
+    assert got == answers(lambda s: cats & {r["category"] for r in s["rules"]})
+    assert manifest["categories"] == ["safety", "style"]
+    _, got = chosen(dataset="b", categories=["format"])
+    assert got == answers(lambda s: s["dataset"] == "b" and "format" in {r["category"] for r in s["rules"]})
+    assert len(set(got)) < len(ids) // 2  # each filter really left samples out
+    with pytest.raises(
+        RnrError, match=r"No samples with status pending, accepted \(dataset a; rule category x\)"
+    ):
+        export_samples(store, tmp_path / "none", dataset="a", categories=["x"])
+
+
+FILTER_CASES = [
+    {},
+    {"include_failing": True},
+    {"dataset": "a"},
+    {"categories": ["safety"]},
+    {"run_id": "run-b", "categories": ["format", "style"], "include_failing": True},
+    {"statuses": ["accepted", "rejected"], "test_fraction": 0.5, "seed": 4},
+]
+
+
+@pytest.mark.parametrize("filters", FILTER_CASES)
+def test_preview_counts_what_export_writes(store, tmp_path, filters):
+    ids = small_store(store, tmp_path, prompts=10, k=3)
+    random_verdicts(store, ids, random.Random(11))
+    judge(store, [store.get_sample(i) for i in ids[::3]])
+    store.set_sample_status(ids[::4], "accepted")
+    store.set_sample_status(ids[1::5], "rejected")
+    settings = {"test_fraction": 0.3, **filters}
+    preview = export_preview(store, **settings)
+    try:
+        manifest = export_samples(store, tmp_path / "out", **settings)
+    except RnrError:
+        manifest = {"counts": {"train": 0, "test": 0}}
+    assert preview["counts"] == manifest["counts"]
+    assert sum(preview["counts"].values()) > 0 or filters == {}
+    if "excluded" in manifest:
+        assert preview["excluded"] == manifest["excluded"]
+    assert preview["candidates"] == sum(preview["counts"].values()) + sum(preview["excluded"].values())
+
+
+def test_preview_writes_nothing_and_checks_settings(generated, tmp_path):
+    before = sorted(tmp_path.rglob("*"))
+    preview = export_preview(generated, test_fraction=0.25, seed=3)
+    assert sorted(tmp_path.rglob("*")) == before
+    assert (
+        preview["counts"] == export_samples(generated, tmp_path / "o", test_fraction=0.25, seed=3)["counts"]
+    )
+    with pytest.raises(RnrError, match="test-fraction"):
+        export_preview(generated, test_fraction=1.0)
+    with pytest.raises(RnrError, match="Unknown export format"):
+        export_preview(generated, fmt="yaml")
+
+
+def test_failed_export_keeps_earlier_files_and_leaves_no_temp_files(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(selection, "BATCH", 2)
+    ids = small_store(store, tmp_path, prompts=4, k=2)
+    judge(store, [store.get_sample(i) for i in ids])
+    out = tmp_path / "out"
+    export_samples(store, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(RnrError, match="No samples with status rejected"):
+        export_samples(store, out, statuses=["rejected"])
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # A sample that fails to convert late in the stream: earlier batches were already written to temp files.
+    store.con.execute(
+        "UPDATE samples SET messages = ? WHERE id = ?",
+        [json.dumps([{"role": "tool", "content": "x"}]), ids[-1]],
+    )
+    with pytest.raises(KeyError):
+        export_samples(store, out, fmt="sharegpt", include_failing=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with pytest.raises(KeyError):
+        export_samples(store, tmp_path / "new" / "deeper", fmt="sharegpt", include_failing=True)
+    assert not (tmp_path / "new").exists()
+
+
+def test_cli_export_filters_by_dataset_and_repeated_category(tmp_path):
+    db = tmp_path / "e.duckdb"
+    with Store(str(db)) as store:
+        ids = small_store(store, tmp_path, prompts=6, k=2)
+        judge(store, [store.get_sample(i) for i in ids])
+        want = export_preview(store, dataset="b", categories=["format", "style"], test_fraction=0)
+    args = ["--dataset", "b", "--category", "format", "--category", "style", "--test-fraction", "0"]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rnr_core.cli",
+            "export",
+            "--db",
+            str(db),
+            "--out",
+            str(tmp_path / "o"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["dataset"] == "b" and manifest["categories"] == ["format", "style"]
+    assert manifest["counts"] == want["counts"] and want["counts"]["train"] > 0
+    assert len(read(tmp_path / "o" / "train.jsonl")) == want["counts"]["train"]

@@ -7,6 +7,7 @@ from rnr_core.store.db import StoreBase
 from rnr_core.store.review import ReviewQueries
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
+from rnr_core.store.selection import SelectionQueries
 from rnr_core.store.stats import StatsQueries
 from rnr_core.store.verdicts import VERDICTS, VerdictQueries
 
@@ -15,6 +16,7 @@ class Store(
     DatasetQueries,
     RunQueries,
     SampleQueries,
+    SelectionQueries,
     StatsQueries,
     AuditQueries,
     ReviewQueries,
