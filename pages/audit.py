@@ -88,6 +88,7 @@ with agreement_tab:
         st.info("No human labels yet: label some verdicts first.")
     else:
         st.dataframe(report_rows(report["by_judge"]), hide_index=True)
-        st.dataframe(report_rows(report["by_category"]), hide_index=True)
+        per_category = {(j, c): r for j, by_c in report["by_category"].items() for c, r in by_c.items()}
+        st.dataframe(report_rows(per_category), hide_index=True)
         for judge, result in report["by_judge"].items():
             st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))

@@ -6,20 +6,20 @@ import streamlit as st
 from rnr_app import state, widgets
 from rnr_core.home import dashboard
 
-CHART_HEIGHT = 320
+HEIGHT = 320
 
 
-def _rate_chart(rows: list[dict], field: str, title: str):
+def _rate_chart(rates: dict, field: str, title: str):
     """Pass rate per group with its 95% interval as error bars."""
     data = [
         {
-            field: r[field],
+            field: name,
             "pass rate": r["rate"],
             "plus": r["ci95"][1] - r["rate"],
             "minus": r["rate"] - r["ci95"][0],
             "rules judged": r["n"],
         }
-        for r in rows
+        for name, r in rates.items()
         if r["rate"] is not None
     ]
     fig = px.bar(
@@ -32,74 +32,57 @@ def _rate_chart(rows: list[dict], field: str, title: str):
         title=title,
         range_y=[0, 1],
     )
-    return fig.update_layout(height=CHART_HEIGHT)
+    return fig.update_layout(height=HEIGHT)
 
 
 def _charts(d: dict) -> None:
     c = st.columns(2)
-    by_status = [{"status": k, "samples": v} for k, v in d["by_status"].items()]
+    by_status = [{"status": k, "samples": v} for k, v in d["samples_by_status"].items()]
     c[0].plotly_chart(
-        px.bar(by_status, x="status", y="samples", title="Samples by status").update_layout(
-            height=CHART_HEIGHT
-        )
+        px.bar(by_status, x="status", y="samples", title="Samples by status").update_layout(height=HEIGHT)
     )
-    if d["runs_over_time"]:
-        c[1].plotly_chart(
-            px.bar(
-                d["runs_over_time"],
-                x="day",
-                y="samples",
-                color="status",
-                title="Samples generated per day, by run status",
-            ).update_layout(height=CHART_HEIGHT)
+    over_time = d["samples_over_time"]
+    if over_time["rows"]:
+        fig = px.bar(
+            over_time["rows"],
+            x="period",
+            y="samples",
+            color="run_status",
+            title=f"Samples generated per {over_time['bucket']}, by run status",
         )
+        c[1].plotly_chart(fig.update_layout(height=HEIGHT))
     c = st.columns(2)
-    if d["pass_by_category"]:
-        c[0].plotly_chart(_rate_chart(d["pass_by_category"], "category", "Pass rate by rule category"))
-    if d["pass_by_kind"]:
-        c[1].plotly_chart(_rate_chart(d["pass_by_kind"], "kind", "Pass rate by rule kind"))
+    if d["pass_rate_by_category"]:
+        c[0].plotly_chart(_rate_chart(d["pass_rate_by_category"], "category", "Pass rate by rule category"))
+    if d["pass_rate_by_kind"]:
+        c[1].plotly_chart(_rate_chart(d["pass_rate_by_kind"], "kind", "Pass rate by rule kind"))
     if d["reject_reasons"]:
-        st.plotly_chart(
-            px.bar(
-                d["reject_reasons"],
-                x="reason",
-                y="count",
-                color="template",
-                barmode="group",
-                title="Reject reasons per prompt-template version",
-            ).update_layout(height=CHART_HEIGHT)
+        fig = px.bar(
+            d["reject_reasons"],
+            x="reason",
+            y="samples",
+            color="template",
+            barmode="group",
+            title="Reject reasons per prompt-template version",
         )
+        st.plotly_chart(fig.update_layout(height=HEIGHT))
 
 
-def _runs(d: dict) -> None:
+def _runs(runs: list[dict]) -> None:
     st.subheader("Latest runs")
-    st.dataframe(
-        [
-            {
-                "run": r["id"],
-                "dataset": r["dataset"],
-                "model": r["model"],
-                "status": r["status"],
-                "samples": r["counts"].get("samples", 0),
-                "done": r["counts"].get("done", 0),
-                "failed": r["counts"].get("failed", 0),
-                "started": r["created_at"],
-            }
-            for r in d["latest_runs"]
-        ],
-        hide_index=True,
-    )
+    if not runs:
+        st.info("No runs yet: start one on the Generate page.")
+        return
+    columns = ("id", "dataset", "model", "status", "samples", "done", "failed", "created_at", "error")
+    st.dataframe([{k: r[k] for k in columns} for r in runs], hide_index=True)
 
 
 @st.fragment(run_every="2s")
 def _live_jobs(jobs) -> None:
-    running = [j for j in jobs.list() if j["status"] == "running"]
-    for job in running:
-        st.progress(
-            min(1.0, job["progress"]["done"] / job["progress"]["total"]) if job["progress"]["total"] else 0.0,
-            text=f"{job['kind']} {job['params'].get('run_id', '')}: "
-            + widgets.progress_line(job["progress"]),
-        )
+    for job in (j for j in jobs.list() if j["status"] == "running"):
+        p = job["progress"]
+        label = f"{job['kind']} {job['params'].get('run_id', '')}: {widgets.progress_line(p)}"
+        st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=label)
 
 
 def render(store, jobs) -> None:
@@ -107,10 +90,10 @@ def render(store, jobs) -> None:
     st.caption(f"Model: {state.active_spec()} · Store: {state.db_path()}")
     d = dashboard(store)
     c = st.columns(4)
-    c[0].metric("Samples", sum(d["by_status"].values()))
-    c[1].metric("Accepted", d["by_status"].get("accepted", 0))
-    c[2].metric("Rejected", d["by_status"].get("rejected", 0))
-    c[3].metric("Failed items", d.get("failed_items", 0))
+    counts = d["samples_by_status"]
+    c[0].metric("Samples", sum(counts.values()))
+    for col, status in zip(c[1:], ("pending", "accepted", "rejected")):
+        col.metric(status.capitalize(), counts.get(status, 0))
     _live_jobs(jobs)
     _charts(d)
-    _runs(d)
+    _runs(d["latest_runs"])

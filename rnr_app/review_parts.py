@@ -70,24 +70,44 @@ def sample_view(sample: dict) -> None:
 
 
 def edit_form(store, sample: dict) -> None:
-    """Edit role, rules, user turns and response; saving checks nobody saved in between."""
-    with st.expander("Edit"), st.form(f"edit-{sample['id']}-{sample['version']}"):
-        role = st.text_area("Role", sample["role"])
-        rules = [dict(r, text=st.text_area(f"Rule {r['id']}", r["text"])) for r in sample["rules"]]
+    """Edit role, rules, user turns and response, from the version this session opened; saving
+    checks that nobody saved in between, so a concurrent edit is reported, not overwritten."""
+    key = f"opened-{sample['id']}"
+    opened = st.session_state.setdefault(
+        key, {k: sample[k] for k in ("version", "role", "rules", "messages", "response")}
+    )
+    if opened["version"] != sample["version"]:
+        st.info(
+            f"This sample changed since you opened it (version {opened['version']} → {sample['version']})."
+        )
+        if st.button("Reload the latest version"):
+            del st.session_state[key]
+            st.rerun()
+    with st.expander("Edit"), st.form(f"edit-{sample['id']}"):
+        role = st.text_area("Role", opened["role"])
+        rules = [dict(r, text=st.text_area(f"Rule {r['id']}", r["text"])) for r in opened["rules"]]
         messages = [
             dict(m, content=st.text_area(f"{m['role']} turn {i}", m["content"]))
-            for i, m in enumerate(sample["messages"], 1)
+            for i, m in enumerate(opened["messages"], 1)
         ]
-        response = st.text_area("Response", sample["response"], height=200)
+        response = st.text_area("Response", opened["response"], height=200)
         if st.form_submit_button("Save edit"):
-            _save(store, sample, role=role, rules=rules, messages=messages, response=response)
+            _save(
+                store,
+                sample["id"],
+                opened["version"],
+                role=role,
+                rules=rules,
+                messages=messages,
+                response=response,
+            )
     if st.session_state.get("last_diff"):
         st.code(st.session_state["last_diff"], language="diff")
 
 
-def _save(store, sample: dict, **changes) -> None:
+def _save(store, sample_id: int, base_version: int, **changes) -> None:
     try:
-        saved = store.save_edit(sample["id"], sample["version"], state.reviewer(), **changes)
+        saved = store.save_edit(sample_id, base_version, state.reviewer(), **changes)
     except VersionConflict as exc:
         st.warning(str(exc))
         return
@@ -95,6 +115,7 @@ def _save(store, sample: dict, **changes) -> None:
         st.error(str(exc))
         return
     st.session_state["last_diff"] = saved["diff"]
+    st.session_state.pop(f"opened-{sample_id}", None)
     st.rerun()
 
 

@@ -63,5 +63,13 @@ def seed(path) -> dict:
                 "The cafe is on the first floor.",
                 [("r1", "checker", "pass"), ("r2", "llm:scripted", "pass")],
             ),
+            "failing": add_sample(
+                store,
+                "run-fixture",
+                2,
+                "Say it in French.",
+                "Bonjour, le café est en haut.",
+                [("r1", "checker", "fail"), ("r2", "llm:scripted", "pass")],
+            ),
         }
     return ids

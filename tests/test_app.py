@@ -1,5 +1,6 @@
 """Every page through Streamlit's AppTest: rendering and the main interactions, on a store in tmp_path."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -142,9 +143,9 @@ def test_review_second_save_of_the_same_version_is_a_conflict(app_db):
 def test_review_bulk_reject_asks_first_and_says_how_many(app_db):
     at = open_page("pages/review.py", reviewer="ada")
     next(b for b in at.button if b.label == "Reject all in filter…").click().run()
-    assert any("all 2 samples" in w.value for w in at.warning)
-    next(b for b in at.button if b.label == "Yes, reject 2 samples").click().run()
-    assert state.store().queue_count(QueueFilter(status="rejected")) == 2
+    assert any("all 3 samples" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Yes, reject 3 samples").click().run()
+    assert state.store().queue_count(QueueFilter(status="rejected")) == 3
 
 
 def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
@@ -163,13 +164,14 @@ def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
 
 def test_export_writes_the_default_selection(app_db, tmp_path):
     at = open_page("pages/export.py")
-    assert sum(int(m.value) for m in at.metric[:2]) == 1  # train + test: the one sample passing every rule
+    assert sum(int(m.value) for m in at.metric[:2]) == 2  # train + test: the samples passing every rule
     out = tmp_path / "out"
     at.text_input(key="export_out").set_value(str(out))
     next(b for b in at.button if b.label == "Export").click().run()
     assert not at.exception, at.exception
     lines = (out / "train.jsonl").read_text().splitlines() + (out / "test.jsonl").read_text().splitlines()
-    assert len(lines) == 1 and "The cafe is on the first floor." in lines[0]  # only the all-pass sample
+    replies = sorted(json.loads(line)["messages"][-1]["content"] for line in lines)
+    assert replies == ["Sure! <img src=x onerror=alert(2)> It is old.", "The cafe is on the first floor."]
 
 
 def test_malformed_upload_shows_the_error_and_writes_nothing(app_db):
