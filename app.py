@@ -24,10 +24,10 @@ except StoreError as exc:  # another process holds the file, or it is not a stor
 sidebar.draw()
 st.navigation(
     [
-        st.Page(home, title="Home", icon="🏠", default=True),
-        st.Page("pages/generate.py", title="Generate", icon="⚙️"),
-        st.Page("pages/review.py", title="Review", icon="📝"),
-        st.Page("pages/audit.py", title="Judge audit", icon="⚖️"),
-        st.Page("pages/export.py", title="Export", icon="📦"),
+        st.Page(home, title="Home", icon=":material/home:", default=True),
+        st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
+        st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
+        st.Page("pages/audit.py", title="Judge audit", icon=":material/balance:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ]
 ).run()

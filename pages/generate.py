@@ -77,19 +77,26 @@ def start(config: RunConfig) -> None:
     st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
 
 
-def resume_panel() -> None:
-    runs = [r for r in store.list_runs() if r["status"] in ("cancelled", "failed")]
+def runs_panel() -> None:
+    """Any run: resume it when it stopped, judge it, and see its failed items with their raw output."""
+    runs = store.list_runs()[::-1]
     if not runs:
         return
-    st.subheader("Resume")
-    run_id = st.selectbox(
-        "Stopped runs",
-        [r["id"] for r in runs],
-        format_func=lambda i: f"{i} ({next(r['status'] for r in runs if r['id'] == i)})",
-    )
-    if st.button("Resume run"):
+    st.subheader("Runs")
+    status = {r["id"]: r["status"] for r in runs}
+    run_id = st.selectbox("Run", list(status), format_func=lambda i: f"{i} ({status[i]})", key="gen_pick")
+    c = st.columns(2)
+    if c[0].button("Resume run", disabled=status[run_id] not in ("cancelled", "failed")):
         st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
         st.rerun()
+    if c[1].button("Judge run", help="Checkers for verifiable rules, the sidebar's model for the rest."):
+        try:
+            judge = use_model(state.model_settings()).spec
+        except RnrError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["judge_job"] = jobs.start("judge", run_id=run_id, judge=judge)
+    widgets.job_panel("judge_job", "Judging")
     for item in store.run_items(run_id, "failed")[:20]:
         with st.expander(f"Failed: {item['item_key']} · {item['stage']} · {item['attempts']} tries"):
             st.text(item["error"] or "")
@@ -119,4 +126,4 @@ else:
         st.error(str(exc))
 widgets.job_panel("gen_job", "Current run")
 latest_samples()
-resume_panel()
+runs_panel()

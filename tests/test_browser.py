@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -127,14 +128,17 @@ def test_generate_review_audit_export(app_url, page):
         page.get_by_label(label).fill(value)
     for label in ("Tempting turns", "Out-of-scope turns", "Quality gate"):
         page.get_by_text(label, exact=True).click()
+    page.get_by_role("slider", name="Verifiable share of rules").press("Home")  # no rejection rounds
     page.get_by_role("button", name="Start generation").click()
-    page.get_by_text("completed", exact=True).wait_for(timeout=300_000)
+    ended = page.get_by_text(re.compile(r"^(completed|failed|cancelled)$"))
+    ended.wait_for(timeout=600_000)
+    assert ended.inner_text() == "completed", page.get_by_test_id("stAlert").all_inner_texts()
     page.screenshot(path=str(shots / "generate_done.png"), full_page=True)
 
     goto(page, url, "Review", shots)
     header(page, f"Sample {ids['disputed']} ·")
     for hostile in (SCRIPT, IMG):
-        page.get_by_text(hostile, exact=False).first.wait_for()  # shown, as text
+        page.get_by_test_id("stText").filter(has_text=hostile).first.wait_for()  # shown, as text
     assert_inert(page)
     page.get_by_text("Edit", exact=True).click()
     page.get_by_label("Response").fill("Edited in the browser: the exhibit is old.")
@@ -146,7 +150,7 @@ def test_generate_review_audit_export(app_url, page):
     header(page, f"Sample {ids['plain']} ·")
     page.get_by_label("Reject reason").click()
     page.get_by_role("option", name="Low quality").click()
-    page.get_by_role("button", name="Reject (X)").click()
+    page.get_by_role("button", name=re.compile(r"^Reject(?! all)")).click()
     idle(page)
     keys(page, "k")
     header(page, f"Sample {ids['plain']} · rejected · Low quality")
