@@ -8,6 +8,8 @@ from rnr_core.audit import agreement_report
 from rnr_core.errors import RnrError
 from rnr_core.rules import CATEGORIES
 
+TRUST = {True: "ok", False: "judge not trustworthy for this category", None: "too few labels to tell"}
+
 store = state.store()
 st.title("Judge audit")
 label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"])
@@ -76,7 +78,7 @@ def report_rows(groups: dict) -> list[dict]:
                 "accuracy": r["accuracy"],
                 "kappa": r["kappa"],
                 "kappa 95% CI": f"{ci[0]:.2f} – {ci[1]:.2f}" if ci else "",
-                "trust": "judge not trustworthy for this category" if r["trustworthy"] is False else "ok",
+                "trust": TRUST[r["trustworthy"]],
             }
         )
     return rows

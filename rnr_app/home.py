@@ -7,6 +7,7 @@ from rnr_app import state, widgets
 from rnr_core.home import dashboard
 
 HEIGHT = 320
+PERIOD_FORMAT = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d"}
 
 
 def _rate_chart(rates: dict, field: str, title: str):
@@ -50,7 +51,7 @@ def _charts(d: dict) -> None:
             color="run_status",
             title=f"Samples generated per {over_time['bucket']}, by run status",
         )
-        c[1].plotly_chart(fig.update_layout(height=HEIGHT))
+        c[1].plotly_chart(fig.update_layout(height=HEIGHT).update_xaxes(type="category"))
     c = st.columns(2)
     if d["pass_rate_by_category"]:
         c[0].plotly_chart(_rate_chart(d["pass_rate_by_category"], "category", "Pass rate by rule category"))
