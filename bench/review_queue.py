@@ -6,6 +6,7 @@ The store is built once (about a minute for a million samples) and reused while 
 """
 
 import argparse
+import shutil
 import statistics
 import sys
 import time
@@ -65,11 +66,39 @@ def open_store(path: str, n: int) -> Store:
     return store
 
 
+def writes(path: str, n: int, repeat: int) -> None:
+    """Time the review writes on a copy of the store: one accept, one edit, a bulk review."""
+    copy = path + ".writes"
+    shutil.copyfile(path, copy)
+    store = Store(copy)
+    ids = iter(range(n // 3, n))
+    accept = timed(lambda: store.review([next(ids)], "accept", "ann"), repeat)
+    print(f"review one sample: p50 {accept[0]:.1f} ms, p95 {accept[1]:.1f} ms")
+
+    def edit():
+        sid = next(ids)
+        store.save_edit(sid, store.review_sample(sid)["version"], "ann", response="An edited reply.")
+
+    edited = timed(edit, repeat)
+    print(f"save_edit (with its read of the version): p50 {edited[0]:.1f} ms, p95 {edited[1]:.1f} ms")
+    one = next(ids)
+    label = [{"rule_id": "r1", "verdict": "fail"}]
+    verdicts = timed(lambda: store.add_verdicts(one, "human:ann", label), repeat)
+    print(f"add_verdicts with its flag refresh: p50 {verdicts[0]:.1f} ms, p95 {verdicts[1]:.1f} ms")
+    for flt in (QueueFilter(status="rejected", dataset="alpaca"), QueueFilter(status="pending")):
+        start = time.perf_counter()
+        count = store.review_filter(flt, "accept", "bob")
+        print(f"review_filter {flt}: {count:,} samples in {time.perf_counter() - start:.2f} s")
+    store.close()
+    Path(copy).unlink()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--db", default="/tmp/review-bench.duckdb")
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--writes", action="store_true", help="also time review writes (on a copy)")
     args = ap.parse_args()
     store = open_store(args.db, args.n)
     mid = args.n // 2
@@ -87,6 +116,9 @@ def main() -> None:
             f"{name:34} {store.queue_count(flt):>9,} | {page[0]:5.1f}/{page[1]:6.1f} | {after[1]:12.1f} |"
             f" {before[1]:13.1f} | {count[1]:9.1f} | {nbrs[1]:8.1f}"
         )
+    store.close()
+    if args.writes:
+        writes(args.db, args.n, args.repeat)
 
 
 if __name__ == "__main__":

@@ -73,22 +73,23 @@ def _statements(n: int, prompts: int) -> list[str]:
             FROM system_prompts p
             WHERE s.id % 100 = 7 AND p.id = 1 + (s.system_prompt_id * 7) % {prompts}""",
         # The checker on verifiable rules, an LLM judge on free-form ones; 5% fail, 2% of the LLM's unsure.
-        # An edited sample's verdicts are stale.
+        # An edited sample's verdicts are stale. Verdicts are written in sample order, as the
+        # pipeline and the judge write them.
         """INSERT INTO verdicts (sample_id, rule_id, judge, verdict, stale)
             SELECT s.id, 'r' || r.j, CASE WHEN r.kind IS NULL THEN 'llm:m' ELSE 'checker' END,
               CASE WHEN hash(s.id, r.j) % 20 = 0 THEN 'fail'
                 WHEN r.kind IS NULL AND hash(s.id, r.j) % 50 = 1 THEN 'unknown' ELSE 'pass' END,
               s.edited_rules IS NOT NULL
-            FROM samples s JOIN bench_rules r ON r.p = s.system_prompt_id""",
+            FROM samples s JOIN bench_rules r ON r.p = s.system_prompt_id ORDER BY s.id, r.j""",
         # One sample in a hundred also has the LLM judge on its verifiable rules, so the two may disagree.
         """INSERT INTO verdicts (sample_id, rule_id, judge, verdict, stale)
             SELECT s.id, 'r' || r.j, 'llm:m',
               CASE WHEN hash(s.id, r.j, 'x') % 4 = 0 THEN 'fail' ELSE 'pass' END, false
             FROM samples s JOIN bench_rules r ON r.p = s.system_prompt_id
-            WHERE s.id % 100 = 3 AND r.kind IS NOT NULL""",
+            WHERE s.id % 100 = 3 AND r.kind IS NOT NULL ORDER BY s.id, r.j""",
         # A person overrules one sample in a thousand on its first rule.
         """INSERT OR REPLACE INTO verdicts (sample_id, rule_id, judge, verdict, stale)
             SELECT id, 'r1', 'human:carol', CASE WHEN id % 2000 = 0 THEN 'fail' ELSE 'pass' END, false
-            FROM samples WHERE id % 1000 = 0""",
+            FROM samples WHERE id % 1000 = 0 ORDER BY id""",
         "DROP TABLE bench_rules",
     ]

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import sys
 
 import duckdb
 import pytest
@@ -577,8 +576,8 @@ def test_migration_5_indexes_a_store_made_before_it(tmp_path, monkeypatch):
         assert [r["id"] for r in store.queue(QueueFilter(verdict="any_failed"))] == [2]
 
 
-def test_the_benchmark_store_filters_as_python_computes(tmp_path):
-    sys.path.insert(0, str(ROOT / "bench"))
+def test_the_benchmark_store_filters_as_python_computes(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
     import synthetic
 
     store = synthetic.build(str(tmp_path / "bench.duckdb"), 2000)

@@ -30,7 +30,7 @@ _PER_RULE = f"""SELECT sample_id, rule_id,
         AND bool_or(judge LIKE 'llm:%' AND verdict = 'fail'))
       OR (bool_or(judge = 'checker' AND verdict = 'fail')
         AND bool_or(judge LIKE 'llm:%' AND verdict = 'pass')) AS disagree
-  FROM verdicts WHERE NOT coalesce(stale, false) AND {{scope}} GROUP BY sample_id, rule_id"""
+  FROM verdicts WHERE NOT coalesce(stale, false) AND {{in_verdicts}} GROUP BY sample_id, rule_id"""
 
 
 def reindex_sql() -> list[str]:
@@ -47,15 +47,17 @@ def reindex_sql() -> list[str]:
 
 
 def refresh_flags_sql(scope: str) -> str:
-    """SQL that recomputes the verdict flags of the samples in `scope` (a predicate on sample_id),
-    writing only rows whose flags change."""
-    ids = scope.replace("sample_id", "id")
+    """SQL that recomputes the verdict flags of the samples in `scope` (a predicate on the sample
+    id written `{id}`, used three times), writing only rows whose flags change."""
     return f"""UPDATE samples SET verdict_failed = f.failed, verdict_unsure = f.unsure,
         verdict_disagree = f.disagree
       FROM (SELECT s.id, coalesce(bool_or(r.decided = 'fail'), false) AS failed,
               coalesce(bool_or(r.unsure), false) AS unsure, coalesce(bool_or(r.disagree), false) AS disagree
-            FROM (SELECT id FROM samples WHERE {ids}) s
-            LEFT JOIN ({_PER_RULE.format(scope=scope)}) r ON r.sample_id = s.id GROUP BY s.id) f
-      WHERE samples.id = f.id AND (samples.verdict_failed IS DISTINCT FROM f.failed
+            FROM (SELECT id FROM samples WHERE {scope.format(id="id")}) s
+            LEFT JOIN ({_PER_RULE.format(in_verdicts=scope.format(id="sample_id"))}) r ON r.sample_id = s.id
+            GROUP BY s.id) f
+      -- the scope again on the target lets DuckDB skip the row groups outside it
+      WHERE samples.id = f.id AND {scope.format(id="samples.id")}
+        AND (samples.verdict_failed IS DISTINCT FROM f.failed
         OR samples.verdict_unsure IS DISTINCT FROM f.unsure
         OR samples.verdict_disagree IS DISTINCT FROM f.disagree)"""

@@ -46,9 +46,9 @@ class VerdictQueries:
         if not sample_ids:
             return
         # The id range lets DuckDB skip row groups before testing list membership.
-        scope = "sample_id BETWEEN ? AND ? AND list_contains(?, sample_id)"
+        scope = "{id} BETWEEN ? AND ? AND list_contains(?, {id})"
         bounds = [min(sample_ids), max(sample_ids), list(sample_ids)]
-        self.con.execute(refresh_flags_sql(scope), bounds * 2)
+        self.con.execute(refresh_flags_sql(scope), bounds * 3)
 
     def verdicts(self, sample_ids: list[int]) -> list[dict]:
         return self._rows(
