@@ -74,7 +74,7 @@ def settings_form(datasets: list[str]) -> RunConfig | None:
 
 def start(config: RunConfig) -> None:
     run_id = start_run(store, config)
-    st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
+    st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id, gen_pick=run_id)
 
 
 def runs_panel() -> None:

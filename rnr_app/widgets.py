@@ -48,10 +48,12 @@ def job_panel(key: str, title: str) -> None:
         return
     job = state.jobs().get(job_id)
     p = job["progress"]
-    st.markdown(f"**{title}** · {job['kind']} · `{job['status']}`")
+    run = job["result"] if isinstance(job["result"], dict) else {}
+    status = run.get("status", job["status"])  # a generate job ends with its run's status
+    st.markdown(f"**{title}** · {job['kind']} · `{status}`")
     st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p))
     if job["status"] == "running":
         if st.button("Cancel", key=f"cancel-{job_id}"):
             state.jobs().cancel(job_id)
-    elif job["error"]:
-        st.error(job["error"])
+    elif job["error"] or run.get("error"):
+        st.error(job["error"] or run["error"])

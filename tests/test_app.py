@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from rnr_app import state
 from rnr_core.review import QueueFilter
 from tests.app_data import IMG, SCRIPT, seed
-from tests.conftest import GOOD_SP
+from tests.conftest import GOOD_SP, free_port
+from tests.stub_server import StubServer
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -201,3 +202,98 @@ def test_locked_store_names_the_holder(tmp_path, monkeypatch):
 HOLD = (
     "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
 )
+
+
+def endpoint(at: AppTest, url: str) -> None:
+    at.radio(key="model_mode").set_value("Endpoint").run()
+    at.text_input(key="base_url").set_value(url)
+    at.text_input(key="endpoint_model").set_value("stub")
+    at.run()
+
+
+def test_sidebar_connection_test_says_what_failed_and_what_worked(app_db):
+    at = open_page()
+    endpoint(at, f"http://127.0.0.1:{free_port()}/v1")
+    next(b for b in at.sidebar.button if b.label == "Test connection").click().run()
+    assert any("Cannot reach" in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+    with StubServer(default=("ok", "OK")) as stub:
+        endpoint(at, stub.url)
+        next(b for b in at.sidebar.button if b.label == "Test connection").click().run()
+        assert any("Connected to openai:stub@" in s.value for s in at.sidebar.success)
+
+
+def test_unreachable_endpoint_fails_the_run_clearly_and_it_resumes(app_db):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    at = open_page("pages/generate.py", model_mode="Endpoint", base_url=url, endpoint_model="stub")
+    at.selectbox(key="gen_dataset").set_value("demo")
+    for key, value in (("gen_n", 2), ("gen_k", 2), ("gen_rules", 2)):
+        at.number_input(key=key).set_value(value)
+    at.slider(key="gen_share").set_value(0.0)
+    for key in ("gen_tempting", "gen_oos", "gen_gate"):
+        at.checkbox(key=key).uncheck()
+    at.button(key="gen_start").click().run()
+    run = wait_job(at, "gen_job")["result"]
+    assert run["status"] == "failed" and "Cannot reach" in run["error"]
+    run_id = at.session_state["gen_run"]
+    assert state.store().get_run(run_id)["status"] == "failed"
+    at.run()
+    assert any("Cannot reach" in e.value for e in at.error)
+    answer = lambda body: ("ok", GOOD_SP if "response_format" in body else "Fine.")  # noqa: E731
+    with StubServer(default=answer, port=port):
+        assert at.selectbox(key="gen_pick").value == run_id  # the run just started is the one shown
+        next(b for b in at.button if b.label == "Resume run").click().run()
+        assert wait_job(at, "gen_job")["status"] == "completed"
+    assert state.store().get_run(run_id)["counts"]["samples"] == 2
+
+
+def test_an_empty_store_gets_the_demo_data_and_a_demo_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNR_DB", str(tmp_path / "fresh.duckdb"))
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+        assert not at.exception, at.exception
+        assert [d["name"] for d in state.store().list_datasets()] == ["demo"]
+        demo = [j for j in state.jobs().list() if j["kind"] == "generate"]
+        assert len(demo) == 1 and demo[0]["params"]["run_id"] in str(at.dataframe[0].value)
+    finally:
+        state.close_all()
+
+
+def test_a_run_made_with_the_cli_shows_on_home(app_db):
+    db, _ = app_db
+    answer = lambda body: ("ok", GOOD_SP if "response_format" in body else "Fine.")  # noqa: E731
+    with StubServer(default=answer) as stub:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rnr_core.cli",
+                "generate",
+                "--dataset",
+                "demo",
+                "--model",
+                f"openai:stub@{stub.url}",
+                "-n",
+                "2",
+                "--k",
+                "2",
+                "--rules",
+                "2",
+                "--verifiable-share",
+                "0",
+                "--no-tempting",
+                "--no-out-of-scope",
+                "--db",
+                str(db),
+                "--json",
+            ],
+            cwd=APP.parent,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stderr
+    run_id = json.loads(done.stdout)["id"]
+    at = open_page()
+    assert run_id in str(at.dataframe[0].value)
