@@ -16,6 +16,7 @@ def agreement_report(store, seed: int = 0, n_boot: int = 1000) -> dict:
     for judge, by_key in sorted(groups.items()):
         report["by_judge"][judge] = agreement(*by_key.pop(None), seed=seed, n_boot=n_boot)
         report["by_category"][judge] = {
-            category: agreement(*labels, seed=seed, n_boot=n_boot) for category, labels in sorted(by_key.items())
+            category: agreement(*labels, seed=seed, n_boot=n_boot)
+            for category, labels in sorted(by_key.items())
         }
     return report

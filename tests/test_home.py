@@ -18,7 +18,8 @@ def at(store, when: str, sample_id: int, judge_name: str | None = None) -> None:
         store.con.execute("UPDATE samples SET created_at = ? WHERE id = ?", [when, sample_id])
     else:
         store.con.execute(
-            "UPDATE verdicts SET created_at = ? WHERE sample_id = ? AND judge = ?", [when, sample_id, judge_name]
+            "UPDATE verdicts SET created_at = ? WHERE sample_id = ? AND judge = ?",
+            [when, sample_id, judge_name],
         )
 
 
@@ -102,7 +103,9 @@ def test_statuses_reject_reasons_and_latest_runs(home):
         {"template": "resp.v1", "reason": "rule_broken", "samples": 2},
         {"template": "resp.v2", "reason": "unsafe", "samples": 1},
     ]
-    runs = [(r["id"], r["dataset"], r["status"], r["done"], r["failed"], r["samples"]) for r in d["latest_runs"]]
+    runs = [
+        (r["id"], r["dataset"], r["status"], r["done"], r["failed"], r["samples"]) for r in d["latest_runs"]
+    ]
     assert runs == [("run-b", "d", "failed", 0, 1, 2), ("run-a", "d", "done", 2, 1, 4)]
     assert d["db_path"] == home.path
 
@@ -124,7 +127,9 @@ def test_samples_over_time_per_run_status(home):
 def test_latest_runs_are_the_ten_newest(store):
     for i in range(12):
         add_samples(store, 1, run_id=f"run-{i:02d}")
-        store.con.execute("UPDATE runs SET created_at = ? WHERE id = ?", [datetime(2026, 1, i + 1), f"run-{i:02d}"])
+        store.con.execute(
+            "UPDATE runs SET created_at = ? WHERE id = ?", [datetime(2026, 1, i + 1), f"run-{i:02d}"]
+        )
     latest = dashboard(store)["latest_runs"]
     assert [r["id"] for r in latest] == [f"run-{i:02d}" for i in range(11, 1, -1)]
     assert dashboard(store)["samples_over_time"]["bucket"] == "hour"  # all made just now
@@ -136,3 +141,40 @@ def test_an_empty_store_has_an_empty_home(store):
     assert d["pass_rate_by_category"] == {} and d["pass_rate_by_kind"] == {}
     assert d["reject_reasons"] == [] and d["latest_runs"] == []
     assert d["samples_over_time"] == {"bucket": "day", "rows": []}
+
+
+def test_sql_deciding_verdicts_match_the_python_ones(store):
+    import random
+
+    from rnr_core.stats import effective_verdict
+
+    rng = random.Random(7)
+    judges = ["checker", "llm:a", "llm:b", "human:x", "human:y", "other"]
+    times = [datetime(2026, 3, 1, 9), datetime(2026, 3, 1, 10)]  # two instants, so ties happen
+    rows = []
+    for i in range(80):
+        # Each rule of each sample in a category of its own, so the category rates show every decision.
+        rules = [dict(r, category=f"c{i}-{r['id']}") for r in RULES]
+        (sample_id,) = add_samples(store, 1, rules=rules)
+        for rule in ("r1", "r2", "r3"):
+            for name in rng.sample(judges, rng.randint(0, 4)):
+                rows.append(
+                    (sample_id, rule, name, rng.choice(["pass", "fail", "unknown"]), rng.choice(times))
+                )
+    store.con.executemany(
+        "INSERT INTO verdicts (sample_id, rule_id, judge, verdict, created_at, stale) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(*r, rng.random() < 0.2) for r in rows],
+    )
+    expected = {}
+    current = [
+        v for v in store._rows("SELECT * FROM verdicts ORDER BY sample_id, rule_id, judge") if not v["stale"]
+    ]
+    for sample_id, rule_id in sorted({(v["sample_id"], v["rule_id"]) for v in current}):
+        decided = effective_verdict(
+            [v for v in current if (v["sample_id"], v["rule_id"]) == (sample_id, rule_id)]
+        )
+        if decided in ("pass", "fail"):
+            expected[f"c{sample_id - 1}-{rule_id}"] = (int(decided == "pass"), 1)
+    assert len(expected) > 120
+    assert rates(dashboard(store)["pass_rate_by_category"]) == expected

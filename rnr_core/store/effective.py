@@ -9,20 +9,42 @@ millions of verdicts, and two rule ids of one sample sharing a 64-bit hash is no
 from rnr_core.stats import FREE_FORM
 
 _FIELDS = """'[{"id": "VARCHAR", "text": "VARCHAR", "category": "VARCHAR", "kind": "VARCHAR"}]'"""
+_COLUMNS = f"id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind"
 
-# (prompt_id, rule_id, rule_h, text, category, kind) of every system prompt's rules.
-PROMPT_RULES = f"""prompt_rules AS (
-    SELECT prompt_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
-    FROM (SELECT id AS prompt_id, unnest(from_json(rules, {_FIELDS}), recursive := true) FROM system_prompts))"""
 
-# (sample_id, rule_id, rule_h, text, category, kind) of the samples whose rules a reviewer edited.
-EDITED_RULES = f"""edited_rules AS (
-    SELECT sample_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
-    FROM (SELECT id AS sample_id, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
-          FROM samples WHERE edited_rules IS NOT NULL))"""
+def prompt_rules(name: str = "prompt_rules", where: str = "true") -> str:
+    """CTE `name`: (prompt_id, rule_id, rule_h, text, category, kind) of the prompts matching `where`."""
+    return f"""{name} AS (
+    SELECT prompt_id, {_COLUMNS} FROM (
+        SELECT id AS prompt_id, unnest(from_json(rules, {_FIELDS}), recursive := true)
+        FROM system_prompts WHERE {where}))"""
+
+
+def edited_rules(name: str = "edited_rules", samples: str = "samples") -> str:
+    """CTE `name`: (sample_id, rule_id, rule_h, text, category, kind) of the edited samples in `samples`."""
+    return f"""{name} AS (
+    SELECT sample_id, {_COLUMNS} FROM (
+        SELECT id AS sample_id, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
+        FROM {samples} WHERE edited_rules IS NOT NULL))"""
+
+
+PROMPT_RULES, EDITED_RULES = prompt_rules(), edited_rules()
+
+
+def rules_of_few(source: str) -> str:
+    """CTEs `scope`, prompt_rules and edited_rules for just the samples in `source` (a few, such as
+    the labelled ones): only their prompts' rules are unnested."""
+    return f"""scope AS (
+    SELECT id, system_prompt_id, edited_rules FROM samples WHERE id IN (SELECT sample_id FROM {source})),
+{prompt_rules(where="id IN (SELECT system_prompt_id FROM scope)")},
+{edited_rules(samples="scope")}"""
+
 
 # A judge's precedence as rnr_core.stats.effective_verdict ranks it: a person, then code, then an LLM.
-_RANK = "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 ELSE 0 END"
+_RANK = (
+    "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 "
+    "ELSE 0 END"
+)
 # Precedence, then time, as one integer: microseconds since 1970 stay below 2**52 until 2112.
 _ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
 _CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"
@@ -47,7 +69,7 @@ decided AS (
     UNION ALL SELECT * FROM tie_broken)"""
 
 
-def with_rules(name: str, source: str, columns: str) -> str:
+def with_rules(name: str, source: str, columns: str, samples: str = "samples") -> str:
     """CTEs ending in `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x)
     joined to the effective rule each row is on (aliased r); rows on rules a sample no longer has
     drop out."""
@@ -55,7 +77,7 @@ def with_rules(name: str, source: str, columns: str) -> str:
     # before the two-key joins rather than probed against every row.
     return f"""{name}_at AS MATERIALIZED (
         SELECT x.*, s.system_prompt_id, s.edited_rules IS NOT NULL AS edited
-        FROM {source} x JOIN samples s ON s.id = x.sample_id),
+        FROM {source} x JOIN {samples} s ON s.id = x.sample_id),
     {name} AS (
         SELECT {columns} FROM {name}_at x
         JOIN prompt_rules r ON r.prompt_id = x.system_prompt_id AND r.rule_h = x.rule_h WHERE NOT x.edited
