@@ -69,7 +69,7 @@ ranked AS (
         CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels
     FROM located ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge
     LIMIT $limit + $offset)
-SELECT * EXCLUDE (tier), ['disagree', 'unsure', 'coverage'][tier + 1] AS risk FROM ranked
+SELECT * EXCLUDE (tier), {list(RISKS)}[tier + 1] AS risk FROM ranked
 ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge OFFSET $offset"""
 
 # Every current human label (the latest per rule) beside every current machine verdict on that rule.
