@@ -3,7 +3,7 @@
 import json
 
 from rnr_core.errors import LabelError, NotFound
-from rnr_core.store.effective import edited_rules, prompt_rules, rules_of_few, with_rules
+from rnr_core.store.effective import rules, rules_of_few, with_rules
 
 HUMAN = "human:"
 LABELS = ("pass", "fail")
@@ -59,11 +59,9 @@ def _ordered(rules: str) -> str:
         WHERE $category IS NULL OR r.category = $category"""
 
 
-_QUEUE = f"""WITH {prompt_rules("all_prompt_rules")}, {edited_rules("all_edited_rules")},
-{_OPEN_ITEMS}, {_LABELS_GIVEN},
-prompt_rules AS ({_ordered("all_prompt_rules")}),
-edited_rules AS ({_ordered("all_edited_rules")}),
-{with_rules("located", "items", "x.*, r.category, r.kind, r.category_labels, r.kind_labels")},
+_QUEUE = f"""WITH {rules("all_rules")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
+ordered_rules AS ({_ordered("all_rules")}),
+{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", rules="ordered_rules")},
 ranked AS (
     SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
         CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels

@@ -12,32 +12,34 @@ _FIELDS = """'[{"id": "VARCHAR", "text": "VARCHAR", "category": "VARCHAR", "kind
 _COLUMNS = f"id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind"
 
 
-def prompt_rules(name: str = "prompt_rules", where: str = "true") -> str:
-    """CTE `name`: (prompt_id, rule_id, rule_h, text, category, kind) of the prompts matching `where`."""
+def rules(name: str = "rules", prompts: str = "true", samples: str = "samples") -> str:
+    """CTE `name`: (owner, rule_id, rule_h, text, category, kind) of the rules of the system prompts
+    matching `prompts` (owner: the prompt's id) and of the edited samples in `samples` (owner: minus
+    the sample's id), so one join reaches either kind of rule; see `owner`."""
     return f"""{name} AS (
-    SELECT prompt_id, {_COLUMNS} FROM (
-        SELECT id AS prompt_id, unnest(from_json(rules, {_FIELDS}), recursive := true)
-        FROM system_prompts WHERE {where}))"""
-
-
-def edited_rules(name: str = "edited_rules", samples: str = "samples") -> str:
-    """CTE `name`: (sample_id, rule_id, rule_h, text, category, kind) of the edited samples in `samples`."""
-    return f"""{name} AS (
-    SELECT sample_id, {_COLUMNS} FROM (
-        SELECT id AS sample_id, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
+    SELECT owner, {_COLUMNS} FROM (
+        SELECT id AS owner, unnest(from_json(rules, {_FIELDS}), recursive := true)
+        FROM system_prompts WHERE {prompts})
+    UNION ALL
+    SELECT owner, {_COLUMNS} FROM (
+        SELECT -id AS owner, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
         FROM {samples} WHERE edited_rules IS NOT NULL))"""
 
 
-PROMPT_RULES, EDITED_RULES = prompt_rules(), edited_rules()
+def owner(s: str = "s") -> str:
+    """SQL for whose rules sample `s` is judged on: its own edited ones, else its system prompt's."""
+    return f"CASE WHEN {s}.edited_rules IS NULL THEN {s}.system_prompt_id ELSE -{s}.id END"
+
+
+RULES = rules()
 
 
 def rules_of_few(source: str) -> str:
-    """CTEs `scope`, prompt_rules and edited_rules for just the samples in `source` (a few, such as
-    the labelled ones): only their prompts' rules are unnested."""
+    """CTEs `scope` and `rules` for just the samples in `source` (a few, such as the labelled ones):
+    only their prompts' rules are unnested."""
     return f"""scope AS (
     SELECT id, system_prompt_id, edited_rules FROM samples WHERE id IN (SELECT sample_id FROM {source})),
-{prompt_rules(where="id IN (SELECT system_prompt_id FROM scope)")},
-{edited_rules(samples="scope")}"""
+{rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")}"""
 
 
 # A judge's precedence as rnr_core.stats.effective_verdict ranks it: a person, then code, then an LLM.
@@ -69,18 +71,10 @@ decided AS (
     UNION ALL SELECT * FROM tie_broken)"""
 
 
-def with_rules(name: str, source: str, columns: str, samples: str = "samples") -> str:
-    """CTEs ending in `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x)
-    joined to the effective rule each row is on (aliased r); rows on rules a sample no longer has
+def with_rules(name: str, source: str, columns: str, samples: str = "samples", rules: str = "rules") -> str:
+    """CTE `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x) joined to
+    the effective rule each row is on (aliased r, from `rules`); rows on rules a sample no longer has
     drop out."""
-    # The sample join comes first and once, so the few edited samples' rows are split off by a flag
-    # before the two-key joins rather than probed against every row.
-    return f"""{name}_at AS MATERIALIZED (
-        SELECT x.*, s.system_prompt_id, s.edited_rules IS NOT NULL AS edited
-        FROM {source} x JOIN {samples} s ON s.id = x.sample_id),
-    {name} AS (
-        SELECT {columns} FROM {name}_at x
-        JOIN prompt_rules r ON r.prompt_id = x.system_prompt_id AND r.rule_h = x.rule_h WHERE NOT x.edited
-        UNION ALL
-        SELECT {columns} FROM {name}_at x
-        JOIN edited_rules r ON r.sample_id = x.sample_id AND r.rule_h = x.rule_h WHERE x.edited)"""
+    return f"""{name} AS (
+        SELECT {columns} FROM {source} x JOIN {samples} s ON s.id = x.sample_id
+        JOIN {rules} r ON r.owner = {owner()} AND r.rule_h = x.rule_h)"""

@@ -1,6 +1,6 @@
 """Store-wide counts, for `rnr stats` and the home page."""
 
-from rnr_core.store.effective import DECIDED, EDITED_RULES, PROMPT_RULES, with_rules
+from rnr_core.store.effective import DECIDED, RULES, with_rules
 from rnr_core.store.samples import SAMPLE_STATUSES
 
 
@@ -37,7 +37,7 @@ class StatsQueries:
     def rule_pass_counts(self) -> dict:
         """{'category': {name: (passes, n)}, 'kind': {...}} over every rule's deciding verdict."""
         rows = self.con.execute(
-            f"""WITH {DECIDED}, {PROMPT_RULES}, {EDITED_RULES},
+            f"""WITH {DECIDED}, {RULES},
             {with_rules("outcomes", "decided", "r.category, r.kind, x.passed")}
             SELECT category, kind, count(*) FILTER (WHERE passed), count(*) FROM outcomes GROUP BY ALL"""
         ).fetchall()
