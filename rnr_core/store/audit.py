@@ -61,7 +61,7 @@ def _ordered(rules: str) -> str:
 
 _QUEUE = f"""WITH {rules("all_rules")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
 ordered_rules AS ({_ordered("all_rules")}),
-{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", rules="ordered_rules")},
+{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", rule_cte="ordered_rules")},
 ranked AS (
     SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
         CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels

@@ -1,9 +1,9 @@
 """SQL pieces for the rules a sample is judged on and the verdict that decides each rule.
 
 A sample's rules are its reviewer-edited ones when set, else its system prompt's. Prompts are
-shared by K samples, so their rules are unnested once per prompt, never once per sample. Rules are
-matched on (sample, hash(rule id)): integer join keys are several times faster than text ones at
-millions of verdicts, and two rule ids of one sample sharing a 64-bit hash is not a practical risk.
+shared by K samples, so their rules are unnested once per prompt, never once per sample. Verdicts
+meet rules on (owner, hash(rule id)): integer join keys are several times faster than text ones at
+millions of verdicts, and two rule ids of one prompt sharing a 64-bit hash is not a practical risk.
 """
 
 from rnr_core.stats import FREE_FORM
@@ -71,10 +71,12 @@ decided AS (
     UNION ALL SELECT * FROM tie_broken)"""
 
 
-def with_rules(name: str, source: str, columns: str, samples: str = "samples", rules: str = "rules") -> str:
+def with_rules(
+    name: str, source: str, columns: str, samples: str = "samples", rule_cte: str = "rules"
+) -> str:
     """CTE `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x) joined to
-    the effective rule each row is on (aliased r, from `rules`); rows on rules a sample no longer has
-    drop out."""
+    the effective rule each row is on (aliased r, from `rule_cte`); rows on rules a sample no longer
+    has drop out."""
     return f"""{name} AS (
         SELECT {columns} FROM {source} x JOIN {samples} s ON s.id = x.sample_id
-        JOIN {rules} r ON r.owner = {owner()} AND r.rule_h = x.rule_h)"""
+        JOIN {rule_cte} r ON r.owner = {owner()} AND r.rule_h = x.rule_h)"""
