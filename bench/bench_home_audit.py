@@ -57,8 +57,9 @@ def _statements(n: int, prompts: int) -> list[str]:
         f"""INSERT INTO system_prompts (id, run_id, group_idx, role, rules, text, model, template)
             SELECT p, printf('run-%02d', p % {RUNS}), p, 'You are helper ' || p || '.',
               '[' || string_agg('{{"id": "r' || j || '", "text": "Rule ' || j || ' of prompt ' || p
-                || '.", "category": "' || category || '", "kind": ' || coalesce('"' || kind || '"', 'null')
-                || ', "kwargs": ' || CASE WHEN kind IS NULL THEN 'null' ELSE '{{}}' END || '}}', ', ' ORDER BY j)
+                || '.", "category": "' || category || '", "kind": '
+                || coalesce('"' || kind || '"', 'null') || ', "kwargs": '
+                || CASE WHEN kind IS NULL THEN 'null' ELSE '{{}}' END || '}}', ', ' ORDER BY j)
                 || ']', 'You are helper ' || p || '.', 'm', 'system_prompt.v1'
             FROM bench_rules GROUP BY p""",
         f"""INSERT INTO samples (id, run_id, item_key, system_prompt_id, instruction_id, kind, messages,
@@ -83,7 +84,8 @@ def _statements(n: int, prompts: int) -> list[str]:
               s.edited_rules IS NOT NULL
             FROM samples s JOIN bench_rules r ON r.p = s.system_prompt_id""",
         """INSERT INTO verdicts (sample_id, rule_id, judge, verdict)
-            SELECT s.id, 'r' || r.j, 'llm:m', CASE WHEN hash(s.id, r.j, 'x') % 4 = 0 THEN 'fail' ELSE 'pass' END
+            SELECT s.id, 'r' || r.j, 'llm:m',
+              CASE WHEN hash(s.id, r.j, 'x') % 4 = 0 THEN 'fail' ELSE 'pass' END
             FROM samples s JOIN bench_rules r ON r.p = s.system_prompt_id
             WHERE s.id % 100 = 3 AND r.kind IS NOT NULL""",
         # Human labels on one (sample, rule) in 500, agreeing with the machine four times in five.
@@ -91,7 +93,8 @@ def _statements(n: int, prompts: int) -> list[str]:
             SELECT sample_id, rule_id, 'human:ann', CASE WHEN hash(sample_id, rule_id, 'h') % 5 = 0
               THEN (CASE WHEN verdict = 'pass' THEN 'fail' ELSE 'pass' END) ELSE verdict END
             FROM verdicts WHERE hash(sample_id, rule_id, 'l') % 500 = 0 AND judge IN ('checker', 'llm:m')
-              AND verdict <> 'unknown' AND NOT stale QUALIFY row_number() OVER (PARTITION BY sample_id, rule_id) = 1""",
+              AND verdict <> 'unknown' AND NOT stale
+            QUALIFY row_number() OVER (PARTITION BY sample_id, rule_id) = 1""",
         "DROP TABLE bench_rules",
         "CHECKPOINT",
     ]

@@ -1,4 +1,4 @@
-"""Judge audit: the risk-ranked queue of machine verdicts, human labels, and agreement per judge and category."""
+"""Judge audit: the risk-ranked queue of machine verdicts, human labels, agreement per judge and category."""
 
 import json
 
@@ -156,7 +156,10 @@ def test_edited_rules_decide_category_and_drop_removed_rules(audited):
 
 def test_bad_labels_are_refused_and_write_nothing(audited):
     store, (s1, s2, s3, s4) = audited
-    before = store._scalar("SELECT count(*) FROM verdicts"), store._scalar("SELECT count(*) FROM review_actions")
+    before = (
+        store._scalar("SELECT count(*) FROM verdicts"),
+        store._scalar("SELECT count(*) FROM review_actions"),
+    )
     with pytest.raises(LabelError, match="reviewer's name"):
         store.label_verdict(s1, "r1", "pass", "  ")
     with pytest.raises(LabelError, match="pass or fail, not 'unknown'"):
@@ -165,7 +168,10 @@ def test_bad_labels_are_refused_and_write_nothing(audited):
         store.label_verdict(999, "r1", "pass", "ann")
     with pytest.raises(NotFound, match="has no rule 'r9'.*r1, r2, r3"):
         store.label_verdict(s1, "r9", "pass", "ann")
-    after = store._scalar("SELECT count(*) FROM verdicts"), store._scalar("SELECT count(*) FROM review_actions")
+    after = (
+        store._scalar("SELECT count(*) FROM verdicts"),
+        store._scalar("SELECT count(*) FROM review_actions"),
+    )
     assert after == before
 
 
@@ -216,11 +222,15 @@ def test_pairs_use_each_rules_latest_current_label(store):
     judge(store, s2, LLM, r2="unknown")  # no pass/fail to compare
     store.label_verdict(s1, "r2", "fail", "ann")
     store.label_verdict(s1, "r2", "pass", "bob")
-    store.con.execute("UPDATE verdicts SET created_at = created_at + INTERVAL 1 HOUR WHERE judge = 'human:bob'")
+    store.con.execute(
+        "UPDATE verdicts SET created_at = created_at + INTERVAL 1 HOUR WHERE judge = 'human:bob'"
+    )
     store.label_verdict(s1, "r1", "fail", "ann")
     store.label_verdict(s2, "r2", "fail", "ann")
     pairs = store.audit_pairs()
-    assert [(p["sample_id"], p["rule_id"], p["judge"], p["category"], p["human"], p["machine"]) for p in pairs] == [
+    assert [
+        (p["sample_id"], p["rule_id"], p["judge"], p["category"], p["human"], p["machine"]) for p in pairs
+    ] == [
         (s1, "r1", "checker", "format", "fail", "pass"),
         (s1, "r2", LLM, "persona", "pass", "pass"),
     ]

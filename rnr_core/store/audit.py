@@ -3,7 +3,7 @@
 import json
 
 from rnr_core.errors import LabelError, NotFound
-from rnr_core.store.effective import EDITED_RULES, PROMPT_RULES, with_rules
+from rnr_core.store.effective import rules, rules_of_few, with_rules
 
 HUMAN = "human:"
 LABELS = ("pass", "fail")
@@ -15,12 +15,8 @@ _LABELLED = """labelled AS (
     WHERE judge LIKE 'human:%' AND stale IS NOT TRUE)"""
 
 # Human labels per (category, kind) of the labelled rule; only the prompts of labelled samples are read.
-_LABEL_COUNTS = f"""WITH {_LABELLED},
-labelled_samples AS (SELECT id, system_prompt_id, edited_rules FROM samples
-    WHERE id IN (SELECT sample_id FROM labelled)),
-{PROMPT_RULES.replace("FROM system_prompts", "FROM system_prompts WHERE id IN (SELECT system_prompt_id FROM labelled_samples)")},
-{EDITED_RULES.replace("FROM samples", "FROM labelled_samples")},
-{with_rules("located", "labelled", "r.category, r.kind").replace("JOIN samples s", "JOIN labelled_samples s")}
+_LABEL_COUNTS = f"""WITH {_LABELLED}, {rules_of_few("labelled")},
+{with_rules("located", "labelled", "r.category, r.kind", samples="scope")}
 SELECT category, kind, count(*) AS labels FROM located GROUP BY ALL"""
 
 # Current checker and LLM verdicts on rules no person has labelled, each with the checker's verdict
@@ -63,22 +59,19 @@ def _ordered(rules: str) -> str:
         WHERE $category IS NULL OR r.category = $category"""
 
 
-_QUEUE = f"""WITH {PROMPT_RULES.replace("prompt_rules AS", "all_prompt_rules AS")},
-{EDITED_RULES.replace("edited_rules AS", "all_edited_rules AS")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
-prompt_rules AS ({_ordered("all_prompt_rules")}),
-edited_rules AS ({_ordered("all_edited_rules")}),
-{with_rules("located", "items", "x.*, r.category, r.kind, r.category_labels, r.kind_labels")},
+_QUEUE = f"""WITH {rules("all_rules")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
+ordered_rules AS ({_ordered("all_rules")}),
+{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", rule_cte="ordered_rules")},
 ranked AS (
     SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
         CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels
     FROM located ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge
     LIMIT $limit + $offset)
-SELECT * EXCLUDE (tier), ['disagree', 'unsure', 'coverage'][tier + 1] AS risk FROM ranked
+SELECT * EXCLUDE (tier), {list(RISKS)}[tier + 1] AS risk FROM ranked
 ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge OFFSET $offset"""
 
 # Every current human label (the latest per rule) beside every current machine verdict on that rule.
-_PAIRS = f"""WITH {PROMPT_RULES}, {EDITED_RULES},
-human AS (
+_PAIRS = f"""WITH human AS (
     SELECT sample_id, hash(rule_id) AS rule_h, arg_max(verdict, created_at) AS human,
         arg_max(substr(judge, 7), created_at) AS reviewer
     FROM verdicts WHERE judge LIKE 'human:%' AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
@@ -88,8 +81,10 @@ pairs AS (
         ON v.sample_id = h.sample_id AND hash(v.rule_id) = h.rule_h
     WHERE v.stale IS NOT TRUE AND v.verdict IN ('pass', 'fail')
       AND (v.judge = 'checker' OR v.judge LIKE 'llm:%') AND ($judge IS NULL OR v.judge = $judge)),
-{with_rules("located", "pairs", "x.sample_id, x.rule_id, x.judge, r.category, r.kind, x.human, x.machine, x.reviewer")}
-SELECT * FROM located ORDER BY judge, category, sample_id, rule_id"""
+{rules_of_few("pairs")},
+{with_rules("located", "pairs", "x.* EXCLUDE (rule_h), r.category, r.kind", samples="scope")}
+SELECT sample_id, rule_id, judge, category, kind, human, machine, reviewer FROM located
+ORDER BY judge, category, sample_id, rule_id"""
 
 
 def _reasons(item: dict) -> list[str]:

@@ -1,28 +1,52 @@
 """SQL pieces for the rules a sample is judged on and the verdict that decides each rule.
 
 A sample's rules are its reviewer-edited ones when set, else its system prompt's. Prompts are
-shared by K samples, so their rules are unnested once per prompt, never once per sample. Rules are
-matched on (sample, hash(rule id)): integer join keys are several times faster than text ones at
-millions of verdicts, and two rule ids of one sample sharing a 64-bit hash is not a practical risk.
+shared by K samples, so their rules are unnested once per prompt, never once per sample. Verdicts
+meet rules on (owner, hash(rule id)): integer join keys are several times faster than text ones at
+millions of verdicts, and two rule ids of one prompt sharing a 64-bit hash is not a practical risk.
 """
 
 from rnr_core.stats import FREE_FORM
 
 _FIELDS = """'[{"id": "VARCHAR", "text": "VARCHAR", "category": "VARCHAR", "kind": "VARCHAR"}]'"""
+_COLUMNS = f"id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind"
 
-# (prompt_id, rule_id, rule_h, text, category, kind) of every system prompt's rules.
-PROMPT_RULES = f"""prompt_rules AS (
-    SELECT prompt_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
-    FROM (SELECT id AS prompt_id, unnest(from_json(rules, {_FIELDS}), recursive := true) FROM system_prompts))"""
 
-# (sample_id, rule_id, rule_h, text, category, kind) of the samples whose rules a reviewer edited.
-EDITED_RULES = f"""edited_rules AS (
-    SELECT sample_id, id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind
-    FROM (SELECT id AS sample_id, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
-          FROM samples WHERE edited_rules IS NOT NULL))"""
+def rules(name: str = "rules", prompts: str = "true", samples: str = "samples") -> str:
+    """CTE `name`: (owner, rule_id, rule_h, text, category, kind) of the rules of the system prompts
+    matching `prompts` (owner: the prompt's id) and of the edited samples in `samples` (owner: minus
+    the sample's id), so one join reaches either kind of rule; see `owner`."""
+    return f"""{name} AS (
+    SELECT owner, {_COLUMNS} FROM (
+        SELECT id AS owner, unnest(from_json(rules, {_FIELDS}), recursive := true)
+        FROM system_prompts WHERE {prompts})
+    UNION ALL
+    SELECT owner, {_COLUMNS} FROM (
+        SELECT -id AS owner, unnest(from_json(edited_rules, {_FIELDS}), recursive := true)
+        FROM {samples} WHERE edited_rules IS NOT NULL))"""
+
+
+def owner(s: str = "s") -> str:
+    """SQL for whose rules sample `s` is judged on: its own edited ones, else its system prompt's."""
+    return f"CASE WHEN {s}.edited_rules IS NULL THEN {s}.system_prompt_id ELSE -{s}.id END"
+
+
+RULES = rules()
+
+
+def rules_of_few(source: str) -> str:
+    """CTEs `scope` and `rules` for just the samples in `source` (a few, such as the labelled ones):
+    only their prompts' rules are unnested."""
+    return f"""scope AS (
+    SELECT id, system_prompt_id, edited_rules FROM samples WHERE id IN (SELECT sample_id FROM {source})),
+{rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")}"""
+
 
 # A judge's precedence as rnr_core.stats.effective_verdict ranks it: a person, then code, then an LLM.
-_RANK = "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 ELSE 0 END"
+_RANK = (
+    "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 "
+    "ELSE 0 END"
+)
 # Precedence, then time, as one integer: microseconds since 1970 stay below 2**52 until 2112.
 _ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
 _CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"
@@ -47,18 +71,12 @@ decided AS (
     UNION ALL SELECT * FROM tie_broken)"""
 
 
-def with_rules(name: str, source: str, columns: str) -> str:
-    """CTEs ending in `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x)
-    joined to the effective rule each row is on (aliased r); rows on rules a sample no longer has
-    drop out."""
-    # The sample join comes first and once, so the few edited samples' rows are split off by a flag
-    # before the two-key joins rather than probed against every row.
-    return f"""{name}_at AS MATERIALIZED (
-        SELECT x.*, s.system_prompt_id, s.edited_rules IS NOT NULL AS edited
-        FROM {source} x JOIN samples s ON s.id = x.sample_id),
-    {name} AS (
-        SELECT {columns} FROM {name}_at x
-        JOIN prompt_rules r ON r.prompt_id = x.system_prompt_id AND r.rule_h = x.rule_h WHERE NOT x.edited
-        UNION ALL
-        SELECT {columns} FROM {name}_at x
-        JOIN edited_rules r ON r.sample_id = x.sample_id AND r.rule_h = x.rule_h WHERE x.edited)"""
+def with_rules(
+    name: str, source: str, columns: str, samples: str = "samples", rule_cte: str = "rules"
+) -> str:
+    """CTE `name`: `columns` of `source` (a relation with sample_id and rule_h, aliased x) joined to
+    the effective rule each row is on (aliased r, from `rule_cte`); rows on rules a sample no longer
+    has drop out."""
+    return f"""{name} AS (
+        SELECT {columns} FROM {source} x JOIN {samples} s ON s.id = x.sample_id
+        JOIN {rule_cte} r ON r.owner = {owner()} AND r.rule_h = x.rule_h)"""

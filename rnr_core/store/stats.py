@@ -1,6 +1,6 @@
 """Store-wide counts, for `rnr stats` and the home page."""
 
-from rnr_core.store.effective import DECIDED, EDITED_RULES, PROMPT_RULES, with_rules
+from rnr_core.store.effective import DECIDED, RULES, owner
 from rnr_core.store.samples import SAMPLE_STATUSES
 
 
@@ -37,9 +37,14 @@ class StatsQueries:
     def rule_pass_counts(self) -> dict:
         """{'category': {name: (passes, n)}, 'kind': {...}} over every rule's deciding verdict."""
         rows = self.con.execute(
-            f"""WITH {DECIDED}, {PROMPT_RULES}, {EDITED_RULES},
-            {with_rules("outcomes", "decided", "r.category, r.kind, x.passed")}
-            SELECT category, kind, count(*) FILTER (WHERE passed), count(*) FROM outcomes GROUP BY ALL"""
+            # Samples of one prompt share its rules: outcomes are counted per rule of each prompt (or
+            # edited sample) before they meet the rules' categories and kinds.
+            f"""WITH {DECIDED}, {RULES},
+            per_rule AS (
+                SELECT {owner()} AS owner, d.rule_h, count(*) FILTER (WHERE d.passed) AS passes, count(*) AS n
+                FROM decided d JOIN samples s ON s.id = d.sample_id GROUP BY ALL)
+            SELECT r.category, r.kind, sum(p.passes)::BIGINT, sum(p.n)::BIGINT
+            FROM per_rule p JOIN rules r USING (owner, rule_h) GROUP BY ALL"""
         ).fetchall()
         # At most categories x kinds rows: summed here rather than in a second pass over the outcomes.
         counts: dict = {"category": {}, "kind": {}}

@@ -1,0 +1,180 @@
+"""Home page aggregates on a small hand-built store, checked against hand-computed values."""
+
+import json
+from datetime import datetime
+
+import pytest
+
+from rnr_core.home import dashboard
+from rnr_core.stats import wilson
+from tests.test_audit import LLM, RULES, add_samples, judge
+
+T0 = datetime(2026, 3, 1, 10, 0)
+
+
+def at(store, when: str, sample_id: int, judge_name: str | None = None) -> None:
+    """Set when a sample was made, or when one judge's verdicts on it were given."""
+    if judge_name is None:
+        store.con.execute("UPDATE samples SET created_at = ? WHERE id = ?", [when, sample_id])
+    else:
+        store.con.execute(
+            "UPDATE verdicts SET created_at = ? WHERE sample_id = ? AND judge = ?",
+            [when, sample_id, judge_name],
+        )
+
+
+def review(store, sample_id: int, status: str, template: str = "resp.v1", reason: str | None = None) -> None:
+    store.con.execute(
+        "UPDATE samples SET status = ?, template = ?, reject_reason = ? WHERE id = ?",
+        [status, template, reason, sample_id],
+    )
+
+
+@pytest.fixture
+def home(store):
+    a1, a2, a3, a4 = add_samples(store, 4, run_id="run-a")
+    b1, b2 = add_samples(store, 2, run_id="run-b")
+    # a1: the checker outranks the LLM on r1; r3 has only an unsure verdict
+    judge(store, a1, "checker", r1="fail")
+    judge(store, a1, LLM, r1="pass", r2="pass", r3="unknown")
+    # a2: a person outranks the checker; the later of two LLM judges decides r2; a stale label does not count
+    judge(store, a2, "checker", r1="fail")
+    store.label_verdict(a2, "r1", "pass", "ann")
+    judge(store, a2, "llm:a", r2="fail")
+    judge(store, a2, "llm:b", r2="pass", r3="pass")
+    at(store, "2026-03-01 11:00", a2, "llm:a")
+    at(store, "2026-03-01 12:00", a2, "llm:b")
+    store.label_verdict(a2, "r3", "fail", "ann")
+    store.con.execute("UPDATE verdicts SET stale = true WHERE sample_id = ? AND rule_id = 'r3'", [a2])
+    judge(store, a2, "llm:c", r3="pass")  # judged after the edit
+    # a3: two LLM judges at the same instant: the first by name decides
+    judge(store, a3, "checker", r1="pass")
+    judge(store, a3, "llm:a", r2="fail", r3="fail")
+    judge(store, a3, "llm:b", r2="pass")
+    at(store, "2026-03-01 11:00", a3, "llm:a")
+    at(store, "2026-03-01 11:00", a3, "llm:b")
+    # a4: edited rules: r2 became style, r3 was removed (its verdict no longer counts)
+    edited = [RULES[0], dict(RULES[1], category="style")]
+    store.con.execute("UPDATE samples SET edited_rules = ? WHERE id = ?", [json.dumps(edited), a4])
+    judge(store, a4, "checker", r1="pass")
+    judge(store, a4, LLM, r2="pass", r3="fail")
+    judge(store, b1, "checker", r1="pass")
+    judge(store, b1, LLM, r2="fail", r3="pass")
+    review(store, a1, "accepted")
+    review(store, a2, "rejected", "resp.v1", "rule_broken")
+    review(store, a3, "rejected", "resp.v2", "unsafe")
+    review(store, b1, "rejected", "resp.v1", "rule_broken")
+    for sample_id, when in [(a1, "2026-03-01 10:05"), (a2, "2026-03-01 10:40"), (a3, "2026-03-02 08:00")]:
+        at(store, when, sample_id)
+    for sample_id, when in [(a4, "2026-03-05 09:00"), (b1, "2026-03-02 09:30"), (b2, "2026-03-02 09:45")]:
+        at(store, when, sample_id)
+    store.con.execute("UPDATE runs SET created_at = '2026-03-01 10:00', status = 'done' WHERE id = 'run-a'")
+    store.con.execute("UPDATE runs SET created_at = '2026-03-02 09:00', status = 'failed' WHERE id = 'run-b'")
+    for key, status in [("k1", "done"), ("k2", "done"), ("k3", "failed")]:
+        store.record_item("run-a", key, "response", status, 1)
+    store.record_item("run-b", "k1", "response", "failed", 3, error="timeout")
+    return store
+
+
+def rates(d: dict) -> dict:
+    return {key: (r["passes"], r["n"]) for key, r in d.items()}
+
+
+def test_pass_rates_follow_the_deciding_verdict_of_each_current_rule(home):
+    d = dashboard(home)
+    # format: a1 fail (checker over LLM), a2 pass (person over checker), a3, a4, b1 pass
+    # persona: a1 pass, a2 pass (later LLM), a3 fail (llm:a before llm:b at one instant), b1 fail
+    # safety: a1 unsure only, a2 pass (stale label ignored), a3 fail, b1 pass; a4's r3 was edited away
+    assert rates(d["pass_rate_by_category"]) == {
+        "format": (4, 5),
+        "persona": (2, 4),
+        "safety": (2, 3),
+        "style": (1, 1),
+    }
+    assert rates(d["pass_rate_by_kind"]) == {"punctuation:no_comma": (4, 5), "free-form": (5, 8)}
+    persona = d["pass_rate_by_category"]["persona"]
+    assert persona["rate"] == 0.5 and persona["ci95"] == pytest.approx(list(wilson(2, 4)))
+
+
+def test_statuses_reject_reasons_and_latest_runs(home):
+    d = dashboard(home)
+    assert d["samples_by_status"] == {"pending": 2, "accepted": 1, "rejected": 3}
+    assert d["reject_reasons"] == [
+        {"template": "resp.v1", "reason": "rule_broken", "samples": 2},
+        {"template": "resp.v2", "reason": "unsafe", "samples": 1},
+    ]
+    runs = [
+        (r["id"], r["dataset"], r["status"], r["done"], r["failed"], r["samples"]) for r in d["latest_runs"]
+    ]
+    assert runs == [("run-b", "d", "failed", 0, 1, 2), ("run-a", "d", "done", 2, 1, 4)]
+    assert d["db_path"] == home.path
+
+
+def test_samples_over_time_per_run_status(home):
+    d = dashboard(home)
+    assert d["samples_over_time"]["bucket"] == "day"  # samples span more than two days
+    rows = [(r["period"], r["run_status"], r["samples"]) for r in d["samples_over_time"]["rows"]]
+    assert rows == [
+        (datetime(2026, 3, 1), "done", 2),
+        (datetime(2026, 3, 2), "done", 1),
+        (datetime(2026, 3, 2), "failed", 2),
+        (datetime(2026, 3, 5), "done", 1),
+    ]
+    hourly = dashboard(home, bucket="hour")["samples_over_time"]["rows"]
+    assert [(r["period"], r["samples"]) for r in hourly][:2] == [(T0, 2), (datetime(2026, 3, 2, 8), 1)]
+
+
+def test_latest_runs_are_the_ten_newest(store):
+    for i in range(12):
+        add_samples(store, 1, run_id=f"run-{i:02d}")
+        store.con.execute(
+            "UPDATE runs SET created_at = ? WHERE id = ?", [datetime(2026, 1, i + 1), f"run-{i:02d}"]
+        )
+    latest = dashboard(store)["latest_runs"]
+    assert [r["id"] for r in latest] == [f"run-{i:02d}" for i in range(11, 1, -1)]
+    assert dashboard(store)["samples_over_time"]["bucket"] == "hour"  # all made just now
+
+
+def test_an_empty_store_has_an_empty_home(store):
+    d = dashboard(store)
+    assert d["samples_by_status"] == {"pending": 0, "accepted": 0, "rejected": 0}
+    assert d["pass_rate_by_category"] == {} and d["pass_rate_by_kind"] == {}
+    assert d["reject_reasons"] == [] and d["latest_runs"] == []
+    assert d["samples_over_time"] == {"bucket": "day", "rows": []}
+
+
+def test_sql_deciding_verdicts_match_the_python_ones(store):
+    import random
+
+    from rnr_core.stats import effective_verdict
+
+    rng = random.Random(7)
+    judges = ["checker", "llm:a", "llm:b", "human:x", "human:y", "other"]
+    times = [datetime(2026, 3, 1, 9), datetime(2026, 3, 1, 10)]  # two instants, so ties happen
+    rows = []
+    for i in range(80):
+        # Each rule of each sample in a category of its own, so the category rates show every decision.
+        rules = [dict(r, category=f"c{i}-{r['id']}") for r in RULES]
+        (sample_id,) = add_samples(store, 1, rules=rules)
+        for rule in ("r1", "r2", "r3"):
+            for name in rng.sample(judges, rng.randint(0, 4)):
+                rows.append(
+                    (sample_id, rule, name, rng.choice(["pass", "fail", "unknown"]), rng.choice(times))
+                )
+    store.con.executemany(
+        "INSERT INTO verdicts (sample_id, rule_id, judge, verdict, created_at, stale) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(*r, rng.random() < 0.2) for r in rows],
+    )
+    expected = {}
+    current = [
+        v for v in store._rows("SELECT * FROM verdicts ORDER BY sample_id, rule_id, judge") if not v["stale"]
+    ]
+    for sample_id, rule_id in sorted({(v["sample_id"], v["rule_id"]) for v in current}):
+        decided = effective_verdict(
+            [v for v in current if (v["sample_id"], v["rule_id"]) == (sample_id, rule_id)]
+        )
+        if decided in ("pass", "fail"):
+            expected[f"c{sample_id - 1}-{rule_id}"] = (int(decided == "pass"), 1)
+    assert len(expected) > 120
+    assert rates(dashboard(store)["pass_rate_by_category"]) == expected
