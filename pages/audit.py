@@ -12,7 +12,8 @@ TRUST = {True: "ok", False: "judge not trustworthy for this category", None: "to
 
 store = state.store()
 st.title("Judge audit")
-label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"])
+# Only the open tab is computed: the agreement report reads every label pair.
+label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"], key="audit_tab", on_change="rerun")
 
 
 def label(item: dict) -> None:
@@ -39,7 +40,7 @@ def label(item: dict) -> None:
                 st.rerun()
 
 
-with label_tab:
+def label_view() -> None:
     category = st.selectbox("Category", ["any", *CATEGORIES], key="audit_category")
     queue = store.audit_queue(category=None if category == "any" else category, limit=20)
     if not queue:
@@ -84,7 +85,7 @@ def report_rows(groups: dict) -> list[dict]:
     return rows
 
 
-with agreement_tab:
+def agreement_view() -> None:
     report = agreement_report(store)
     if not report["by_judge"]:
         st.info("No human labels yet: label some verdicts first.")
@@ -94,3 +95,11 @@ with agreement_tab:
         st.dataframe(report_rows(per_category), hide_index=True)
         for judge, result in report["by_judge"].items():
             st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))
+
+
+if label_tab.open:
+    with label_tab:
+        label_view()
+if agreement_tab.open:
+    with agreement_tab:
+        agreement_view()

@@ -160,6 +160,9 @@ def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
         v for v in state.store().review_sample(ids["disputed"])["verdicts"] if v["judge"] == "human:ada"
     ]
     assert [(v["rule_id"], v["verdict"]) for v in labels] == [("r1", "fail")]
+    assert not at.get("plotly_chart")  # the agreement tab is computed only when open
+    at.session_state["audit_tab"] = "Agreement"
+    at.run()
     assert at.get("plotly_chart")  # a confusion matrix once a label exists
 
 
