@@ -79,11 +79,10 @@ def start(config: RunConfig) -> None:
 
 def runs_panel() -> None:
     """Any run: resume it when it stopped, judge it, and see its failed items with their raw output."""
-    runs = store.list_runs()[::-1]
-    if not runs:
+    status = store.run_statuses()
+    if not status:
         return
     st.subheader("Runs")
-    status = {r["id"]: r["status"] for r in runs}
     run_id = st.selectbox("Run", list(status), format_func=lambda i: f"{i} ({status[i]})", key="gen_pick")
     c = st.columns(2)
     if c[0].button("Resume run", disabled=status[run_id] not in ("cancelled", "failed")):
@@ -114,7 +113,7 @@ def latest_samples() -> None:
 
 with st.expander("Upload a file"):
     upload()
-names = [d["name"] for d in store.list_datasets()]
+names = store.dataset_names()
 if not names:
     st.info("No datasets yet: upload a file above.")
 else:

@@ -22,9 +22,9 @@ def filters(store) -> QueueFilter:
         c = st.columns(4)
         with c[0]:
             status = _pick("Status", SAMPLE_STATUSES, "f_status")
-            dataset = _pick("Dataset", [d["name"] for d in store.list_datasets()], "f_dataset")
+            dataset = _pick("Dataset", store.dataset_names(), "f_dataset")
         with c[1]:
-            run_id = _pick("Run", [r["id"] for r in store.list_runs()], "f_run")
+            run_id = _pick("Run", list(store.run_statuses()), "f_run")
             kind = _pick("Rule kind", ["free-form", *sorted(KINDS)], "f_kind")
         with c[2]:
             category = _pick("Rule category", sorted(CATEGORIES), "f_category")

@@ -161,3 +161,15 @@ def _sample(system_prompt_id: int, item_key: str) -> dict:
         "params": {},
         "seed": 1,
     }
+
+
+def test_pickers_list_runs_newest_first_and_dataset_names(tmp_path):
+    from tests.app_data import seed
+
+    seed(tmp_path / "p.duckdb")
+    with Store(str(tmp_path / "p.duckdb")) as store:
+        store.create_run("run-later", store.dataset_id("demo"), "scripted", {"dataset": "demo"})
+        store.con.execute("UPDATE runs SET created_at = created_at + INTERVAL 1 HOUR WHERE id = 'run-later'")
+        assert store.run_statuses() == {"run-later": "running", "run-fixture": "completed"}
+        assert list(store.run_statuses()) == ["run-later", "run-fixture"]
+        assert store.dataset_names() == ["demo"]

@@ -56,6 +56,9 @@ class DatasetQueries:
         finally:
             self.con.unregister("_incoming")
 
+    def dataset_names(self) -> list[str]:
+        return [n for (n,) in self.con.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+
     def list_datasets(self) -> list[dict]:
         return self._rows(
             "SELECT d.id, d.name, d.created_at, count(i.id) AS instructions "

@@ -29,6 +29,10 @@ class RunQueries:
             run["counts"] = self.run_counts(run["id"])
         return runs
 
+    def run_statuses(self) -> dict[str, str]:
+        """Every run's id and status, newest first: what pickers list, without counting samples."""
+        return dict(self.con.execute("SELECT id, status FROM runs ORDER BY created_at DESC, id").fetchall())
+
     def set_run_status(self, run_id: str, status: str, error: str | None = None) -> None:
         self.con.execute(
             "UPDATE runs SET status = ?, error = ?, updated_at = current_timestamp WHERE id = ?",
