@@ -300,3 +300,22 @@ def test_a_run_made_with_the_cli_shows_on_home(app_db):
     run_id = json.loads(done.stdout)["id"]
     at = open_page()
     assert run_id in str(at.dataframe[0].value)
+
+
+def test_review_reverts_an_edit_and_rejudges_the_stale_verdicts(app_db, scripted):
+    db, ids = app_db
+    scripted([json.dumps({"r2": {"verdict": "fail", "rationale": "curt"}})])
+    at = open_page("pages/review.py", reviewer="ada", model_spec="scripted")
+    next(t for t in at.text_area if t.label == "Response").set_value("A calmer answer.")
+    next(b for b in at.button if b.label == "Save edit").click().run()
+    next(b for b in at.button if b.label.startswith("Re-judge")).click().run()
+    assert wait_job(at, "rejudge_job")["status"] == "completed"
+    fresh = {(v["judge"], v["rule_id"]): v for v in state.store().review_sample(ids["disputed"])["verdicts"]}
+    assert not fresh[("checker", "r1")]["stale"] and not fresh[("llm:scripted", "r2")]["stale"]
+    assert fresh[("llm:scripted", "r2")]["verdict"] == "fail"
+    at.run()
+    next(b for b in at.button if b.label == "Revert to revision 0").click().run()
+    assert not at.exception, at.exception
+    back = state.store().review_sample(ids["disputed"])
+    assert back["response"] == f"Sure! {IMG} It is old." and back["version"] == 3
+    assert [r["action"] for r in state.store().revisions(ids["disputed"])] == ["generated", "edit", "revert"]
