@@ -62,8 +62,15 @@ SEARCHES = [
 
 
 def rss_mb() -> float:
-    """This process's peak resident set so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set so far, in MiB.
+
+    /proc's VmHWM first: ru_maxrss survives exec, so a child would inherit the parent's peak (the seeding).
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def child_export(spec: dict) -> None:

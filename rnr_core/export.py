@@ -65,6 +65,7 @@ def build_splits(samples: list[dict], fmt: str, test_fraction: float, seed: int)
 
 
 def _filters(statuses, run_id, dataset, categories) -> dict:
+    categories = [categories] if isinstance(categories, str) else list(categories or []) or None
     return {"statuses": list(statuses), "run_id": run_id, "dataset": dataset, "categories": categories}
 
 
@@ -99,6 +100,7 @@ def _nothing_to_export(outcomes: Counter, filters: dict) -> RnrError:
 
 def export_preview(
     store,
+    fmt: str = "messages",
     statuses=("pending", "accepted"),
     test_fraction: float = 0.1,
     seed: int = 0,
@@ -106,7 +108,6 @@ def export_preview(
     include_failing: bool = False,
     dataset: str | None = None,
     categories=None,
-    fmt: str = "messages",
 ) -> dict:
     """What export_samples would write with these settings: counts per split and left out; writes nothing."""
     check_settings(fmt, test_fraction)
@@ -172,7 +173,7 @@ def export_samples(
             "seed": seed,
             "run_id": run_id,
             "dataset": dataset,
-            "categories": list(categories) if categories else None,
+            "categories": filters["categories"],
             "counts": counts,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }

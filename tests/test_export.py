@@ -367,6 +367,7 @@ FILTER_CASES = [
     {"include_failing": True},
     {"dataset": "a"},
     {"categories": ["safety"]},
+    {"categories": "style"},  # one category as a plain string
     {"run_id": "run-b", "categories": ["format", "style"], "include_failing": True},
     {"statuses": ["accepted", "rejected"], "test_fraction": 0.5, "seed": 4},
 ]

@@ -46,7 +46,8 @@ def _outcomes_sql(columns: str) -> str:
                arg_min(v.verdict,
                    struct_pack(rank := {_RANK}, age := -epoch_us(v.created_at), judge := v.judge)) AS verdict
         FROM verdicts v
-        WHERE v.sample_id BETWEEN $lo AND $hi AND v.verdict IN ('pass', 'fail')
+        WHERE v.sample_id BETWEEN $lo AND $hi AND v.sample_id IN (SELECT id FROM picked)
+          AND v.verdict IN ('pass', 'fail')
           AND NOT coalesce(v.stale, false)
         GROUP BY v.sample_id, v.rule_id),
     judged AS (
