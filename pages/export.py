@@ -37,16 +37,20 @@ chosen = {
     "seed": seed,
 }
 
-try:
-    preview = export_preview(store, **chosen)
-except RnrError as exc:
-    st.error(str(exc))
-    st.stop()
-c = st.columns(4)
-c[0].metric("Train", preview["counts"]["train"])
-c[1].metric("Test", preview["counts"]["test"])
-c[2].metric("Left out: failing", preview["excluded"]["failing"])
-c[3].metric("Left out: not judged", preview["excluded"]["unjudged"])
+# Counting the selection decides every rule of every sample: seconds on a big store, so on demand.
+if st.button("Preview counts"):
+    try:
+        st.session_state["export_preview"] = (chosen, export_preview(store, **chosen))
+    except RnrError as exc:
+        st.error(str(exc))
+shown = st.session_state.get("export_preview")
+if shown and shown[0] == chosen:
+    preview = shown[1]
+    c = st.columns(4)
+    c[0].metric("Train", preview["counts"]["train"])
+    c[1].metric("Test", preview["counts"]["test"])
+    c[2].metric("Left out: failing", preview["excluded"]["failing"])
+    c[3].metric("Left out: not judged", preview["excluded"]["unjudged"])
 
 default_out = settings.rnr_home() / "exports" / datetime.now().strftime("%Y%m%d-%H%M%S")
 out = st.text_input("Folder", value=str(default_out), key="export_out")

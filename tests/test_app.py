@@ -168,6 +168,8 @@ def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
 
 def test_export_writes_the_default_selection(app_db, tmp_path):
     at = open_page("pages/export.py")
+    assert not at.metric  # counting waits for the button
+    next(b for b in at.button if b.label == "Preview counts").click().run()
     assert sum(int(m.value) for m in at.metric[:2]) == 2  # train + test: the samples passing every rule
     out = tmp_path / "out"
     at.text_input(key="export_out").set_value(str(out))
