@@ -124,5 +124,6 @@ else:
     except RnrError as exc:
         st.error(str(exc))
 widgets.job_panel("gen_job", "Current run")
-latest_samples()
+if st.session_state.get("gen_run"):
+    latest_samples()
 runs_panel()

@@ -95,6 +95,7 @@ def render(store, jobs) -> None:
     c[0].metric("Samples", sum(counts.values()))
     for col, status in zip(c[1:], ("pending", "accepted", "rejected")):
         col.metric(status.capitalize(), counts.get(status, 0))
-    _live_jobs(jobs)
+    if any(j["status"] == "running" for j in jobs.list()):  # no polling while nothing runs
+        _live_jobs(jobs)
     _charts(d)
     _runs(d["latest_runs"])

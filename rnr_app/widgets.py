@@ -40,20 +40,35 @@ def progress_line(p: dict) -> str:
     return f"{p['done']} of {p['total'] or '?'} done · {p['failed']} failed · {rate} · ETA {eta}"
 
 
-@st.fragment(run_every="1s")
 def job_panel(key: str, title: str) -> None:
-    """Live state of the job whose id is in session_state[key]; redraws itself, not the page."""
+    """The job whose id is in session_state[key], if any: live while it runs, then as it ended."""
     job_id = st.session_state.get(key)
     if not job_id:
         return
     job = state.jobs().get(job_id)
+    if job["status"] == "running":
+        _live(job_id, title)
+    else:
+        _show(job, title)
+
+
+@st.fragment(run_every="1s")
+def _live(job_id: str, title: str) -> None:
+    """Redraws only itself each second; once the job ends, the whole page, to show what it stored."""
+    job = state.jobs().get(job_id)
+    if job["status"] != "running":
+        st.rerun()
+    _show(job, title)
+
+
+def _show(job: dict, title: str) -> None:
     p = job["progress"]
     run = job["result"] if isinstance(job["result"], dict) else {}
     status = run.get("status", job["status"])  # a generate job ends with its run's status
     st.markdown(f"**{title}** · {job['kind']} · `{status}`")
     st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p))
     if job["status"] == "running":
-        if st.button("Cancel", key=f"cancel-{job_id}"):
-            state.jobs().cancel(job_id)
+        if st.button("Cancel", key=f"cancel-{job['id']}"):
+            state.jobs().cancel(job["id"])
     elif job["error"] or run.get("error"):
         st.error(job["error"] or run["error"])
