@@ -64,7 +64,8 @@ def _live(job_id: str, title: str) -> None:
 def _show(job: dict, title: str) -> None:
     p = job["progress"]
     run = job["result"] if isinstance(job["result"], dict) else {}
-    status = run.get("status", job["status"])  # a generate job ends with its run's status
+    # A generate job ends with its run's status; its result is set just before the job ends.
+    status = job["status"] if job["status"] == "running" else run.get("status", job["status"])
     st.markdown(f"**{title}** · {job['kind']} · `{status}`")
     st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p))
     if job["status"] == "running":
