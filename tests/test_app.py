@@ -175,6 +175,9 @@ def test_export_writes_the_default_selection(app_db, tmp_path):
     at.text_input(key="export_out").set_value(str(out))
     next(b for b in at.button if b.label == "Export").click().run()
     assert not at.exception, at.exception
+    assert [d.label for d in at.download_button] == [
+        f"Download {n}" for n in ("train.jsonl", "test.jsonl", "manifest.json")
+    ]
     lines = (out / "train.jsonl").read_text().splitlines() + (out / "test.jsonl").read_text().splitlines()
     replies = sorted(json.loads(line)["messages"][-1]["content"] for line in lines)
     assert replies == ["Sure! <img src=x onerror=alert(2)> It is old.", "The cafe is on the first floor."]
