@@ -107,13 +107,24 @@ def keys(page, *presses: str) -> None:
 
 
 def header(page, text: str) -> None:
-    page.get_by_text(text, exact=False).first.wait_for()
+    """Wait for the Review page to show `text`; on a timeout, say what it shows instead."""
+    try:
+        page.get_by_text(text, exact=False).first.wait_for()
+    except Exception as exc:
+        page.screenshot(path=str(page.shots / "failure.png"), full_page=True)
+        shown = [
+            *page.locator("strong").all_inner_texts(),
+            *page.get_by_test_id("stAlert").all_inner_texts(),
+            *page.get_by_test_id("stException").all_inner_texts(),
+        ]
+        raise AssertionError(f"expected {text!r}; the page shows {shown}") from exc
 
 
 def test_generate_review_audit_export(app_url, page):
     url, ids, tmp = app_url
     shots = Path(os.environ.get("RNR_SCREENSHOTS") or tmp / "shots")
     shots.mkdir(parents=True, exist_ok=True)
+    page.shots = shots
     page.goto(url)
     idle(page)
     page.get_by_role("heading", name="RNR Studio").wait_for()
@@ -151,11 +162,16 @@ def test_generate_review_audit_export(app_url, page):
     page.get_by_label("Reject reason").click()
     page.get_by_role("option", name="Low quality").click()
     page.get_by_role("button", name=re.compile(r"^Reject(?! all)")).click()
-    idle(page)
+    header(page, f"Sample {ids['failing']} ·")  # rejecting moves on
     keys(page, "k")
     header(page, f"Sample {ids['plain']} · rejected · Low quality")
-    keys(page, "k", "a", "k")
-    header(page, f"Sample {ids['disputed']} · accepted")
+    for key, shows in (
+        ("k", f"Sample {ids['disputed']} ·"),
+        ("a", f"Sample {ids['plain']} ·"),
+        ("k", f"Sample {ids['disputed']} · accepted"),
+    ):
+        keys(page, key)
+        header(page, shows)  # each key acts on the page the previous one left
     assert_inert(page)
 
     goto(page, url, "Judge audit", shots)
