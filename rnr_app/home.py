@@ -58,13 +58,21 @@ def _charts(d: dict) -> None:
     if d["pass_rate_by_kind"]:
         c[1].plotly_chart(_rate_chart(d["pass_rate_by_kind"], "kind", "Pass rate by rule kind"))
     if d["reject_reasons"]:
+        rows = [
+            {
+                "reason": r["reason"] or "unspecified",
+                "rejected": r["count"],
+                "templates": f"{r['system_prompt_template']} / {r['template']}",
+            }
+            for r in d["reject_reasons"]
+        ]
         fig = px.bar(
-            d["reject_reasons"],
+            rows,
             x="reason",
-            y="samples",
-            color="template",
+            y="rejected",
+            color="templates",
             barmode="group",
-            title="Reject reasons per prompt-template version",
+            title="Reject reasons per prompt-template version (system prompt / response)",
         )
         st.plotly_chart(fig.update_layout(height=HEIGHT))
 

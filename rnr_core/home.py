@@ -29,7 +29,7 @@ def dashboard(store, bucket: str | None = None) -> dict:
         "samples_by_status": store.samples_by_status(),
         "pass_rate_by_category": {k: _rate(*c) for k, c in counts["category"].items()},
         "pass_rate_by_kind": {k: _rate(*c) for k, c in counts["kind"].items()},
-        "reject_reasons": store.reject_reasons(),
+        "reject_reasons": store.reject_reasons_by_template(),
         "samples_over_time": {"bucket": bucket, "rows": store.samples_over_time(bucket)},
         "latest_runs": store.latest_runs(LATEST_RUNS),
     }

@@ -324,3 +324,12 @@ def test_review_reverts_an_edit_and_rejudges_the_stale_verdicts(app_db, scripted
     back = state.store().review_sample(ids["disputed"])
     assert back["response"] == f"Sure! {IMG} It is old." and back["version"] == 3
     assert [r["action"] for r in state.store().revisions(ids["disputed"])] == ["generated", "edit", "revert"]
+
+
+def test_home_counts_reject_reasons_per_template(app_db):
+    db, ids = app_db
+    state.store().review([ids["plain"]], "reject", "ada", "low_quality")
+    at = open_page()
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    reasons = next(s for s in specs if "Reject reasons" in s["layout"]["title"]["text"])
+    assert [(t["name"], list(t["x"])) for t in reasons["data"]] == [("sp.test / resp.test", ["low_quality"])]

@@ -100,8 +100,8 @@ def test_statuses_reject_reasons_and_latest_runs(home):
     d = dashboard(home)
     assert d["samples_by_status"] == {"pending": 2, "accepted": 1, "rejected": 3}
     assert d["reject_reasons"] == [
-        {"template": "resp.v1", "reason": "rule_broken", "samples": 2},
-        {"template": "resp.v2", "reason": "unsafe", "samples": 1},
+        {"template": "resp.v1", "system_prompt_template": "sp.v1", "reason": "rule_broken", "count": 2},
+        {"template": "resp.v2", "system_prompt_template": "sp.v1", "reason": "unsafe", "count": 1},
     ]
     runs = [
         (r["id"], r["dataset"], r["status"], r["done"], r["failed"], r["samples"]) for r in d["latest_runs"]

@@ -54,13 +54,6 @@ class StatsQueries:
                 counts[by][key] = (p + passes, m + n)
         return counts
 
-    def reject_reasons(self) -> list[dict]:
-        """Rejected samples per generation prompt template and reason."""
-        return self._rows(
-            "SELECT template, coalesce(reject_reason, 'unspecified') AS reason, count(*) AS samples "
-            "FROM samples WHERE status = 'rejected' GROUP BY ALL ORDER BY template, samples DESC, reason"
-        )
-
     def samples_over_time(self, bucket: str = "day") -> list[dict]:
         """Samples created per `bucket` ('day' or 'hour') and status of their run."""
         if bucket not in ("day", "hour"):
