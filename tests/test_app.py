@@ -53,6 +53,17 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def start_small_run(at: AppTest, dataset: str) -> None:
+    """Two instructions, one group, free-form rules only, no extra turns, no gate: then Start."""
+    at.selectbox(key="gen_dataset").set_value(dataset)
+    for key, value in (("gen_n", 2), ("gen_k", 2), ("gen_rules", 2)):
+        at.number_input(key=key).set_value(value)
+    at.slider(key="gen_share").set_value(0.0)
+    for key in ("gen_tempting", "gen_oos", "gen_gate"):
+        at.checkbox(key=key).uncheck()
+    at.button(key="gen_start").click().run()
+
+
 def wait_job(at: AppTest, key: str) -> dict:
     return state.jobs().wait(at.session_state[key], TIMEOUT)
 
@@ -71,13 +82,7 @@ def test_generate_uploads_a_file_and_runs_in_the_background(app_db, scripted):
     assert "Detected format: alpaca · 2 records" in texts(at)
     at.button(key="upload_import").click().run()
     assert "Imported 2 instructions into mine" in texts(at)
-    at.selectbox(key="gen_dataset").set_value("mine")
-    for key, value in (("gen_n", 2), ("gen_k", 2), ("gen_rules", 2)):
-        at.number_input(key=key).set_value(value)
-    at.slider(key="gen_share").set_value(0.0)
-    for key in ("gen_tempting", "gen_oos", "gen_gate"):
-        at.checkbox(key=key).uncheck()
-    at.button(key="gen_start").click().run()
+    start_small_run(at, "mine")
     assert not at.exception, at.exception
     job = wait_job(at, "gen_job")
     assert job["status"] == "completed", job
@@ -234,13 +239,7 @@ def test_unreachable_endpoint_fails_the_run_clearly_and_it_resumes(app_db):
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
     at = open_page("pages/generate.py", model_mode="Endpoint", base_url=url, endpoint_model="stub")
-    at.selectbox(key="gen_dataset").set_value("demo")
-    for key, value in (("gen_n", 2), ("gen_k", 2), ("gen_rules", 2)):
-        at.number_input(key=key).set_value(value)
-    at.slider(key="gen_share").set_value(0.0)
-    for key in ("gen_tempting", "gen_oos", "gen_gate"):
-        at.checkbox(key=key).uncheck()
-    at.button(key="gen_start").click().run()
+    start_small_run(at, "demo")
     run = wait_job(at, "gen_job")["result"]
     assert run["status"] == "failed" and "Cannot reach" in run["error"]
     run_id = at.session_state["gen_run"]
