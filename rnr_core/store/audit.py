@@ -3,74 +3,52 @@
 import json
 
 from rnr_core.errors import LabelError, NotFound
+from rnr_core.store.derived import open_items
 from rnr_core.store.effective import rules, rules_of_few, with_rules
 
 HUMAN = "human:"
 LABELS = ("pass", "fail")
 # Risk tiers of a queue item, most urgent first.
 RISKS = ("disagree", "unsure", "coverage")
-# Within a tier the queue ranks blocks of this many consecutive sample ids, lowest first, so a page
-# reads the verdicts of a few blocks rather than ranking every verdict in the store.
+# The coverage tier ranks blocks of this many consecutive sample ids, lowest first, so a page reads
+# the verdicts of a block or two rather than ranking every verdict in the store.
 BLOCK = 4096
-# Samples that can hold an item of each tier: the verdict flags are kept on every verdict write, so
-# the first two tiers read only the samples flagged for them.
-_TIER_SAMPLES = ("verdict_disagree", "verdict_unsure", "true")
 # With a category filter, only samples whose prompt has a rule of that category, or with edited rules.
 _IN_CATEGORY = """(edited_rules IS NOT NULL OR system_prompt_id IN (
     SELECT system_prompt_id FROM prompt_tags WHERE list_contains(categories, $category)))"""
-# Candidates are read in chunks: the first ends with the block of the FIRST_CHUNK-th candidate, and
-# each next one holds GROWTH times as many, so a sparse filter still takes only a few queries.
+# Coverage candidates are read in chunks: the first ends with the block of the FIRST_CHUNK-th
+# candidate sample, and each next one holds GROWTH times as many, so a sparse filter takes few queries.
 FIRST_CHUNK, GROWTH = 256, 8
 
-
-def _labelled(where: str = "true") -> str:
-    return f"""labelled AS (
+_LABELLED = """labelled AS (
     SELECT DISTINCT sample_id, hash(rule_id) AS rule_h FROM verdicts
-    WHERE {where} AND judge LIKE 'human:%' AND stale IS NOT TRUE)"""
-
+    WHERE judge LIKE 'human:%' AND stale IS NOT TRUE)"""
 
 # Human labels per (category, kind) of the labelled rule; only the prompts of labelled samples are read.
-_LABEL_COUNTS = f"""WITH {_labelled()}, {rules_of_few("labelled")},
+_LABEL_COUNTS = f"""WITH {_LABELLED}, {rules_of_few("labelled")},
 {with_rules("located", "labelled", "r.category, r.kind", samples="scope")}
 SELECT category, kind, count(*) AS labels FROM located GROUP BY ALL"""
 
+# The same from the kept labels (migration 6), which every verdict write keeps current: the queue's ranking.
+_KEPT_LABEL_COUNTS = """SELECT category, kind, count(*) AS labels FROM (
+    SELECT DISTINCT sample_id, rule_id, category, kind FROM audit_verdicts WHERE risk IS NULL) GROUP BY ALL"""
 
-def _open_items(where: str) -> str:
-    """CTEs ending in `items`: current checker and LLM verdicts matching `where` on rules no person has
-    labelled, each with the checker's verdict on the same rule where an LLM judge also gave one (rare:
-    the checker takes verifiable rules, the LLM free-form ones). Without a judge filter, a checker
-    verdict that an LLM verdict also covers is left to that LLM's item, so one rule is not offered
-    twice for the same disagreement."""
-    return f"""current AS MATERIALIZED (
-    SELECT sample_id, rule_id, hash(rule_id) AS rule_h, judge, verdict FROM verdicts
-    WHERE {where} AND stale IS NOT TRUE),
-labelled AS (SELECT DISTINCT sample_id, rule_h FROM current WHERE judge LIKE 'human:%'),
-machine AS (
-    SELECT v.* FROM current v ANTI JOIN labelled l ON l.sample_id = v.sample_id AND l.rule_h = v.rule_h
-    WHERE judge = 'checker' OR judge LIKE 'llm:%'),
-both_judged AS (
-    SELECT c.sample_id, c.rule_h, any_value(c.verdict) AS checker_verdict,
-        bool_or(c.verdict IN ('pass', 'fail') AND l.verdict IN ('pass', 'fail') AND l.verdict <> c.verdict)
-            AS contradicted
-    FROM machine c JOIN machine l ON l.sample_id = c.sample_id AND l.rule_h = c.rule_h
-    WHERE c.judge = 'checker' AND l.judge LIKE 'llm:%' GROUP BY c.sample_id, c.rule_h),
-items AS (
-    SELECT m.*, b.checker_verdict,
-        CASE WHEN m.judge = 'checker' THEN coalesce(b.contradicted, false)
-            ELSE coalesce(m.verdict IN ('pass', 'fail') AND b.checker_verdict IN ('pass', 'fail')
-                AND m.verdict <> b.checker_verdict, false) END AS disagree,
-        m.judge <> 'checker' AND m.verdict NOT IN ('pass', 'fail') AS unsure
-    FROM machine m LEFT JOIN both_judged b ON b.sample_id = m.sample_id AND b.rule_h = m.rule_h
-    WHERE CASE WHEN $judge IS NULL THEN m.judge <> 'checker' OR b.sample_id IS NULL
-        ELSE m.judge = $judge END)"""
-
-
-# Each rule's human labels so far in its category and kind (given as parallel lists), attached to
-# the rules before they meet the verdicts, so that join stays on integers.
+# Each rule's human labels so far in its category and kind (given as parallel lists).
 _LABELS_GIVEN = """labels_given AS (
     SELECT unnest($label_categories) AS category, unnest($label_kinds) AS kind, unnest($label_counts) AS n),
 category_labels AS (SELECT category, sum(n) AS n FROM labels_given GROUP BY category),
 kind_labels AS (SELECT kind, sum(n) AS n FROM labels_given GROUP BY kind)"""
+_ORDER = "category_labels, kind_labels, sample_id, rule_id, judge"
+
+# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items. A
+# risky checker item is always one an LLM verdict covers, so without a judge filter it is left out.
+_RISKY = f"""WITH {_LABELS_GIVEN}
+SELECT sample_id, rule_id, judge FROM (
+    SELECT a.*, coalesce(c.n, 0) AS category_labels, coalesce(k.n, 0) AS kind_labels FROM audit_verdicts a
+    LEFT JOIN category_labels c USING (category) LEFT JOIN kind_labels k USING (kind)
+    WHERE risk = $tier AND ($category IS NULL OR category = $category)
+      AND CASE WHEN $judge IS NULL THEN judge <> 'checker' ELSE judge = $judge END)
+ORDER BY {_ORDER} LIMIT $limit OFFSET $skip"""
 
 
 def _ordered(rules: str) -> str:
@@ -79,24 +57,30 @@ def _ordered(rules: str) -> str:
         WHERE $category IS NULL OR r.category = $category"""
 
 
-# The last candidate sample of a chunk: the $nth from $lo on, or the last one if there are fewer.
-_CHUNK_END = "SELECT max(id) FROM (SELECT id FROM samples WHERE id >= $lo AND {where} ORDER BY id LIMIT $nth)"
-
-
-def _chunk(where: str) -> str:
-    """The first $limit items of tier $tier among the candidate samples (`where`) with ids from $lo to
-    $hi, in queue order."""
+def _items(where: str) -> str:
+    """Open items of tier $tier, computed from the verdicts and rules of the samples matching `where`
+    with ids $lo to $hi, with the human labels so far in their rule's category and kind."""
     in_scope = "sample_id BETWEEN $lo AND $hi AND sample_id IN (SELECT id FROM scope)"
     return f"""WITH scope AS (
     SELECT id, system_prompt_id, edited_rules FROM samples WHERE id BETWEEN $lo AND $hi AND {where}),
 {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
-{_open_items(in_scope)}, {_LABELS_GIVEN},
+{open_items(in_scope)}, {_LABELS_GIVEN},
 ordered_rules AS ({_ordered("rules")}),
 {with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", "scope", "ordered_rules")}
 SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict, category_labels, kind_labels,
     {list(RISKS)}[$tier + 1] AS risk
 FROM located WHERE CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END = $tier
-ORDER BY (sample_id - 1) // {BLOCK}, category_labels, kind_labels, sample_id, rule_id, judge LIMIT $limit"""
+    AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END"""
+
+
+_JUDGED = "SELECT 1 FROM verdicts WHERE judge = ? LIMIT 1"
+# The last candidate sample of a chunk: the $nth from $lo on, or the last one if there are fewer.
+_CHUNK_END = "SELECT max(id) FROM (SELECT id FROM samples WHERE id >= $lo AND {where} ORDER BY id LIMIT $nth)"
+
+
+def _coverage(where: str) -> str:
+    """The first $limit coverage items among the candidate samples (`where`) with ids $lo to $hi."""
+    return f"{_items(where)}\nORDER BY (sample_id - 1) // {BLOCK}, {_ORDER} LIMIT $limit"
 
 
 # Every current human label (the latest per rule) beside every current machine verdict on that rule.
@@ -135,14 +119,12 @@ class AuditQueries:
         self, judge: str | None = None, category: str | None = None, limit: int = 20, offset: int = 0
     ) -> list[dict]:
         """Machine verdicts no person has labelled yet, riskiest first: checker and LLM judge disagree,
-        then an LLM judge was unsure or unparsable, then the rest. Within each tier, blocks of BLOCK
-        consecutive sample ids (1-4096, 4097-8192, ...) come lowest first; within a block, rules of the
-        categories, then kinds, with the fewest human labels first; ties by sample id, rule and judge."""
-        if limit <= 0 or (
-            judge is not None and self._one("SELECT 1 FROM verdicts WHERE judge = ? LIMIT 1", [judge]) is None
-        ):
+        then the judge was unsure or unparsable, each ranked by the fewest human labels in the rule's
+        category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
+        (1-4096, 4097-8192, ...) lowest first, and within a block ranked the same way."""
+        if limit <= 0 or (judge is not None and not self._one(_JUDGED, [judge])):
             return []
-        given = self._rows(_LABEL_COUNTS)
+        given = self._rows(_KEPT_LABEL_COUNTS)
         params = {
             "judge": judge,
             "category": category,
@@ -151,9 +133,9 @@ class AuditQueries:
             "label_counts": [g["labels"] for g in given],
         }
         items: list[dict] = []
-        for tier in range(len(RISKS)):
+        for tier, read in ((0, self._risky), (1, self._risky), (2, self._covering)):
             if len(items) < offset + limit:
-                items += self._tier_items(tier, params, offset + limit - len(items))
+                items += read(tier, params, offset + limit - len(items))
         items = items[offset:]
         details = self._audit_details(items)
         for item in items:
@@ -161,12 +143,34 @@ class AuditQueries:
             item["reasons"] = _reasons(item)
         return items
 
-    def _tier_items(self, tier: int, params: dict, need: int) -> list[dict]:
-        """The first `need` items of one risk tier, read chunk by chunk in queue order."""
-        where = _TIER_SAMPLES[tier]
-        bounds = {}
+    def _risky(self, tier: int, params: dict, need: int) -> list[dict]:
+        """The first `need` items of a risk tier: keys from the kept risky items, rows from the verdicts
+        (a key whose verdicts changed behind the store's back is skipped)."""
+        items: list[dict] = []
+        skip = 0
+        while len(items) < need:
+            ask = need - len(items)
+            keys = [
+                tuple(k.values())
+                for k in self._rows(_RISKY, {**params, "tier": tier, "limit": ask, "skip": skip})
+            ]
+            if not keys:
+                break
+            ids = sorted({k[0] for k in keys})
+            rows = self._rows(
+                _items("list_contains($ids, id)"),
+                {**params, "tier": tier, "lo": ids[0], "hi": ids[-1], "ids": ids},
+            )
+            found = {(r["sample_id"], r["rule_id"], r["judge"]): r for r in rows}
+            items += [found[k] for k in keys if k in found]
+            skip += len(keys)
+        return items
+
+    def _covering(self, tier: int, params: dict, need: int) -> list[dict]:
+        """The first `need` coverage items, read chunk by chunk of candidate samples in queue order."""
+        where, bounds = "true", {}
         if params["category"] is not None:
-            where, bounds = f"{where} AND {_IN_CATEGORY}", {"category": params["category"]}
+            where, bounds = _IN_CATEGORY, {"category": params["category"]}
         items: list[dict] = []
         lo, nth = 1, FIRST_CHUNK
         while len(items) < need:
@@ -174,8 +178,8 @@ class AuditQueries:
             if last is None:
                 break
             hi = (last - 1) // BLOCK * BLOCK + BLOCK  # the whole block, as a block is ranked as one
-            chunk = {**params, "lo": lo, "hi": hi, "tier": tier, "limit": need - len(items)}
-            items += self._rows(_chunk(where), chunk)
+            chunk = {**params, "tier": tier, "lo": lo, "hi": hi, "limit": need - len(items)}
+            items += self._rows(_coverage(where), chunk)
             lo, nth = hi + 1, nth * GROWTH
         return items
 
