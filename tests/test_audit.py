@@ -7,6 +7,7 @@ import pytest
 from rnr_core.audit import agreement_report
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.rules import rule_record
+from rnr_core.store import Store, audit
 
 RULES = [
     rule_record(1, "Use no commas.", "format", "punctuation:no_comma", {}),
@@ -152,6 +153,100 @@ def test_edited_rules_decide_category_and_drop_removed_rules(audited):
     store.con.execute("UPDATE samples SET edited_rules = ? WHERE id = ?", [json.dumps(edited), s1])
     mine = {(i["rule_id"], i["category"]) for i in store.audit_queue(limit=100) if i["sample_id"] == s1}
     assert mine == {("r2", "style"), ("r3", "safety")}
+
+
+def test_coverage_comes_block_by_block_each_ranked_by_fewest_labels(audited, monkeypatch):
+    store, (s1, s2, s3, s4) = audited
+    monkeypatch.setattr(audit, "BLOCK", 2)  # blocks: samples 1-2, 3-4
+    monkeypatch.setattr(audit, "FIRST_CHUNK", 1)  # the first read holds one block, so pages span reads
+    assert (s1, s2, s3, s4) == (1, 2, 3, 4)
+    expected = [
+        (s3, "r1", LLM, "disagree"),
+        (s2, "r2", LLM, "unsure"),
+        # block 1: safety (no labels) first, then format and persona (one label each) by sample
+        (s1, "r3", LLM, "coverage"),
+        (s2, "r3", LLM, "coverage"),
+        (s1, "r1", "checker", "coverage"),
+        (s1, "r2", LLM, "coverage"),
+        (s2, "r1", "checker", "coverage"),
+        # block 2, ranked the same way
+        (s3, "r3", LLM, "coverage"),
+        (s4, "r3", LLM, "coverage"),
+        (s3, "r2", LLM, "coverage"),
+    ]
+    assert keys(store.audit_queue(limit=100)) == expected
+    assert sum((keys(store.audit_queue(limit=3, offset=o)) for o in range(0, 12, 3)), []) == expected
+
+
+def test_category_filter_finds_sparse_and_edited_samples(store, monkeypatch):
+    monkeypatch.setattr(audit, "BLOCK", 2)
+    monkeypatch.setattr(audit, "FIRST_CHUNK", 1)
+    plain = add_samples(store, 5)
+    styled = add_samples(store, 1, rules=[rule_record(1, "Be terse.", "style")])
+    edited = plain[1]
+    store.save_edit(edited, 1, "ann", rules=[*RULES[1:], rule_record(4, "No emoji.", "style")])
+    for sample_id in plain + styled:
+        judge(store, sample_id, LLM, r1="pass", r4="pass")
+    assert keys(store.audit_queue(category="style")) == [
+        (edited, "r4", LLM, "coverage"),
+        (styled[0], "r1", LLM, "coverage"),
+    ]
+
+
+def test_kept_audit_rows_follow_every_write(audited):
+    store, (s1, s2, s3, s4) = audited
+
+    def kept() -> list[dict]:
+        return store._rows("SELECT * FROM audit_verdicts ORDER BY ALL")
+
+    judge(store, s1, LLM, r1="fail")  # a new disagreement: the checker says pass
+    store.label_verdict(s2, "r2", "pass", "bob")  # the unsure verdict gets a label
+    store.save_edit(s3, 1, "ann", response="Changed.")  # all of s3's verdicts go stale
+    rows = kept()
+    store.reindex()
+    assert kept() == rows  # what the writes kept is what recomputing from scratch gives
+    assert {(r["sample_id"], r["rule_id"], r["judge"], r["risk"]) for r in rows} == {
+        (s1, "r1", LLM, 0),
+        (s1, "r1", "checker", 0),
+        (s2, "r2", "human:bob", None),
+        (s4, "r1", "human:ann", None),
+        (s4, "r2", "human:ann", None),
+    }
+    queue = store.audit_queue(limit=100)
+    assert keys(queue)[:2] == [(s1, "r1", LLM, "disagree"), (s1, "r3", LLM, "coverage")]
+    counts = store.audit_label_counts()
+    assert all(i["category_labels"] == counts["category"].get(i["category"], 0) for i in queue)
+    assert all(i["kind_labels"] == counts["kind"].get(i["kind"], 0) for i in queue)
+
+
+def test_migration_6_ranks_a_store_made_before_it(tmp_path, monkeypatch):
+    from rnr_core.store import db, migrations
+
+    path = str(tmp_path / "old.duckdb")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 5])
+    with Store(path) as old:
+        s1, s2 = add_samples(old, 2)
+        verdicts = [
+            (s1, "r1", "checker", "fail"),
+            (s1, "r1", LLM, "pass"),
+            (s1, "r2", LLM, "pass"),
+            (s1, "r3", LLM, "pass"),
+            (s2, "r2", LLM, "pass"),
+            (s2, "r2", "human:ann", "pass"),
+            (s2, "r3", LLM, "unknown"),
+        ]
+        old.con.executemany(
+            "INSERT INTO verdicts (sample_id, rule_id, judge, verdict) VALUES (?, ?, ?, ?)", verdicts
+        )
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.schema_version() == 6
+        assert keys(store.audit_queue()) == [
+            (s1, "r1", LLM, "disagree"),
+            (s2, "r3", LLM, "unsure"),
+            (s1, "r3", LLM, "coverage"),  # safety has no label yet, persona has s2's
+            (s1, "r2", LLM, "coverage"),
+        ]
 
 
 def test_bad_labels_are_refused_and_write_nothing(audited):
