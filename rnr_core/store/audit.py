@@ -158,7 +158,7 @@ class AuditQueries:
                 break
             ids = sorted({k[0] for k in keys})
             rows = self._rows(
-                _items("list_contains($ids, id)"),
+                _items("id IN (SELECT unnest($ids))"),
                 {**params, "tier": tier, "lo": ids[0], "hi": ids[-1], "ids": ids},
             )
             found = {(r["sample_id"], r["rule_id"], r["judge"]): r for r in rows}
