@@ -219,6 +219,18 @@ def test_kept_audit_rows_follow_every_write(audited):
     assert all(i["kind_labels"] == counts["kind"].get(i["kind"], 0) for i in queue)
 
 
+def test_an_unsure_checker_verdict_is_offered_unless_an_llm_verdict_covers_it(store):
+    s1, s2 = add_samples(store, 2)
+    judge(store, s1, "checker", r1="unknown")
+    judge(store, s2, "checker", r1="unknown")
+    judge(store, s2, LLM, r1="pass")
+    assert keys(store.audit_queue()) == [(s1, "r1", "checker", "unsure"), (s2, "r1", LLM, "coverage")]
+    assert keys(store.audit_queue(judge="checker")) == [
+        (s1, "r1", "checker", "unsure"),
+        (s2, "r1", "checker", "unsure"),
+    ]
+
+
 def test_migration_6_ranks_a_store_made_before_it(tmp_path, monkeypatch):
     from rnr_core.store import db, migrations
 

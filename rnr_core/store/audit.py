@@ -40,14 +40,13 @@ category_labels AS (SELECT category, sum(n) AS n FROM labels_given GROUP BY cate
 kind_labels AS (SELECT kind, sum(n) AS n FROM labels_given GROUP BY kind)"""
 _ORDER = "category_labels, kind_labels, sample_id, rule_id, judge"
 
-# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items. A
-# risky checker item is always one an LLM verdict covers, so without a judge filter it is left out.
+# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items.
 _RISKY = f"""WITH {_LABELS_GIVEN}
 SELECT sample_id, rule_id, judge FROM (
     SELECT a.*, coalesce(c.n, 0) AS category_labels, coalesce(k.n, 0) AS kind_labels FROM audit_verdicts a
     LEFT JOIN category_labels c USING (category) LEFT JOIN kind_labels k USING (kind)
     WHERE risk = $tier AND ($category IS NULL OR category = $category)
-      AND CASE WHEN $judge IS NULL THEN judge <> 'checker' ELSE judge = $judge END)
+      AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END)
 ORDER BY {_ORDER} LIMIT $limit OFFSET $skip"""
 
 

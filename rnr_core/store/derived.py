@@ -95,13 +95,14 @@ items AS (
     FROM machine m LEFT JOIN both_judged b ON b.sample_id = m.sample_id AND b.rule_h = m.rule_h)"""
 
 
-_KEPT_COLUMNS = "x.sample_id, x.rule_id, x.judge, x.risk, r.category, r.kind"
+_KEPT_COLUMNS = "x.sample_id, x.rule_id, x.judge, x.risk, x.covered, r.category, r.kind"
 
 
 def refresh_audit_sql(scope: str) -> list[str]:
     """Statements that recompute the judge audit's kept verdicts of the samples in `scope` (a predicate
     on the sample id written `{id}`): each open item whose judges disagree (risk 0) or whose judge was
-    unsure (risk 1), and each current human label (risk NULL), with its rule's category and kind."""
+    unsure (risk 1), and each current human label (risk NULL), with its rule's category and kind and
+    whether it is a checker verdict an LLM verdict covers."""
     return [
         f"DELETE FROM audit_verdicts WHERE {scope.format(id='sample_id')}",
         f"""INSERT INTO audit_verdicts WITH scope AS (
@@ -109,9 +110,10 @@ def refresh_audit_sql(scope: str) -> list[str]:
         {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
         {open_items(scope.format(id="sample_id"))},
         kept AS (
-            SELECT sample_id, rule_h, rule_id, judge, CASE WHEN disagree THEN 0 ELSE 1 END AS risk FROM items
-            WHERE disagree OR unsure
-            UNION ALL SELECT sample_id, rule_h, rule_id, judge, NULL FROM current WHERE judge LIKE 'human:%'),
+            SELECT sample_id, rule_h, rule_id, judge, CASE WHEN disagree THEN 0 ELSE 1 END AS risk, covered
+            FROM items WHERE disagree OR unsure
+            UNION ALL
+            SELECT sample_id, rule_h, rule_id, judge, NULL, false FROM current WHERE judge LIKE 'human:%'),
         {with_rules("located", "kept", _KEPT_COLUMNS, "scope")}
         SELECT * FROM located""",
     ]

@@ -237,6 +237,7 @@ def _audit_queue() -> list[str]:
             rule_id VARCHAR NOT NULL,
             judge VARCHAR NOT NULL,
             risk TINYINT,
+            covered BOOLEAN NOT NULL,
             category VARCHAR,
             kind VARCHAR NOT NULL)""",
         *refresh_audit_sql("true"),
