@@ -1,7 +1,7 @@
 """Values the review queue filters on, kept beside their source so filters never parse JSON or
 aggregate verdicts per query: rule kinds and categories per prompt (and per edited sample), and
 per-sample verdict flags. Migration 5 fills them; the writers of rules and verdicts keep them.
-Likewise the judge audit's risky items (migration 6)."""
+Likewise the judge audit's risky items and human labels (migration 6)."""
 
 from rnr_core.store.effective import rules, with_rules
 

@@ -231,7 +231,8 @@ def _audit_queue() -> list[str]:
     return [
         # The verdicts the audit queue ranks by, kept by every verdict write so a page never reads them
         # all: open machine verdicts whose checker and LLM judge disagree (risk 0) or whose judge was
-        # unsure (1), and current human labels (NULL), each with its rule's category and kind.
+        # unsure (1), and current human labels (NULL), each with its rule's category and kind, and
+        # whether it is a checker verdict an LLM verdict also covers (the queue then shows the LLM's).
         """CREATE TABLE audit_verdicts (
             sample_id BIGINT NOT NULL,
             rule_id VARCHAR NOT NULL,

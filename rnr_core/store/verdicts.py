@@ -42,7 +42,7 @@ class VerdictQueries:
             self.refresh_verdict_flags([sample_id])
 
     def refresh_verdict_flags(self, sample_ids: list[int]) -> None:
-        """Recompute the review queue's verdict flags and the audit's risky items of these samples."""
+        """Recompute the review queue's verdict flags and the audit's kept verdicts of these samples."""
         if not sample_ids:
             return
         # The id range lets DuckDB skip row groups before testing list membership.
