@@ -1,6 +1,7 @@
 """Judge audit: the risk-ranked queue of machine verdicts, human labels, agreement per judge and category."""
 
 import json
+from collections import Counter
 
 import pytest
 
@@ -8,6 +9,7 @@ from rnr_core.audit import agreement_report
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.rules import rule_record
 from rnr_core.store import Store, audit
+from tests.conftest import ROOT
 
 RULES = [
     rule_record(1, "Use no commas.", "format", "punctuation:no_comma", {}),
@@ -229,6 +231,58 @@ def test_an_unsure_checker_verdict_is_offered_unless_an_llm_verdict_covers_it(st
         (s1, "r1", "checker", "unsure"),
         (s2, "r1", "checker", "unsure"),
     ]
+
+
+def python_queue(store, judge: str | None = None, category: str | None = None) -> list[tuple]:
+    """The audit queue's keys ranked in Python from every sample's current rules and verdicts."""
+    labels, items = Counter(), []
+    for s in store.samples_with_verdicts():
+        tags = {r["id"]: (r["category"], r.get("kind") or "free-form") for r in s["rules"]}
+        current = [v for v in s["verdicts"] if not v["stale"] and v["rule_id"] in tags]
+        labelled = {v["rule_id"] for v in current if v["judge"].startswith("human:")}
+        labels.update(tags[r] for r in labelled)
+        machine = [
+            v
+            for v in current
+            if v["rule_id"] not in labelled and (v["judge"] == "checker" or v["judge"].startswith("llm:"))
+        ]
+        for v in machine:
+            others = [
+                w
+                for w in machine
+                if w["rule_id"] == v["rule_id"] and (w["judge"] == "checker") != (v["judge"] == "checker")
+            ]
+            disagree = any({v["verdict"], w["verdict"]} == {"pass", "fail"} for w in others)
+            tier = 0 if disagree else 1 if v["verdict"] not in ("pass", "fail") else 2
+            covered = v["judge"] == "checker" and bool(others)
+            items.append((s["id"], v["rule_id"], v["judge"], tier, covered, *tags[v["rule_id"]]))
+    per_category, per_kind = Counter(), Counter()
+    for (c, k), n in labels.items():
+        per_category[c], per_kind[k] = per_category[c] + n, per_kind[k] + n
+    shown = [i for i in items if (not i[4] if judge is None else i[2] == judge) and category in (None, i[5])]
+    shown.sort(
+        key=lambda i: (
+            i[3],
+            (i[0] - 1) // audit.BLOCK if i[3] == 2 else 0,
+            per_category[i[5]],
+            per_kind[i[6]],
+            *i[:3],
+        )
+    )
+    return [(i[0], i[1], i[2], audit.RISKS[i[3]]) for i in shown]
+
+
+def test_the_benchmark_store_queues_as_python_ranks(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import app_store
+
+    path = str(tmp_path / "bench.duckdb")
+    app_store.seed(path, 3000, 4)  # edited samples, stale verdicts, labels, disagreements, unsure verdicts
+    monkeypatch.setattr(audit, "BLOCK", 1000)
+    with Store(path) as store:
+        for filters in ({}, {"judge": "checker"}, {"judge": "llm:bench-judge"}, {"category": "persona"}):
+            assert keys(store.audit_queue(limit=10**6, **filters)) == python_queue(store, **filters)
+        assert keys(store.audit_queue(offset=3000)) == python_queue(store)[3000:3020]
 
 
 def test_migration_6_ranks_a_store_made_before_it(tmp_path, monkeypatch):
