@@ -137,6 +137,7 @@ def test_filters_by_judge_and_category_and_pages(audited):
     pages = [keys(store.audit_queue(limit=3, offset=o)) for o in range(0, 12, 3)]
     assert sum(pages, []) == everything
     assert store.audit_queue(judge="llm:nobody") == []
+    assert store.audit_queue(judge="human:ann") == []  # a person's labels are not machine verdicts
 
 
 def test_stale_verdicts_and_labels_do_not_count(audited):

@@ -72,7 +72,9 @@ FROM located WHERE CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END = $ti
     AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END"""
 
 
-_JUDGED = "SELECT 1 FROM verdicts WHERE judge = ? LIMIT 1"
+# Whether a judge filter can match anything, so a filter that cannot is not walked through every block.
+_JUDGED = """SELECT 1 FROM verdicts WHERE judge = ? AND (judge = 'checker' OR judge LIKE 'llm:%')
+    AND stale IS NOT TRUE LIMIT 1"""
 # The last candidate sample of a chunk: the $nth from $lo on, or the last one if there are fewer.
 _CHUNK_END = "SELECT max(id) FROM (SELECT id FROM samples WHERE id >= $lo AND {where} ORDER BY id LIMIT $nth)"
 
