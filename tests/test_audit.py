@@ -1,12 +1,15 @@
 """Judge audit: the risk-ranked queue of machine verdicts, human labels, agreement per judge and category."""
 
 import json
+from collections import Counter
 
 import pytest
 
 from rnr_core.audit import agreement_report
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.rules import rule_record
+from rnr_core.store import Store, audit
+from tests.conftest import ROOT
 
 RULES = [
     rule_record(1, "Use no commas.", "format", "punctuation:no_comma", {}),
@@ -134,6 +137,7 @@ def test_filters_by_judge_and_category_and_pages(audited):
     pages = [keys(store.audit_queue(limit=3, offset=o)) for o in range(0, 12, 3)]
     assert sum(pages, []) == everything
     assert store.audit_queue(judge="llm:nobody") == []
+    assert store.audit_queue(judge="human:ann") == []  # a person's labels are not machine verdicts
 
 
 def test_stale_verdicts_and_labels_do_not_count(audited):
@@ -152,6 +156,164 @@ def test_edited_rules_decide_category_and_drop_removed_rules(audited):
     store.con.execute("UPDATE samples SET edited_rules = ? WHERE id = ?", [json.dumps(edited), s1])
     mine = {(i["rule_id"], i["category"]) for i in store.audit_queue(limit=100) if i["sample_id"] == s1}
     assert mine == {("r2", "style"), ("r3", "safety")}
+
+
+def test_coverage_comes_block_by_block_each_ranked_by_fewest_labels(audited, monkeypatch):
+    store, (s1, s2, s3, s4) = audited
+    monkeypatch.setattr(audit, "BLOCK", 2)  # blocks: samples 1-2, 3-4
+    monkeypatch.setattr(audit, "FIRST_CHUNK", 1)  # the first read holds one block, so pages span reads
+    assert (s1, s2, s3, s4) == (1, 2, 3, 4)
+    expected = [
+        (s3, "r1", LLM, "disagree"),
+        (s2, "r2", LLM, "unsure"),
+        # block 1: safety (no labels) first, then format and persona (one label each) by sample
+        (s1, "r3", LLM, "coverage"),
+        (s2, "r3", LLM, "coverage"),
+        (s1, "r1", "checker", "coverage"),
+        (s1, "r2", LLM, "coverage"),
+        (s2, "r1", "checker", "coverage"),
+        # block 2, ranked the same way
+        (s3, "r3", LLM, "coverage"),
+        (s4, "r3", LLM, "coverage"),
+        (s3, "r2", LLM, "coverage"),
+    ]
+    assert keys(store.audit_queue(limit=100)) == expected
+    assert sum((keys(store.audit_queue(limit=3, offset=o)) for o in range(0, 12, 3)), []) == expected
+
+
+def test_category_filter_finds_sparse_and_edited_samples(store, monkeypatch):
+    monkeypatch.setattr(audit, "BLOCK", 2)
+    monkeypatch.setattr(audit, "FIRST_CHUNK", 1)
+    plain = add_samples(store, 5)
+    styled = add_samples(store, 1, rules=[rule_record(1, "Be terse.", "style")])
+    edited = plain[1]
+    store.save_edit(edited, 1, "ann", rules=[*RULES[1:], rule_record(4, "No emoji.", "style")])
+    for sample_id in plain + styled:
+        judge(store, sample_id, LLM, r1="pass", r4="pass")
+    assert keys(store.audit_queue(category="style")) == [
+        (edited, "r4", LLM, "coverage"),
+        (styled[0], "r1", LLM, "coverage"),
+    ]
+
+
+def test_kept_audit_rows_follow_every_write(audited):
+    store, (s1, s2, s3, s4) = audited
+
+    def kept() -> list[dict]:
+        return store._rows("SELECT * FROM audit_verdicts ORDER BY ALL")
+
+    judge(store, s1, LLM, r1="fail")  # a new disagreement: the checker says pass
+    store.label_verdict(s2, "r2", "pass", "bob")  # the unsure verdict gets a label
+    store.save_edit(s3, 1, "ann", response="Changed.")  # all of s3's verdicts go stale
+    rows = kept()
+    store.reindex()
+    assert kept() == rows  # what the writes kept is what recomputing from scratch gives
+    assert {(r["sample_id"], r["rule_id"], r["judge"], r["risk"]) for r in rows} == {
+        (s1, "r1", LLM, 0),
+        (s1, "r1", "checker", 0),
+        (s2, "r2", "human:bob", None),
+        (s4, "r1", "human:ann", None),
+        (s4, "r2", "human:ann", None),
+    }
+    queue = store.audit_queue(limit=100)
+    assert keys(queue)[:2] == [(s1, "r1", LLM, "disagree"), (s1, "r3", LLM, "coverage")]
+    counts = store.audit_label_counts()
+    assert all(i["category_labels"] == counts["category"].get(i["category"], 0) for i in queue)
+    assert all(i["kind_labels"] == counts["kind"].get(i["kind"], 0) for i in queue)
+
+
+def test_an_unsure_checker_verdict_is_offered_unless_an_llm_verdict_covers_it(store):
+    s1, s2 = add_samples(store, 2)
+    judge(store, s1, "checker", r1="unknown")
+    judge(store, s2, "checker", r1="unknown")
+    judge(store, s2, LLM, r1="pass")
+    assert keys(store.audit_queue()) == [(s1, "r1", "checker", "unsure"), (s2, "r1", LLM, "coverage")]
+    assert keys(store.audit_queue(judge="checker")) == [
+        (s1, "r1", "checker", "unsure"),
+        (s2, "r1", "checker", "unsure"),
+    ]
+
+
+def python_queue(store, judge: str | None = None, category: str | None = None) -> list[tuple]:
+    """The audit queue's keys ranked in Python from every sample's current rules and verdicts."""
+    labels, items = Counter(), []
+    for s in store.samples_with_verdicts():
+        tags = {r["id"]: (r["category"], r.get("kind") or "free-form") for r in s["rules"]}
+        current = [v for v in s["verdicts"] if not v["stale"] and v["rule_id"] in tags]
+        labelled = {v["rule_id"] for v in current if v["judge"].startswith("human:")}
+        labels.update(tags[r] for r in labelled)
+        machine = [
+            v
+            for v in current
+            if v["rule_id"] not in labelled and (v["judge"] == "checker" or v["judge"].startswith("llm:"))
+        ]
+        for v in machine:
+            others = [
+                w
+                for w in machine
+                if w["rule_id"] == v["rule_id"] and (w["judge"] == "checker") != (v["judge"] == "checker")
+            ]
+            disagree = any({v["verdict"], w["verdict"]} == {"pass", "fail"} for w in others)
+            tier = 0 if disagree else 1 if v["verdict"] not in ("pass", "fail") else 2
+            covered = v["judge"] == "checker" and bool(others)
+            items.append((s["id"], v["rule_id"], v["judge"], tier, covered, *tags[v["rule_id"]]))
+    per_category, per_kind = Counter(), Counter()
+    for (c, k), n in labels.items():
+        per_category[c], per_kind[k] = per_category[c] + n, per_kind[k] + n
+    shown = [i for i in items if (not i[4] if judge is None else i[2] == judge) and category in (None, i[5])]
+    shown.sort(
+        key=lambda i: (
+            i[3],
+            (i[0] - 1) // audit.BLOCK if i[3] == 2 else 0,
+            per_category[i[5]],
+            per_kind[i[6]],
+            *i[:3],
+        )
+    )
+    return [(i[0], i[1], i[2], audit.RISKS[i[3]]) for i in shown]
+
+
+def test_the_benchmark_store_queues_as_python_ranks(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    import app_store
+
+    path = str(tmp_path / "bench.duckdb")
+    app_store.seed(path, 3000, 4)  # edited samples, stale verdicts, labels, disagreements, unsure verdicts
+    monkeypatch.setattr(audit, "BLOCK", 1000)
+    with Store(path) as store:
+        for filters in ({}, {"judge": "checker"}, {"judge": "llm:bench-judge"}, {"category": "persona"}):
+            assert keys(store.audit_queue(limit=10**6, **filters)) == python_queue(store, **filters)
+        assert keys(store.audit_queue(offset=3000)) == python_queue(store)[3000:3020]
+
+
+def test_migration_6_ranks_a_store_made_before_it(tmp_path, monkeypatch):
+    from rnr_core.store import db, migrations
+
+    path = str(tmp_path / "old.duckdb")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 5])
+    with Store(path) as old:
+        s1, s2 = add_samples(old, 2)
+        verdicts = [
+            (s1, "r1", "checker", "fail"),
+            (s1, "r1", LLM, "pass"),
+            (s1, "r2", LLM, "pass"),
+            (s1, "r3", LLM, "pass"),
+            (s2, "r2", LLM, "pass"),
+            (s2, "r2", "human:ann", "pass"),
+            (s2, "r3", LLM, "unknown"),
+        ]
+        old.con.executemany(
+            "INSERT INTO verdicts (sample_id, rule_id, judge, verdict) VALUES (?, ?, ?, ?)", verdicts
+        )
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.schema_version() == max(m[0] for m in migrations.MIGRATIONS) >= 6
+        assert keys(store.audit_queue()) == [
+            (s1, "r1", LLM, "disagree"),
+            (s2, "r3", LLM, "unsure"),
+            (s1, "r3", LLM, "coverage"),  # safety has no label yet, persona has s2's
+            (s1, "r2", LLM, "coverage"),
+        ]
 
 
 def test_bad_labels_are_refused_and_write_nothing(audited):

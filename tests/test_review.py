@@ -571,7 +571,7 @@ def test_migration_5_indexes_a_store_made_before_it(tmp_path, monkeypatch):
         )
     monkeypatch.undo()
     with Store(path) as store:
-        assert store.schema_version() == 5
+        assert store.schema_version() == max(m[0] for m in migrations.MIGRATIONS)  # 5 and every later one
         assert [r["id"] for r in store.queue(QueueFilter(rule_kind=NO_COMMA))] == [1, 2]
         assert [r["id"] for r in store.queue(QueueFilter(verdict="any_failed"))] == [2]
 

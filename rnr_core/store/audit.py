@@ -3,12 +3,22 @@
 import json
 
 from rnr_core.errors import LabelError, NotFound
+from rnr_core.store.derived import open_items
 from rnr_core.store.effective import rules, rules_of_few, with_rules
 
 HUMAN = "human:"
 LABELS = ("pass", "fail")
 # Risk tiers of a queue item, most urgent first.
 RISKS = ("disagree", "unsure", "coverage")
+# The coverage tier ranks blocks of this many consecutive sample ids, lowest first, so a page reads
+# the verdicts of a block or two rather than ranking every verdict in the store.
+BLOCK = 4096
+# With a category filter, only samples whose prompt has a rule of that category, or with edited rules.
+_IN_CATEGORY = """(edited_rules IS NOT NULL OR system_prompt_id IN (
+    SELECT system_prompt_id FROM prompt_tags WHERE list_contains(categories, $category)))"""
+# Coverage candidates are read in chunks: the first ends with the block of the FIRST_CHUNK-th
+# candidate sample, and each next one holds GROWTH times as many, so a sparse filter takes few queries.
+FIRST_CHUNK, GROWTH = 256, 8
 
 _LABELLED = """labelled AS (
     SELECT DISTINCT sample_id, hash(rule_id) AS rule_h FROM verdicts
@@ -19,38 +29,25 @@ _LABEL_COUNTS = f"""WITH {_LABELLED}, {rules_of_few("labelled")},
 {with_rules("located", "labelled", "r.category, r.kind", samples="scope")}
 SELECT category, kind, count(*) AS labels FROM located GROUP BY ALL"""
 
-# Current checker and LLM verdicts on rules no person has labelled, each with the checker's verdict
-# on the same rule where an LLM judge also gave one (rare: the checker takes verifiable rules, the
-# LLM free-form ones). Without a judge filter, a checker verdict that an LLM verdict also covers is
-# left to that LLM's item, so one rule is not offered twice for the same disagreement.
-_OPEN_ITEMS = f"""{_LABELLED},
-machine AS (
-    SELECT v.* FROM (
-        SELECT sample_id, rule_id, hash(rule_id) AS rule_h, judge, verdict FROM verdicts
-        WHERE stale IS NOT TRUE AND (judge = 'checker' OR judge LIKE 'llm:%')) v
-    ANTI JOIN labelled l ON l.sample_id = v.sample_id AND l.rule_h = v.rule_h),
-both_judged AS (
-    SELECT c.sample_id, c.rule_h, any_value(c.verdict) AS checker_verdict,
-        bool_or(c.verdict IN ('pass', 'fail') AND l.verdict IN ('pass', 'fail') AND l.verdict <> c.verdict)
-            AS contradicted
-    FROM machine c JOIN machine l ON l.sample_id = c.sample_id AND l.rule_h = c.rule_h
-    WHERE c.judge = 'checker' AND l.judge LIKE 'llm:%' GROUP BY c.sample_id, c.rule_h),
-items AS (
-    SELECT m.*, b.checker_verdict,
-        CASE WHEN m.judge = 'checker' THEN coalesce(b.contradicted, false)
-            ELSE coalesce(m.verdict IN ('pass', 'fail') AND b.checker_verdict IN ('pass', 'fail')
-                AND m.verdict <> b.checker_verdict, false) END AS disagree,
-        m.verdict NOT IN ('pass', 'fail') AS unsure
-    FROM machine m LEFT JOIN both_judged b ON b.sample_id = m.sample_id AND b.rule_h = m.rule_h
-    WHERE CASE WHEN $judge IS NULL THEN m.judge <> 'checker' OR b.sample_id IS NULL
-        ELSE m.judge = $judge END)"""
+# The same from the kept labels (migration 6), which every verdict write keeps current: the queue's ranking.
+_KEPT_LABEL_COUNTS = """SELECT category, kind, count(*) AS labels FROM (
+    SELECT DISTINCT sample_id, rule_id, category, kind FROM audit_verdicts WHERE risk IS NULL) GROUP BY ALL"""
 
-# Each rule's human labels so far in its category and kind (given as parallel lists), attached to
-# the rules before they meet the millions of verdicts, so that join stays on integers.
+# Each rule's human labels so far in its category and kind (given as parallel lists).
 _LABELS_GIVEN = """labels_given AS (
     SELECT unnest($label_categories) AS category, unnest($label_kinds) AS kind, unnest($label_counts) AS n),
 category_labels AS (SELECT category, sum(n) AS n FROM labels_given GROUP BY category),
 kind_labels AS (SELECT kind, sum(n) AS n FROM labels_given GROUP BY kind)"""
+_ORDER = "category_labels, kind_labels, sample_id, rule_id, judge"
+
+# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items.
+_RISKY = f"""WITH {_LABELS_GIVEN}
+SELECT sample_id, rule_id, judge FROM (
+    SELECT a.*, coalesce(c.n, 0) AS category_labels, coalesce(k.n, 0) AS kind_labels FROM audit_verdicts a
+    LEFT JOIN category_labels c USING (category) LEFT JOIN kind_labels k USING (kind)
+    WHERE risk = $tier AND ($category IS NULL OR category = $category)
+      AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END)
+ORDER BY {_ORDER} LIMIT $limit OFFSET $skip"""
 
 
 def _ordered(rules: str) -> str:
@@ -59,16 +56,33 @@ def _ordered(rules: str) -> str:
         WHERE $category IS NULL OR r.category = $category"""
 
 
-_QUEUE = f"""WITH {rules("all_rules")}, {_OPEN_ITEMS}, {_LABELS_GIVEN},
-ordered_rules AS ({_ordered("all_rules")}),
-{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", rule_cte="ordered_rules")},
-ranked AS (
-    SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict,
-        CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END AS tier, category_labels, kind_labels
-    FROM located ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge
-    LIMIT $limit + $offset)
-SELECT * EXCLUDE (tier), {list(RISKS)}[tier + 1] AS risk FROM ranked
-ORDER BY tier, category_labels, kind_labels, sample_id, rule_id, judge OFFSET $offset"""
+def _items(where: str) -> str:
+    """Open items of tier $tier, computed from the verdicts and rules of the samples matching `where`
+    with ids $lo to $hi, with the human labels so far in their rule's category and kind."""
+    in_scope = "sample_id BETWEEN $lo AND $hi AND sample_id IN (SELECT id FROM scope)"
+    return f"""WITH scope AS (
+    SELECT id, system_prompt_id, edited_rules FROM samples WHERE id BETWEEN $lo AND $hi AND {where}),
+{rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
+{open_items(in_scope)}, {_LABELS_GIVEN},
+ordered_rules AS ({_ordered("rules")}),
+{with_rules("located", "items", "x.*, r.* EXCLUDE (owner, rule_id, rule_h, text)", "scope", "ordered_rules")}
+SELECT sample_id, rule_id, category, kind, judge, verdict, checker_verdict, category_labels, kind_labels,
+    {list(RISKS)}[$tier + 1] AS risk
+FROM located WHERE CASE WHEN disagree THEN 0 WHEN unsure THEN 1 ELSE 2 END = $tier
+    AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END"""
+
+
+# Whether a judge filter can match anything, so a filter that cannot is not walked through every block.
+_JUDGED = """SELECT 1 FROM verdicts WHERE judge = ? AND (judge = 'checker' OR judge LIKE 'llm:%')
+    AND stale IS NOT TRUE LIMIT 1"""
+# The last candidate sample of a chunk: the $nth from $lo on, or the last one if there are fewer.
+_CHUNK_END = "SELECT max(id) FROM (SELECT id FROM samples WHERE id >= $lo AND {where} ORDER BY id LIMIT $nth)"
+
+
+def _coverage(where: str) -> str:
+    """The first $limit coverage items among the candidate samples (`where`) with ids $lo to $hi."""
+    return f"{_items(where)}\nORDER BY (sample_id - 1) // {BLOCK}, {_ORDER} LIMIT $limit"
+
 
 # Every current human label (the latest per rule) beside every current machine verdict on that rule.
 _PAIRS = f"""WITH human AS (
@@ -106,23 +120,68 @@ class AuditQueries:
         self, judge: str | None = None, category: str | None = None, limit: int = 20, offset: int = 0
     ) -> list[dict]:
         """Machine verdicts no person has labelled yet, riskiest first: checker and LLM judge disagree,
-        then the judge was unsure or unparsable, then rules of the categories and kinds with the fewest
-        human labels; ties by sample id."""
-        given = self._rows(_LABEL_COUNTS)
+        then the judge was unsure or unparsable, each ranked by the fewest human labels in the rule's
+        category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
+        (1-4096, 4097-8192, ...) lowest first, and within a block ranked the same way."""
+        if limit <= 0 or (judge is not None and not self._one(_JUDGED, [judge])):
+            return []
+        given = self._rows(_KEPT_LABEL_COUNTS)
         params = {
             "judge": judge,
             "category": category,
-            "limit": limit,
-            "offset": offset,
             "label_categories": [g["category"] for g in given],
             "label_kinds": [g["kind"] for g in given],
             "label_counts": [g["labels"] for g in given],
         }
-        items = self._rows(_QUEUE, params)
+        items: list[dict] = []
+        for tier, read in ((0, self._risky), (1, self._risky), (2, self._covering)):
+            if len(items) < offset + limit:
+                items += read(tier, params, offset + limit - len(items))
+        items = items[offset:]
         details = self._audit_details(items)
         for item in items:
             item.update(details[(item["sample_id"], item["rule_id"], item["judge"])])
             item["reasons"] = _reasons(item)
+        return items
+
+    def _risky(self, tier: int, params: dict, need: int) -> list[dict]:
+        """The first `need` items of a risk tier: keys from the kept risky items, rows from the verdicts
+        (a key whose verdicts changed behind the store's back is skipped)."""
+        items: list[dict] = []
+        skip = 0
+        while len(items) < need:
+            ask = need - len(items)
+            keys = [
+                tuple(k.values())
+                for k in self._rows(_RISKY, {**params, "tier": tier, "limit": ask, "skip": skip})
+            ]
+            if not keys:
+                break
+            ids = sorted({k[0] for k in keys})
+            rows = self._rows(
+                _items("id IN (SELECT unnest($ids))"),
+                {**params, "tier": tier, "lo": ids[0], "hi": ids[-1], "ids": ids},
+            )
+            found = {(r["sample_id"], r["rule_id"], r["judge"]): r for r in rows}
+            items += [found[k] for k in keys if k in found]
+            skip += len(keys)
+        return items
+
+    def _covering(self, tier: int, params: dict, need: int) -> list[dict]:
+        """The first `need` coverage items, read chunk by chunk of candidate samples in queue order."""
+        where, bounds = "true", {}
+        if params["category"] is not None:
+            where, bounds = _IN_CATEGORY, {"category": params["category"]}
+        items: list[dict] = []
+        lo, nth = 1, FIRST_CHUNK
+        while len(items) < need:
+            last = self._scalar(_CHUNK_END.format(where=where), {**bounds, "lo": lo, "nth": nth})
+            if last is None:
+                break
+            hi = (last - 1) // BLOCK * BLOCK + BLOCK  # the whole block, as a block is ranked as one
+            chunk = {**params, "tier": tier, "lo": lo, "hi": hi, "limit": need - len(items)}
+            items += self._rows(_coverage(where), chunk)
+            lo, nth = hi + 1, nth * GROWTH
         return items
 
     def _audit_details(self, items: list[dict]) -> dict:

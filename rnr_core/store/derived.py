@@ -1,6 +1,9 @@
 """Values the review queue filters on, kept beside their source so filters never parse JSON or
 aggregate verdicts per query: rule kinds and categories per prompt (and per edited sample), and
-per-sample verdict flags. Migration 5 fills them; the writers of rules and verdicts keep them."""
+per-sample verdict flags. Migration 5 fills them; the writers of rules and verdicts keep them.
+Likewise the judge audit's risky items and human labels (migration 6)."""
+
+from rnr_core.store.effective import rules, with_rules
 
 
 def kinds_of(rules_json: str) -> str:
@@ -61,3 +64,56 @@ def refresh_flags_sql(scope: str) -> str:
         AND (samples.verdict_failed IS DISTINCT FROM f.failed
         OR samples.verdict_unsure IS DISTINCT FROM f.unsure
         OR samples.verdict_disagree IS DISTINCT FROM f.disagree)"""
+
+
+def open_items(where: str) -> str:
+    """CTEs ending in `items`: current checker and LLM verdicts matching `where` on rules no person has
+    labelled, each with the checker's verdict on the same rule where an LLM judge also gave one (rare:
+    the checker takes verifiable rules, the LLM free-form ones), whether they disagree, whether the
+    judge was unsure, and whether it is a checker verdict an LLM verdict also covers (the queue leaves
+    those to the LLM's item unless asked for the checker, so one rule is not offered twice)."""
+    return f"""current AS MATERIALIZED (
+    SELECT sample_id, rule_id, hash(rule_id) AS rule_h, judge, verdict FROM verdicts
+    WHERE {where} AND stale IS NOT TRUE),
+labelled AS (SELECT DISTINCT sample_id, rule_h FROM current WHERE judge LIKE 'human:%'),
+machine AS (
+    SELECT v.* FROM current v ANTI JOIN labelled l ON l.sample_id = v.sample_id AND l.rule_h = v.rule_h
+    WHERE judge = 'checker' OR judge LIKE 'llm:%'),
+both_judged AS (
+    SELECT c.sample_id, c.rule_h, any_value(c.verdict) AS checker_verdict,
+        bool_or(c.verdict IN ('pass', 'fail') AND l.verdict IN ('pass', 'fail') AND l.verdict <> c.verdict)
+            AS contradicted
+    FROM machine c JOIN machine l ON l.sample_id = c.sample_id AND l.rule_h = c.rule_h
+    WHERE c.judge = 'checker' AND l.judge LIKE 'llm:%' GROUP BY c.sample_id, c.rule_h),
+items AS (
+    SELECT m.*, b.checker_verdict,
+        CASE WHEN m.judge = 'checker' THEN coalesce(b.contradicted, false)
+            ELSE coalesce(m.verdict IN ('pass', 'fail') AND b.checker_verdict IN ('pass', 'fail')
+                AND m.verdict <> b.checker_verdict, false) END AS disagree,
+        m.verdict NOT IN ('pass', 'fail') AS unsure,
+        m.judge = 'checker' AND b.sample_id IS NOT NULL AS covered
+    FROM machine m LEFT JOIN both_judged b ON b.sample_id = m.sample_id AND b.rule_h = m.rule_h)"""
+
+
+_KEPT_COLUMNS = "x.sample_id, x.rule_id, x.judge, x.risk, x.covered, r.category, r.kind"
+
+
+def refresh_audit_sql(scope: str) -> list[str]:
+    """Statements that recompute the judge audit's kept verdicts of the samples in `scope` (a predicate
+    on the sample id written `{id}`): each open item whose judges disagree (risk 0) or whose judge was
+    unsure (risk 1), and each current human label (risk NULL), with its rule's category and kind and
+    whether it is a checker verdict an LLM verdict covers."""
+    return [
+        f"DELETE FROM audit_verdicts WHERE {scope.format(id='sample_id')}",
+        f"""INSERT INTO audit_verdicts WITH scope AS (
+            SELECT id, system_prompt_id, edited_rules FROM samples WHERE {scope.format(id="id")}),
+        {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
+        {open_items(scope.format(id="sample_id"))},
+        kept AS (
+            SELECT sample_id, rule_h, rule_id, judge, CASE WHEN disagree THEN 0 ELSE 1 END AS risk, covered
+            FROM items WHERE disagree OR unsure
+            UNION ALL
+            SELECT sample_id, rule_h, rule_id, judge, NULL, false FROM current WHERE judge LIKE 'human:%'),
+        {with_rules("located", "kept", _KEPT_COLUMNS, "scope")}
+        SELECT * FROM located""",
+    ]

@@ -1,6 +1,6 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
-from rnr_core.store.derived import reindex_sql
+from rnr_core.store.derived import refresh_audit_sql, reindex_sql
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
 
@@ -223,4 +223,23 @@ def _review_queue() -> list[str]:
         "ALTER TABLE samples ADD COLUMN verdict_unsure BOOLEAN DEFAULT false",
         "ALTER TABLE samples ADD COLUMN verdict_disagree BOOLEAN DEFAULT false",
         *reindex_sql(),
+    ]
+
+
+@migration(6, "judge audit: kept verdicts")
+def _audit_queue() -> list[str]:
+    return [
+        # The verdicts the audit queue ranks by, kept by every verdict write so a page never reads them
+        # all: open machine verdicts whose checker and LLM judge disagree (risk 0) or whose judge was
+        # unsure (1), and current human labels (NULL), each with its rule's category and kind, and
+        # whether it is a checker verdict an LLM verdict also covers (the queue then shows the LLM's).
+        """CREATE TABLE audit_verdicts (
+            sample_id BIGINT NOT NULL,
+            rule_id VARCHAR NOT NULL,
+            judge VARCHAR NOT NULL,
+            risk TINYINT,
+            covered BOOLEAN NOT NULL,
+            category VARCHAR,
+            kind VARCHAR NOT NULL)""",
+        *refresh_audit_sql("true"),
     ]
