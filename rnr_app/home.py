@@ -94,10 +94,16 @@ def _live_jobs(jobs) -> None:
         st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=label)
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _dashboard(path: str, token: tuple) -> dict:
+    """The aggregates, computed again only when the store has changed (token) since the last visit."""
+    return dashboard(state.store())
+
+
 def render(store, jobs) -> None:
     st.title("RNR Studio")
     st.caption(f"Model: {state.active_spec()} · Store: {state.db_path()}")
-    d = dashboard(store)
+    d = _dashboard(store.path, store.change_token())
     c = st.columns(4)
     counts = d["samples_by_status"]
     c[0].metric("Samples", sum(counts.values()))

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+import time
 
 import duckdb
 import pytest
@@ -173,3 +174,22 @@ def test_pickers_list_runs_newest_first_and_dataset_names(tmp_path):
         assert store.run_statuses() == {"run-later": "running", "run-fixture": "completed"}
         assert list(store.run_statuses()) == ["run-later", "run-fixture"]
         assert store.dataset_names() == ["demo"]
+
+
+def test_change_token_moves_with_every_kind_of_write(tmp_path):
+    from tests.app_data import seed
+
+    ids = seed(tmp_path / "t.duckdb")
+    with Store(str(tmp_path / "t.duckdb")) as store:
+        seen = [store.change_token()]
+        writes = [
+            lambda: store.review([ids["plain"]], "accept", "ada"),
+            lambda: store.add_verdicts(ids["plain"], "human:ada", [{"rule_id": "r2", "verdict": "fail"}]),
+            lambda: store.set_run_status("run-fixture", "failed", "x"),
+        ]
+        for write in writes:
+            time.sleep(0.002)  # timestamps must be able to move
+            write()
+            seen.append(store.change_token())
+        assert len(set(seen)) == len(seen)
+        assert store.change_token() == seen[-1]  # and stays put without writes

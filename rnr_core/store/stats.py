@@ -30,6 +30,14 @@ class StatsQueries:
 
     # The home page's aggregates: each one query over the whole store.
 
+    def change_token(self) -> tuple:
+        """Changes whenever a sample, verdict or run is written: a cheap key for cached aggregates."""
+        return self.con.execute(
+            "SELECT (SELECT (count(*), max(updated_at)) FROM samples), "
+            "(SELECT (count(*), max(created_at)) FROM verdicts), "
+            "(SELECT (count(*), max(updated_at)) FROM runs)"
+        ).fetchone()
+
     def samples_by_status(self) -> dict:
         counts = dict(self.con.execute("SELECT status, count(*) FROM samples GROUP BY status").fetchall())
         return {s: counts.pop(s, 0) for s in SAMPLE_STATUSES} | counts
