@@ -38,9 +38,16 @@ def act(action: str) -> None:
     go(next_id)
 
 
-queue_col, sample_col = st.columns([1, 2])
-with queue_col:
-    parts.queue_table(store, flt, page, current)
+# The queue table, editor and history are drawn only when asked for: each costs every keystroke time.
+top = st.columns([4, 1, 1, 1])
+top[0].caption(f"{store.queue_count(flt)} samples match")
+show_queue = top[1].toggle("Queue", key="show_queue")
+editing = top[2].toggle("Edit", key="editing")
+show_history = top[3].toggle("History", key="show_history")
+queue_col, sample_col = st.columns([1, 2]) if show_queue else (None, st.container())
+if queue_col:
+    with queue_col:
+        parts.queue_table(page, current)
 with sample_col:
     c = st.columns(4)
     c[0].button("Previous", shortcut="K", on_click=go, args=(prev_id,), disabled=prev_id is None)
@@ -53,8 +60,10 @@ with sample_col:
     if st.session_state.get("review_error"):
         st.error(st.session_state.pop("review_error"))
     sample = store.review_sample(current)
+    if editing:
+        parts.edit_form(store, sample)
     parts.sample_view(sample)
-    parts.edit_form(store, sample)
-    parts.history(store, sample)
+    if show_history:
+        parts.history(store, sample)
     parts.rejudge(sample)
 parts.bulk(store, flt)

@@ -37,8 +37,7 @@ def filters(store) -> QueueFilter:
     return QueueFilter(status, dataset, run_id, kind, category, verdict, reviewer or None, search or None)
 
 
-def queue_table(store, flt: QueueFilter, page: list[dict], current: int) -> None:
-    st.caption(f"{store.queue_count(flt)} samples match")
+def queue_table(page: list[dict], current: int) -> None:
     rows = [{"id": r["id"], "status": r["status"], "instruction": r["instruction"]} for r in page]
     picked = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="queue")
     chosen = picked.selection.rows if picked else []
@@ -83,7 +82,7 @@ def edit_form(store, sample: dict) -> None:
         if st.button("Reload the latest version"):
             del st.session_state[key]
             st.rerun()
-    with st.expander("Edit"), st.form(f"edit-{sample['id']}"):
+    with st.form(f"edit-{sample['id']}"):
         role = st.text_area("Role", opened["role"])
         rules = [dict(r, text=st.text_area(f"Rule {r['id']}", r["text"])) for r in opened["rules"]]
         messages = [
@@ -121,8 +120,9 @@ def _save(store, sample_id: int, base_version: int, **changes) -> None:
 
 def history(store, sample: dict) -> None:
     if not sample.get("revision_count"):
+        st.caption("No edits yet.")
         return
-    with st.expander(f"History ({sample['revision_count']} revisions)"):
+    with st.container(border=True):
         for rev in reversed(store.revisions(sample["id"])):
             applied = "" if rev["applied"] else " (not applied: saved during a conflict)"
             st.markdown(f"**Revision {rev['revision']}** · {rev['action']} by {rev['author']}{applied}")

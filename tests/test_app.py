@@ -98,7 +98,7 @@ def test_home_shows_the_store_in_charts(app_db):
 
 def test_review_shows_hostile_text_as_text_and_accepts_by_button(app_db):
     db, ids = app_db
-    at = open_page("pages/review.py", reviewer="ada")
+    at = open_page("pages/review.py", reviewer="ada", editing=True)
     shown = texts(at)
     assert SCRIPT in shown and IMG in shown
     assert not at.get("html")  # nothing rendered as raw HTML
@@ -111,7 +111,7 @@ def test_review_shows_hostile_text_as_text_and_accepts_by_button(app_db):
 
 def test_review_rejects_with_a_reason_and_edits_with_a_diff(app_db):
     db, ids = app_db
-    at = open_page("pages/review.py", reviewer="ada")
+    at = open_page("pages/review.py", reviewer="ada", editing=True)
     at.selectbox(key="reject_reason").set_value("low_quality")
     at.text_input(key="review_note").set_value("too short")
     next(b for b in at.button if b.label == "Reject").click().run()
@@ -134,8 +134,8 @@ def test_review_rejects_with_a_reason_and_edits_with_a_diff(app_db):
 
 def test_review_second_save_of_the_same_version_is_a_conflict(app_db):
     db, ids = app_db
-    first = open_page("pages/review.py", reviewer="ada")
-    second = open_page("pages/review.py", reviewer="bob")
+    first = open_page("pages/review.py", reviewer="ada", editing=True)
+    second = open_page("pages/review.py", reviewer="bob", editing=True)
     for at, text in ((first, "Ada's answer."), (second, "Bob's answer.")):
         next(t for t in at.text_area if t.label == "Response").set_value(text)
     next(b for b in first.button if b.label == "Save edit").click().run()
@@ -147,7 +147,7 @@ def test_review_second_save_of_the_same_version_is_a_conflict(app_db):
 
 
 def test_review_bulk_reject_asks_first_and_says_how_many(app_db):
-    at = open_page("pages/review.py", reviewer="ada")
+    at = open_page("pages/review.py", reviewer="ada", editing=True)
     next(b for b in at.button if b.label == "Reject all in filter…").click().run()
     assert any("all 3 samples" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Yes, reject 3 samples").click().run()
@@ -309,7 +309,7 @@ def test_a_run_made_with_the_cli_shows_on_home(app_db):
 def test_review_reverts_an_edit_and_rejudges_the_stale_verdicts(app_db, scripted):
     db, ids = app_db
     scripted([json.dumps({"r2": {"verdict": "fail", "rationale": "curt"}})])
-    at = open_page("pages/review.py", reviewer="ada", model_spec="scripted")
+    at = open_page("pages/review.py", reviewer="ada", model_spec="scripted", editing=True, show_history=True)
     next(t for t in at.text_area if t.label == "Response").set_value("A calmer answer.")
     next(b for b in at.button if b.label == "Save edit").click().run()
     next(b for b in at.button if b.label.startswith("Re-judge")).click().run()
