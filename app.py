@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rnr_app import sidebar, state
+from rnr_app.widgets import esc
 from rnr_core.errors import StoreError
 
 st.set_page_config(page_title="RNR Studio", layout="wide")
@@ -18,7 +19,7 @@ def home() -> None:
 try:
     state.store()
 except StoreError as exc:  # another process holds the file, or it is not a store
-    st.error(str(exc))
+    st.error(esc(exc))
     st.stop()
 
 sidebar.draw()

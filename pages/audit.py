@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_app.widgets import esc
 from rnr_core.audit import agreement_report
 from rnr_core.errors import RnrError
 from rnr_core.rules import CATEGORIES
@@ -19,9 +20,9 @@ label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"], key="audit_t
 def label(item: dict) -> None:
     """One (sample, rule, verdict) to check, with the sample it is about."""
     sample = store.review_sample(item["sample_id"])
-    st.markdown(f"**Sample {item['sample_id']} · rule {item['rule_id']}** ({item['category']})")
+    st.markdown(f"**Sample {item['sample_id']} · rule {esc(item['rule_id'])}** ({esc(item['category'])})")
     st.text(item["rule_text"])
-    st.caption("Why it is here: " + "; ".join(item["reasons"]))
+    st.caption(esc("Why it is here: " + "; ".join(item["reasons"])))
     widgets.verdict_chips([v for v in sample["verdicts"] if v["rule_id"] == item["rule_id"]])
     if item.get("rationale"):
         st.text(f"Judge's rationale: {item['rationale']}")
@@ -35,7 +36,7 @@ def label(item: dict) -> None:
                     item["sample_id"], item["rule_id"], verdict, state.reviewer(), note or None
                 )
             except RnrError as exc:
-                st.error(str(exc))
+                st.error(esc(exc))
             else:
                 st.rerun()
 

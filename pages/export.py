@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from rnr_app import state
+from rnr_app.widgets import esc
 from rnr_core import settings
 from rnr_core.errors import RnrError
 from rnr_core.export import FORMATS, export_preview, export_samples
@@ -42,7 +43,7 @@ if st.button("Preview counts"):
     try:
         st.session_state["export_preview"] = (chosen, export_preview(store, **chosen))
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
 shown = st.session_state.get("export_preview")
 if shown and shown[0] == chosen:
     preview = shown[1]
@@ -58,16 +59,15 @@ if st.button("Export", type="primary"):
     try:
         st.session_state["exported"] = export_samples(store, out, fmt=fmt, **chosen)
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
 
 done = st.session_state.get("exported")
 if done:
-    st.success(
-        f"Wrote {done['counts']['train']} train and {done['counts']['test']} test samples to {done['out']}."
-    )
+    counts = done["counts"]
+    st.success(esc(f"Wrote {counts['train']} train and {counts['test']} test samples to {done['out']}."))
     for name in ("train.jsonl", "test.jsonl", "manifest.json"):
         path = Path(done["out"]) / name
         if path.is_file() and path.stat().st_size <= DOWNLOAD_LIMIT:
             st.download_button(f"Download {name}", path.read_bytes(), file_name=name, key=f"dl-{name}")
         elif path.is_file():
-            st.caption(f"{name} is too big to download here; find it at {path}.")
+            st.caption(esc(f"{name} is too big to download here; find it at {path}."))

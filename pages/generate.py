@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_app.widgets import esc
 from rnr_core.errors import RnrError
 from rnr_core.generate import RunConfig, start_run
 from rnr_core.ingest import FORMATS
@@ -23,7 +24,7 @@ def upload() -> None:
     try:
         preview = preview_upload(file.name, file.getvalue(), fmt)
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
         return
     st.caption(f"Detected format: {preview['format']} · {preview['records']} records")
     st.dataframe([{"line": r["line"], "messages": str(r["messages"])} for r in preview["rows"]])
@@ -32,10 +33,10 @@ def upload() -> None:
         try:
             done = ingest_upload(store, file.name, file.getvalue(), name, fmt)
         except RnrError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.success(
-                f"Imported {done.added} instructions into {done.dataset} ({done.duplicates} duplicates)."
+                esc(f"Imported {done.added} instructions into {done.dataset} ({done.duplicates} duplicates).")
             )
 
 
@@ -92,7 +93,7 @@ def runs_panel() -> None:
         try:
             judge = use_model(state.model_settings()).spec
         except RnrError as exc:
-            st.error(str(exc))
+            st.error(esc(exc))
         else:
             st.session_state["judge_job"] = jobs.start("judge", run_id=run_id, judge=judge)
     widgets.job_panel("judge_job", "Judging")
@@ -122,7 +123,7 @@ else:
         if config:
             start(config)
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
 widgets.job_panel("gen_job", "Current run")
 if st.session_state.get("gen_run"):
     latest_samples()

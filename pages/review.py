@@ -4,6 +4,7 @@ import streamlit as st
 
 from rnr_app import review_parts as parts
 from rnr_app import state
+from rnr_app.widgets import esc
 from rnr_core.errors import RnrError
 from rnr_core.review import REJECT_REASONS
 
@@ -29,9 +30,12 @@ def go(sample_id: int | None) -> None:
 
 
 def act(action: str) -> None:
+    """Review the sample shown and move on. A callback runs in the next script run, whose thread
+    needs its own cursor: the previous run may still be inside a query on this module's `store`."""
     reason = st.session_state.get("reject_reason") if action == "reject" else None
+    note = st.session_state.get("review_note") or None
     try:
-        store.review([current], action, state.reviewer(), reason, st.session_state.get("review_note") or None)
+        state.store().review([current], action, state.reviewer(), reason, note)
     except RnrError as exc:
         st.session_state["review_error"] = str(exc)
         return
@@ -58,7 +62,7 @@ with sample_col:
     c[0].selectbox("Reject reason", list(REJECT_REASONS), format_func=REJECT_REASONS.get, key="reject_reason")
     c[1].text_input("Note", key="review_note")
     if st.session_state.get("review_error"):
-        st.error(st.session_state.pop("review_error"))
+        st.error(esc(st.session_state.pop("review_error")))
     sample = store.review_sample(current)
     if editing:
         parts.edit_form(store, sample)

@@ -102,7 +102,7 @@ def _dashboard(path: str, token: tuple) -> dict:
 
 def render(store, jobs) -> None:
     st.title("RNR Studio")
-    st.caption(f"Model: {state.active_spec()} · Store: {state.db_path()}")
+    st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
     d = _dashboard(store.path, store.change_token())
     c = st.columns(4)
     counts = d["samples_by_status"]

@@ -57,7 +57,11 @@ def sample_view(sample: dict) -> None:
     """Role, rules with every judge's verdict, the conversation and the response."""
     reason = REJECT_REASONS.get(sample.get("reject_reason"), "")
     st.markdown(f"**Sample {sample['id']}** · {sample['status']} {reason and '· ' + reason}")
-    st.caption(f"{sample['dataset']} · {sample['run_id']} · {sample['kind']} · version {sample['version']}")
+    st.caption(
+        widgets.esc(
+            f"{sample['dataset']} · {sample['run_id']} · {sample['kind']} · version {sample['version']}"
+        )
+    )
     st.text(sample["role"])
     by_rule: dict[str, list[dict]] = {}
     for v in sample["verdicts"]:
@@ -108,10 +112,10 @@ def _save(store, sample_id: int, base_version: int, **changes) -> None:
     try:
         saved = store.save_edit(sample_id, base_version, state.reviewer(), **changes)
     except VersionConflict as exc:
-        st.warning(str(exc))
+        st.warning(widgets.esc(exc))
         return
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(widgets.esc(exc))
         return
     st.session_state["last_diff"] = saved["diff"]
     st.session_state.pop(f"opened-{sample_id}", None)
@@ -125,7 +129,9 @@ def history(store, sample: dict) -> None:
     with st.container(border=True):
         for rev in reversed(store.revisions(sample["id"])):
             applied = "" if rev["applied"] else " (not applied: saved during a conflict)"
-            st.markdown(f"**Revision {rev['revision']}** · {rev['action']} by {rev['author']}{applied}")
+            st.markdown(
+                f"**Revision {rev['revision']}** · {rev['action']} by {widgets.esc(rev['author'])}{applied}"
+            )
             st.caption(str(rev["created_at"]))
             if rev["diff"]:
                 st.code(rev["diff"], language="diff")

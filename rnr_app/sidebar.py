@@ -5,6 +5,7 @@ import asyncio
 import streamlit as st
 
 from rnr_app import state
+from rnr_app.widgets import esc
 from rnr_core import settings
 from rnr_core.errors import RnrError
 from rnr_core.models.connection import check_connection
@@ -15,7 +16,7 @@ def draw() -> None:
         st.text_input("Reviewer", key="reviewer", value=state.reviewer(), help="Stored with every action.")
         with st.expander("Model", expanded=False):
             _model_settings()
-        st.caption(f"Store: {state.db_path()}")
+        st.caption(esc(f"Store: {state.db_path()}"))
 
 
 def _model_settings() -> None:
@@ -46,11 +47,11 @@ def _test() -> None:
     try:
         chosen = state.model_settings()
     except RnrError as exc:
-        st.error(str(exc))
+        st.error(esc(exc))
         return
     with st.spinner("Asking the model…"):
         result = asyncio.run(check_connection(chosen))
     if result["ok"]:
-        st.success(f"Connected to {result['spec']} in {result['latency_ms']} ms.")
+        st.success(esc(f"Connected to {result['spec']} in {result['latency_ms']} ms."))
     else:
-        st.error(result["error"])
+        st.error(esc(result["error"]))

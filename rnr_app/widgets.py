@@ -1,8 +1,19 @@
 """Small display pieces shared by pages. Stored text is shown as text, never as markup."""
 
+import re
+
 import streamlit as st
 
 from rnr_app import state
+
+# Markdown's punctuation, plus ':' (emoji shortcodes) and '$' (LaTeX), which Streamlit also reads.
+_MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def esc(text) -> str:
+    """Text from the store or a user, made literal inside Streamlit's markdown."""
+    return _MARKUP.sub(r"\\\1", str(text))
+
 
 VERDICT_COLOURS = {"pass": "green", "fail": "red", "unknown": "orange"}
 JUDGE_SHORT = (("human:", "human"), ("checker", "checker"), ("llm:", "LLM judge"))
@@ -72,4 +83,4 @@ def _show(job: dict, title: str) -> None:
         if st.button("Cancel", key=f"cancel-{job['id']}"):
             state.jobs().cancel(job["id"])
     elif job["error"] or run.get("error"):
-        st.error(job["error"] or run["error"])
+        st.error(esc(job["error"] or run["error"]))

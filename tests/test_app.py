@@ -1,6 +1,7 @@
 """Every page through Streamlit's AppTest: rendering and the main interactions, on a store in tmp_path."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,12 @@ def texts(at: AppTest) -> str:
         for kind in ("text", "markdown", "caption", "error", "warning", "success", "info", "code")
         for e in getattr(at, kind)
     ]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(plain(p) for p in parts)
+
+
+def plain(shown) -> str:
+    """What the user reads: markdown escapes removed (pages escape stored and user text)."""
+    return re.sub(r"\\(.)", r"\1", str(shown))
 
 
 def start_small_run(at: AppTest, dataset: str) -> None:
@@ -140,7 +146,7 @@ def test_review_second_save_of_the_same_version_is_a_conflict(app_db):
         next(t for t in at.text_area if t.label == "Response").set_value(text)
     next(b for b in first.button if b.label == "Save edit").click().run()
     next(b for b in second.button if b.label == "Save edit").click().run()
-    assert any("another reviewer" in w.value.lower() for w in second.warning)
+    assert any("another reviewer" in plain(w.value).lower() for w in second.warning)
     assert state.store().review_sample(ids["disputed"])["response"] == "Ada's answer."
     kept = [r for r in state.store().revisions(ids["disputed"]) if not r["applied"]]
     assert [r["response"] for r in kept] == ["Bob's answer."]
@@ -193,7 +199,7 @@ def test_malformed_upload_shows_the_error_and_writes_nothing(app_db):
     before = [d["name"] for d in state.store().list_datasets()]
     at.file_uploader[0].set_value(("bad.jsonl", b'{"instruction": "ok"}\n{broken\n', "application/json"))
     at.run()
-    assert any("bad.jsonl:2" in e.value for e in at.error)
+    assert any("bad.jsonl:2" in plain(e.value) for e in at.error)
     assert [d["name"] for d in state.store().list_datasets()] == before
 
 
@@ -206,7 +212,8 @@ def test_locked_store_names_the_holder(tmp_path, monkeypatch):
         monkeypatch.setenv("RNR_DB", str(db))
         st.cache_resource.clear()
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
-        assert f"PID {holder.pid}" in at.error[0].value and "in use by another process" in at.error[0].value
+        shown = plain(at.error[0].value)
+        assert f"PID {holder.pid}" in shown and "in use by another process" in shown
     finally:
         holder.kill()
         holder.wait()
@@ -228,11 +235,13 @@ def test_sidebar_connection_test_says_what_failed_and_what_worked(app_db):
     at = open_page()
     endpoint(at, f"http://127.0.0.1:{free_port()}/v1")
     next(b for b in at.sidebar.button if b.label == "Test connection").click().run()
-    assert any("Cannot reach" in e.value for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+    assert any("Cannot reach" in plain(e.value) for e in at.sidebar.error), [
+        e.value for e in at.sidebar.error
+    ]
     with StubServer(default=("ok", "OK")) as stub:
         endpoint(at, stub.url)
         next(b for b in at.sidebar.button if b.label == "Test connection").click().run()
-        assert any("Connected to openai:stub@" in s.value for s in at.sidebar.success)
+        assert any("Connected to openai:stub@" in plain(s.value) for s in at.sidebar.success)
 
 
 def test_unreachable_endpoint_fails_the_run_clearly_and_it_resumes(app_db):
@@ -245,7 +254,7 @@ def test_unreachable_endpoint_fails_the_run_clearly_and_it_resumes(app_db):
     run_id = at.session_state["gen_run"]
     assert state.store().get_run(run_id)["status"] == "failed"
     at.run()
-    assert any("Cannot reach" in e.value for e in at.error)
+    assert any("Cannot reach" in plain(e.value) for e in at.error)
     answer = lambda body: ("ok", GOOD_SP if "response_format" in body else "Fine.")  # noqa: E731
     with StubServer(default=answer, port=port):
         assert at.selectbox(key="gen_pick").value == run_id  # the run just started is the one shown
@@ -332,3 +341,15 @@ def test_home_counts_reject_reasons_per_template(app_db):
     specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     reasons = next(s for s in specs if "Reject reasons" in s["layout"]["title"]["text"])
     assert [(t["name"], list(t["x"])) for t in reasons["data"]] == [("sp.test / resp.test", ["low_quality"])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[click](http://example.com)", "**bold** _it_ `code`", "![img](x.png)", ":smile: $x^2$", "a\\b <b>"],
+)
+def test_esc_leaves_no_markdown_to_interpret(text):
+    from rnr_app.widgets import esc
+
+    escaped = esc(text)
+    assert plain(escaped) == text
+    assert all(escaped[i - 1] == "\\" for i, ch in enumerate(escaped) if ch in "[]()*_`!:$<>" and i)
