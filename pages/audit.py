@@ -38,10 +38,15 @@ def label(item: dict) -> None:
             except RnrError as exc:
                 st.error(esc(exc))
             else:
+                st.session_state["audit_saved"] = (
+                    f"Saved: {verdict} on sample {item['sample_id']}, rule {item['rule_id']}."
+                )
                 st.rerun()
 
 
 def label_view() -> None:
+    if st.session_state.get("audit_saved"):
+        st.success(esc(st.session_state.pop("audit_saved")))
     category = st.selectbox("Category", ["any", *CATEGORIES], key="audit_category")
     queue = store.audit_queue(category=None if category == "any" else category, limit=20)
     if not queue:

@@ -3,12 +3,12 @@
 import numpy as np
 
 # Which judge decides a rule when several have spoken: a person, then code, then an LLM.
-_PRECEDENCE = ("human:", "checker", "llm:")
+PRECEDENCE = ("human:", "checker", "llm:")
 FREE_FORM = "free-form"
 
 
 def _rank(judge: str) -> int:
-    return next((i for i, p in enumerate(_PRECEDENCE) if judge.startswith(p)), len(_PRECEDENCE))
+    return next((i for i, p in enumerate(PRECEDENCE) if judge.startswith(p)), len(PRECEDENCE))
 
 
 def effective_verdict(verdicts: list[dict]) -> str | None:

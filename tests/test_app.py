@@ -167,6 +167,7 @@ def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
     at.radio[-1].set_value("fail")
     next(b for b in at.button if b.label == "Save label").click().run()
     assert not at.exception, at.exception
+    assert any("Saved: fail on sample" in plain(s.value) for s in at.success)
     labels = [
         v for v in state.store().review_sample(ids["disputed"])["verdicts"] if v["judge"] == "human:ada"
     ]

@@ -176,9 +176,10 @@ def test_generate_review_audit_export(app_url, page):
 
     goto(page, url, "Judge audit", shots)
     page.get_by_role("button", name="Save label").click()
+    page.get_by_text("Saved: pass on sample", exact=False).wait_for()
     idle(page)
     page.get_by_role("tab", name="Agreement").click()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.screenshot(path=str(shots / "judge_audit_agreement.png"), full_page=True)
 
     goto(page, url, "Export", shots)

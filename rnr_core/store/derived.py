@@ -3,7 +3,7 @@ aggregate verdicts per query: rule kinds and categories per prompt (and per edit
 per-sample verdict flags. Migration 5 fills them; the writers of rules and verdicts keep them.
 Likewise the judge audit's risky items and human labels (migration 6)."""
 
-from rnr_core.store.effective import rules, with_rules
+from rnr_core.store.effective import judge_rank, rules, with_rules
 
 
 def kinds_of(rules_json: str) -> str:
@@ -20,11 +20,7 @@ def categories_of(rules_json: str) -> str:
     )
 
 
-# Judges in the order they decide a rule (rnr_core.stats.effective_verdict): person, code, LLM.
-_RANK = (
-    "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 "
-    "WHEN judge LIKE 'llm:%' THEN 1 ELSE 0 END"
-)
+_RANK = judge_rank()
 
 _PER_RULE = f"""SELECT sample_id, rule_id,
     arg_max(verdict, ({_RANK}, created_at)) FILTER (WHERE verdict IN ('pass', 'fail')) AS decided,

@@ -6,7 +6,7 @@ meet rules on (owner, hash(rule id)): integer join keys are several times faster
 millions of verdicts, and two rule ids of one prompt sharing a 64-bit hash is not a practical risk.
 """
 
-from rnr_core.stats import FREE_FORM
+from rnr_core.stats import FREE_FORM, PRECEDENCE
 
 _FIELDS = """'[{"id": "VARCHAR", "text": "VARCHAR", "category": "VARCHAR", "kind": "VARCHAR"}]'"""
 _COLUMNS = f"id AS rule_id, hash(id) AS rule_h, text, category, coalesce(kind, '{FREE_FORM}') AS kind"
@@ -42,11 +42,14 @@ def rules_of_few(source: str) -> str:
 {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")}"""
 
 
-# A judge's precedence as rnr_core.stats.effective_verdict ranks it: a person, then code, then an LLM.
-_RANK = (
-    "CASE WHEN judge LIKE 'human:%' THEN 3 WHEN judge = 'checker' THEN 2 WHEN judge LIKE 'llm:%' THEN 1 "
-    "ELSE 0 END"
-)
+def judge_rank(column: str = "judge") -> str:
+    """SQL for a judge's precedence as rnr_core.stats ranks it, higher deciding: person 3, code 2, LLM 1."""
+    n = len(PRECEDENCE)
+    ranks = " ".join(f"WHEN starts_with({column}, '{p}') THEN {n - i}" for i, p in enumerate(PRECEDENCE))
+    return f"CASE {ranks} ELSE 0 END"
+
+
+_RANK = judge_rank()
 # Precedence, then time, as one integer: microseconds since 1970 stay below 2**52 until 2112.
 _ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
 _CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"

@@ -2,17 +2,13 @@
 
 import json
 
-from rnr_core.stats import _PRECEDENCE
+from rnr_core.store.effective import judge_rank
 
 BATCH = 5000
 _LAST_ID = 2**63 - 1
 
-# A judge's precedence as rnr_core.stats ranks it: a person, then code, then an LLM.
-_RANK = (
-    "CASE "
-    + " ".join(f"WHEN starts_with(v.judge, '{prefix}') THEN {i}" for i, prefix in enumerate(_PRECEDENCE))
-    + f" ELSE {len(_PRECEDENCE)} END"
-)
+# arg_min picks the deciding verdict: the highest-ranked judge first, then the latest.
+_RANK = f"-({judge_rank('v.judge')})"
 
 
 # A reviewer's edit of the rules, when there is one, replaces the prompt's rules for that sample.
