@@ -7,9 +7,19 @@ from rnr_core.generate.plan import RunConfig
 from rnr_core.ingest import ingest_file
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo_alpaca.jsonl"
-# Small enough to finish in about a minute on 2 cores; the tiny model needs the gate off.
+# Small enough that the first samples show within a minute or two on 2 cores: two groups of two,
+# short replies, no extra turns; the tiny model needs the quality gate off.
 DEMO_RUN = RunConfig(
-    dataset="demo", model="local", n=4, k=2, rules=3, out_of_scope=False, quality_gate=False, seed=7
+    dataset="demo",
+    model="local",
+    n=4,
+    k=2,
+    rules=2,
+    tempting=False,
+    out_of_scope=False,
+    quality_gate=False,
+    max_tokens=200,
+    seed=7,
 )
 
 
