@@ -103,6 +103,8 @@ def _dashboard(path: str, token: tuple) -> dict:
 def render(store, jobs) -> None:
     st.title("RNR Studio")
     st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
+    if store.path in state.demo_problem:
+        st.warning(widgets.esc("The demo could not start: " + state.demo_problem[store.path]))
     d = _dashboard(store.path, store.change_token())
     c = st.columns(4)
     counts = d["samples_by_status"]

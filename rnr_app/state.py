@@ -14,6 +14,8 @@ from rnr_core.store import Store
 
 _local = threading.local()
 _opened: list[tuple[Store, JobRunner]] = []
+# Why the demo could not be set up on an empty store (Home shows it); the store itself still opens.
+demo_problem: dict[str, str] = {}
 
 
 @st.cache_resource(show_spinner="Opening the store…")
@@ -21,7 +23,10 @@ def _open(path: str) -> tuple[Store, JobRunner]:
     """One store and one job runner per process; an empty store gets the demo data."""
     store = Store(path)
     jobs = JobRunner(store)
-    seed_demo(store, jobs)
+    try:
+        seed_demo(store, jobs)
+    except RnrError as exc:
+        demo_problem[path] = str(exc)
     _opened.append((store, jobs))
     return store, jobs
 

@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rnr_app import state
+from rnr_core.generate import RunConfig
 from rnr_core.review import QueueFilter
 from tests.app_data import IMG, SCRIPT, seed
 from tests.conftest import GOOD_SP, free_port
@@ -354,3 +355,16 @@ def test_esc_leaves_no_markdown_to_interpret(text):
     escaped = esc(text)
     assert plain(escaped) == text
     assert all(escaped[i - 1] == "\\" for i, ch in enumerate(escaped) if ch in "[]()*_`!:$<>" and i)
+
+
+def test_a_demo_that_cannot_start_is_reported_and_the_store_still_opens(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNR_DB", str(tmp_path / "fresh.duckdb"))
+    monkeypatch.setattr("rnr_core.demo.DEMO_RUN", RunConfig(dataset="demo", model="nosuch:model"))
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+        assert not at.exception, at.exception
+        assert any("The demo could not start" in plain(w.value) for w in at.warning)
+        assert at.title[0].value == "RNR Studio"
+    finally:
+        state.close_all()
