@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import synthetic  # noqa: E402
+import app_store  # noqa: E402
 
 from rnr_core.review import QueueFilter  # noqa: E402
 from rnr_core.store import Store  # noqa: E402
@@ -22,23 +22,27 @@ from rnr_core.store import Store  # noqa: E402
 FILTERS = {
     "none": QueueFilter(),
     "status=rejected": QueueFilter(status="rejected"),
-    "dataset=ultrachat": QueueFilter(dataset="ultrachat"),
-    "run_id=run3": QueueFilter(run_id="run3"),
-    "rule_kind=punctuation:no_comma": QueueFilter(rule_kind="punctuation:no_comma"),
+    "dataset=bench-ultrachat": QueueFilter(dataset="bench-ultrachat"),
+    "run_id=run-03": QueueFilter(run_id="run-03"),
+    "rule_kind=detectable_format:title": QueueFilter(rule_kind="detectable_format:title"),
     "rule_kind=free-form": QueueFilter(rule_kind="free-form"),
     "category=safety": QueueFilter(category="safety"),
     "verdict=any_failed": QueueFilter(verdict="any_failed"),
     "verdict=judge_unsure": QueueFilter(verdict="judge_unsure"),
     "verdict=disagree": QueueFilter(verdict="disagree"),
-    "reviewer=alice": QueueFilter(reviewer="alice"),
+    "reviewer=ann": QueueFilter(reviewer="ann"),
     "all but search": QueueFilter(
-        status="pending", dataset="alpaca", rule_kind="free-form", category="style", verdict="any_failed"
+        status="pending",
+        dataset="bench-alpaca",
+        rule_kind="free-form",
+        category="style",
+        verdict="any_failed",
     ),
-    "search 'violin and the quartz'": QueueFilter(search="violin and the quartz"),
+    "search 'quartz'": QueueFilter(search="quartz"),
     "search (no match)": QueueFilter(search="no such words"),
     "search '100% sure' (rare, escaped)": QueueFilter(search="100% sure"),
-    "search 'is_fine' (common, escaped)": QueueFilter(search="is_fine"),
-    "search + status": QueueFilter(search="tundra", status="accepted"),
+    "search 'saffron_lantern' (escaped)": QueueFilter(search="saffron_lantern"),
+    "search + status": QueueFilter(search="harbour", status="accepted"),
 }
 
 
@@ -61,7 +65,8 @@ def open_store(path: str, n: int) -> Store:
         store.close()
         Path(path).unlink()
     start = time.perf_counter()
-    store = synthetic.build(path, n)
+    app_store.seed(path, n, 5)
+    store = Store(path)
     print(f"built {n:,} samples in {time.perf_counter() - start:.0f} s")
     return store
 

@@ -16,6 +16,7 @@ from rnr_core.store import Store
 from tests.conftest import GOOD_SP, ROOT, ingest_questions, one_group
 
 NO_COMMA = "punctuation:no_comma"
+TITLE = "detectable_format:title"  # a kind the benchmark store uses
 WORDS = "length_constraints:number_words"
 
 
@@ -578,9 +579,10 @@ def test_migration_5_indexes_a_store_made_before_it(tmp_path, monkeypatch):
 
 def test_the_benchmark_store_filters_as_python_computes(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "bench"))
-    import synthetic
+    import app_store
 
-    store = synthetic.build(str(tmp_path / "bench.duckdb"), 2000)
+    app_store.seed(str(tmp_path / "bench.duckdb"), 2000, 5)
+    store = Store(str(tmp_path / "bench.duckdb"))
     samples = store.samples_with_verdicts()
     by_id = {s["id"]: s for s in samples}
 
@@ -606,7 +608,7 @@ def test_the_benchmark_store_filters_as_python_computes(tmp_path, monkeypatch):
         ),
         QueueFilter(verdict="disagree"): disagree,
         QueueFilter(rule_kind="free-form"): lambda s: any(not r["kind"] for r in s["rules"]),
-        QueueFilter(rule_kind=NO_COMMA): lambda s: any(r["kind"] == NO_COMMA for r in s["rules"]),
+        QueueFilter(rule_kind=TITLE): lambda s: any(r["kind"] == TITLE for r in s["rules"]),
         QueueFilter(category="safety"): lambda s: any(r["category"] == "safety" for r in s["rules"]),
     }
     for flt, test in checks.items():
