@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rnr_core import settings
 from rnr_core.errors import RnrError, SettingError
 from rnr_core.models.base import GenParams
-from rnr_core.models.openai_compat import DEFAULT_RETRY, OpenAICompatModel
+from rnr_core.models.openai_compat import DEFAULT_RETRY, OpenAICompatModel, from_spec
 from rnr_core.models.registry import get_model, refuse_credentials, register_model
 from rnr_core.models.retry import RetryPolicy
 from rnr_core.secrets import scrub, watch_key_env
@@ -54,15 +54,8 @@ def _build(s: ModelSettings, retry: RetryPolicy = DEFAULT_RETRY):
     if not spec.startswith("openai:"):
         return get_model(spec)
     watch_key_env(s.key_env)
-    name, _, url = spec.removeprefix("openai:").partition("@")
-    model = OpenAICompatModel(
-        name,
-        base_url=url or None,
-        concurrency=s.concurrency,
-        timeout=s.timeout,
-        retry=retry,
-        key_env=s.key_env,
-    )
+    options = {"concurrency": s.concurrency, "timeout": s.timeout, "retry": retry, "key_env": s.key_env}
+    model = from_spec(spec.removeprefix("openai:"), **options)
     model.spec = spec
     return model
 

@@ -129,10 +129,15 @@ class OpenAICompatModel(Model):
         return f"{where} failed for model {self.name!r}: {exc}"
 
 
-@backend("openai", "openai:<model> (key in OPENAI_API_KEY) or openai:<model>@<base-url>")
-def _make(rest: str) -> OpenAICompatModel:
+def from_spec(rest: str, **options) -> OpenAICompatModel:
+    """The model for the part of a spec after `openai:` (`<model>` or `<model>@<base-url>`)."""
     name, _, url = rest.partition("@")
     if not url and os.environ.get("OPENAI_BASE_URL"):
         url = os.environ["OPENAI_BASE_URL"]
         refuse_credentials(url, "OPENAI_BASE_URL")
-    return OpenAICompatModel(name, base_url=url or None, timeout=settings.timeout())
+    return OpenAICompatModel(name, base_url=url or None, **options)
+
+
+@backend("openai", "openai:<model> (key in OPENAI_API_KEY) or openai:<model>@<base-url>")
+def _make(rest: str) -> OpenAICompatModel:
+    return from_spec(rest, timeout=settings.timeout())
