@@ -13,7 +13,8 @@ st.title("Review")
 flt = parts.filters(store)
 page = store.queue(flt, after_id=st.session_state.get("queue_after"), limit=20)
 if not page:
-    st.info("No samples match these filters.")
+    filtered = flt != parts.QueueFilter()
+    st.info("No samples match these filters." if filtered else "No samples yet: start a run on Generate.")
     st.stop()
 current = st.session_state.get("review_id")
 if current not in {r["id"] for r in page}:
@@ -44,7 +45,7 @@ def act(action: str) -> None:
 
 # The queue table, editor and history are drawn only when asked for: each costs every keystroke time.
 top = st.columns([4, 1, 1, 1])
-top[0].caption(f"{store.queue_count(flt)} samples match")
+top[0].caption(f"{store.queue_count(flt):,} samples match")
 show_queue = top[1].toggle("Queue", key="show_queue")
 editing = top[2].toggle("Edit", key="editing")
 show_history = top[3].toggle("History", key="show_history")

@@ -4,6 +4,7 @@ import getpass
 import threading
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from rnr_core import settings
 from rnr_core.demo import seed_demo
@@ -47,8 +48,26 @@ def db_path() -> str:
     return settings.db_path()
 
 
+_rerouted = False
+
+
+def _through_app() -> None:
+    """Run app.py (sidebar, navigation) even when a new server's first visit deep-links to a page.
+
+    Until some run calls st.navigation, Streamlit treats pages/ as an old-style multipage folder and
+    runs the linked page file alone; switching that mode off and rerunning goes through app.py.
+    """
+    global _rerouted
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not _rerouted:  # the mode is on only at process start (AppTest turns it on for every run)
+            _rerouted = True
+            st.rerun()
+
+
 def store() -> Store:
     """This thread's view of the store: DuckDB cursors must not cross threads."""
+    _through_app()
     base, _ = _open(db_path())
     view = getattr(_local, "store", None)
     if view is None or getattr(_local, "base", None) is not base:

@@ -214,3 +214,12 @@ def test_cli_names_the_app_holding_the_store(app_url, page):
     assert done.returncode == 2
     assert "in use by another process" in done.stderr and "RNR Studio app" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_deep_link_on_a_fresh_server_still_goes_through_the_app(app_url, page):
+    url, ids, _ = app_url
+    page.goto(f"{url}/audit")  # the server's first visit
+    idle(page)
+    page.get_by_role("heading", name="Judge audit").wait_for()
+    page.get_by_role("textbox", name="Reviewer").wait_for()  # the sidebar app.py draws
+    assert page.get_by_role("link", name="Judge audit").count() == 1  # titled navigation, not file names
