@@ -90,7 +90,7 @@ def writes(path: str, n: int, repeat: int) -> None:
     label = [{"rule_id": "r1", "verdict": "fail"}]
     verdicts = timed(lambda: store.add_verdicts(one, "human:ann", label), repeat)
     print(f"add_verdicts with its flag refresh: p50 {verdicts[0]:.1f} ms, p95 {verdicts[1]:.1f} ms")
-    for flt in (QueueFilter(status="rejected", dataset="alpaca"), QueueFilter(status="pending")):
+    for flt in (QueueFilter(status="rejected", dataset="bench-alpaca"), QueueFilter(status="pending")):
         start = time.perf_counter()
         count = store.review_filter(flt, "accept", "bob")
         print(f"review_filter {flt}: {count:,} samples in {time.perf_counter() - start:.2f} s")
