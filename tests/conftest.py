@@ -189,3 +189,20 @@ def llama_server(gguf_path):
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A seeded store (tests/app_data.py) the app opens through RNR_DB; a fresh process-wide cache."""
+    import streamlit as st
+
+    from rnr_app import state
+    from tests.app_data import seed
+
+    db = tmp_path / "app.duckdb"
+    ids = seed(db)
+    monkeypatch.setenv("RNR_DB", str(db))
+    monkeypatch.setenv("RNR_HOME", str(tmp_path / "home"))
+    st.cache_resource.clear()
+    yield db, ids
+    state.close_all()

@@ -14,51 +14,9 @@ from rnr_app import state
 from rnr_core.generate import RunConfig
 from rnr_core.review import QueueFilter
 from tests.app_data import IMG, SCRIPT, seed
+from tests.apptest import APP, TIMEOUT, open_page, plain, texts
 from tests.conftest import GOOD_SP, free_port
 from tests.stub_server import StubServer
-
-TIMEOUT = 60
-APP = Path(__file__).resolve().parent.parent / "app.py"
-
-
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """A seeded store the app opens through RNR_DB; the process-wide cache starts empty each test."""
-    db = tmp_path / "app.duckdb"
-    ids = seed(db)
-    monkeypatch.setenv("RNR_DB", str(db))
-    monkeypatch.setenv("RNR_HOME", str(tmp_path / "home"))
-    st.cache_resource.clear()
-    yield db, ids
-    state.close_all()
-
-
-def open_page(page: str | None = None, **session) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    for key, value in session.items():
-        at.session_state[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at: AppTest) -> str:
-    """Everything the page shows as text, markdown, captions and messages, in one string."""
-    parts = [
-        e.value
-        for kind in ("text", "markdown", "caption", "error", "warning", "success", "info", "code")
-        for e in getattr(at, kind)
-    ]
-    return "\n".join(plain(p) for p in parts)
-
-
-def plain(shown) -> str:
-    """What the user reads: markdown escapes removed (pages escape stored and user text)."""
-    return re.sub(r"\\(.)", r"\1", str(shown))
-
 
 def start_small_run(at: AppTest, dataset: str) -> None:
     """Two instructions, one group, free-form rules only, no extra turns, no gate: then Start."""

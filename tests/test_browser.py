@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.app_data import IMG, SCRIPT, seed
-from tests.conftest import free_port, stop, wait_for_port
+from tests.browser import ROOT, browser_page, idle, needs_chromium, serve
 
-CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"{CHROMIUM} missing: install Debian's chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -26,62 +20,14 @@ def app_url(tmp_path):
     """The app on a free loopback port over a store seeded with the demo data and hostile samples."""
     db = tmp_path / "app.duckdb"
     ids = seed(db)
-    port = free_port()
-    env = dict(os.environ, RNR_DB=str(db), RNR_HOME=str(tmp_path / "home"))
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}", ids, tmp_path
-    finally:
-        stop(proc)
-        log.close()
+    with serve(db, tmp_path) as url:
+        yield url, ids, tmp_path
 
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.dialogs = []
-        pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
-        pg.set_default_timeout(30_000)
+    with browser_page() as pg:
         yield pg
-        browser.close()
-
-
-def idle(page) -> None:
-    page.wait_for_selector(IDLE, timeout=60_000)
 
 
 def goto(page, url: str, name: str, shots: Path) -> None:
