@@ -105,7 +105,10 @@ elif done:
     for name in FILES:
         path = Path(manifest["out"]) / name
         if path.is_file() and path.stat().st_size <= DOWNLOAD_LIMIT:
-            st.download_button(f"Download {name}", path.read_bytes(), file_name=name, key=f"dl-{name}")
+            # Read on click, not on every rerun of the page: the files may be hundreds of megabytes.
+            st.download_button(
+                f"Download {name}", path.read_bytes, file_name=name, key=f"dl-{name}", on_click="ignore"
+            )
         elif path.is_file():
             st.caption(esc(f"{name} is too big to download here; find it at {path}."))
 elif before := results.earlier("export_result", subject):

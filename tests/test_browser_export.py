@@ -55,6 +55,9 @@ def test_a_failed_export_leaves_nothing_of_the_one_before(export_page, tmp_path,
     page, good, bad = export_page, tmp_path / "first", unwritable_outs["parent is a file"]
     export_to(page, good, f"Wrote 2 train and 0 test samples to {good}.", "export_ok")
     assert page.get_by_role("button", name=DOWNLOADS).count() == 3
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download train.jsonl").click()
+    assert Path(download.value.path()).read_bytes() == (good / "train.jsonl").read_bytes()
 
     export_to(page, bad, "not a directory", "export_failed")
     assert str(bad) in page.get_by_test_id("stAlert").filter(has_text="not a directory").inner_text()
