@@ -108,7 +108,7 @@ def measure_export(db: str, tmp: Path, trace: bool) -> bool:
     print(f"export_all_rss_mb: base {full['base']:.0f}, peak {full['peak']:.0f}")
     if not trace:
         return True
-    traced = run_export(db, tmp / "all", ALL, True)
+    traced = run_export(db, tmp / "all-traced", ALL, True)  # a fresh folder: exports never replace unasked
     part = run_export(db, tmp / "part", {**ALL, "dataset": "bench-alpaca"}, True)
     growth = traced["heap"] - part["heap"]
     ok = growth <= EXPORT_HEAP_SLACK_MB

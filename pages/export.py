@@ -5,11 +5,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnr_app import state
+from rnr_app import results, state
 from rnr_app.widgets import esc
 from rnr_core import settings
-from rnr_core.errors import RnrError
-from rnr_core.export import FORMATS, export_preview, export_samples
+from rnr_core.export import FILES, FORMATS, ExportExists, export_preview, export_samples
 from rnr_core.rules import CATEGORIES
 from rnr_core.store import SAMPLE_STATUSES
 
@@ -38,36 +37,79 @@ chosen = {
     "seed": seed,
 }
 
+
+def preview_counts() -> dict:
+    return {**export_preview(store, **chosen), "at": datetime.now().strftime("%H:%M:%S")}
+
+
 # Counting the selection decides every rule of every sample: seconds on a big store, so on demand.
 if st.button("Preview counts"):
-    try:
-        st.session_state["export_preview"] = (chosen, export_preview(store, **chosen))
-    except RnrError as exc:
-        st.error(esc(exc))
-shown = st.session_state.get("export_preview")
-if shown and shown[0] == chosen:
-    preview = shown[1]
+    results.act("export_preview", chosen, preview_counts)
+shown = results.current("export_preview", chosen)
+if shown and "error" in shown:
+    st.error(esc(getattr(shown["error"], "in_app", shown["error"])))
+elif shown:
+    preview = shown["value"]
     c = st.columns(4)
-    c[0].metric("Train", preview["counts"]["train"])
-    c[1].metric("Test", preview["counts"]["test"])
-    c[2].metric("Left out: failing", preview["excluded"]["failing"])
-    c[3].metric("Left out: not judged", preview["excluded"]["unjudged"])
+    c[0].metric("Train", f"{preview['counts']['train']:,}")
+    c[1].metric("Test", f"{preview['counts']['test']:,}")
+    c[2].metric("Left out: failing", f"{preview['excluded']['failing']:,}")
+    c[3].metric("Left out: not judged", f"{preview['excluded']['unjudged']:,}")
+    if preview["split_warning"]:
+        st.warning(esc(preview["split_warning"]))
+    st.caption(esc(f"Counted at {preview['at']} with the settings above."))
 
 default_out = settings.rnr_home() / "exports" / datetime.now().strftime("%Y%m%d-%H%M%S")
 out = st.text_input("Folder", value=str(default_out), key="export_out")
-if st.button("Export", type="primary"):
-    try:
-        st.session_state["exported"] = export_samples(store, out, fmt=fmt, **chosen)
-    except RnrError as exc:
-        st.error(esc(exc))
+subject = {**chosen, "fmt": fmt, "out": out}
 
-done = st.session_state.get("exported")
-if done:
-    counts = done["counts"]
-    st.success(esc(f"Wrote {counts['train']} train and {counts['test']} test samples to {done['out']}."))
-    for name in ("train.jsonl", "test.jsonl", "manifest.json"):
-        path = Path(done["out"]) / name
+
+def export(overwrite: bool = False) -> None:
+    """Write the files with a progress bar while the store is read; keep the result with its settings."""
+    bar = st.progress(0.0, text="Exporting…")
+
+    def progress(done: int, total: int, failed: int = 0) -> None:
+        bar.progress(done / total if total else 1.0, text=f"Exporting: {done:,} of {total:,} samples read")
+
+    try:
+        results.act(
+            "export_result",
+            subject,
+            lambda: export_samples(store, out, fmt=fmt, overwrite=overwrite, progress=progress, **chosen),
+        )
+    finally:
+        bar.empty()
+
+
+if st.button("Export", type="primary"):
+    export()
+done = results.current("export_result", subject)
+failed = done and done.get("error")
+if isinstance(failed, ExportExists):
+    st.warning(esc(f"The folder {failed.out} already holds {failed.contents}. Replace those files?"))
+    c = st.columns([1, 1, 4])
+    if c[0].button("Replace files", type="primary"):
+        export(overwrite=True)
+        st.rerun()
+    if c[1].button("Cancel"):
+        results.forget("export_result")
+        st.rerun()
+elif failed:
+    st.error(esc(getattr(failed, "in_app", failed)))
+elif done:
+    manifest = done["value"]
+    train, test = manifest["counts"]["train"], manifest["counts"]["test"]
+    st.success(esc(f"Wrote {train:,} train and {test:,} test samples to {manifest['out']}."))
+    if manifest["split_warning"]:
+        st.warning(esc(manifest["split_warning"]))
+    for name in FILES:
+        path = Path(manifest["out"]) / name
         if path.is_file() and path.stat().st_size <= DOWNLOAD_LIMIT:
-            st.download_button(f"Download {name}", path.read_bytes(), file_name=name, key=f"dl-{name}")
+            # Read on click, not on every rerun of the page: the files may be hundreds of megabytes.
+            st.download_button(
+                f"Download {name}", path.read_bytes, file_name=name, key=f"dl-{name}", on_click="ignore"
+            )
         elif path.is_file():
             st.caption(esc(f"{name} is too big to download here; find it at {path}."))
+elif before := results.earlier("export_result", subject):
+    st.caption(esc(f"The last export, made with other settings, is in {before['value']['out']}."))

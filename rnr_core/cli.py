@@ -417,24 +417,32 @@ def _export_args(p):
         action="append",
         help="only samples with a rule of this category (repeat for several; any of them matches)",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the files of an earlier export in --out (default: refuse, and say what is there)",
+    )
 
 
 @command("export", "write curated samples as train/test JSONL")(_export_args)
 def _export(args, store):
     from rnr_core.export import export_samples
 
-    manifest = export_samples(
-        store,
-        args.out,
-        args.format,
-        args.status,
-        args.test_fraction,
-        args.seed,
-        args.run,
-        args.include_failing,
-        args.dataset,
-        args.category,
-    )
+    with _progress("exporting") as update:
+        manifest = export_samples(
+            store,
+            args.out,
+            args.format,
+            args.status,
+            args.test_fraction,
+            args.seed,
+            args.run,
+            args.include_failing,
+            args.dataset,
+            args.category,
+            overwrite=args.overwrite,
+            progress=update,
+        )
 
     def summary(m: dict) -> str:
         text = f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}"
@@ -444,7 +452,7 @@ def _export(args, store):
                 f"; left out {left['failing']} with a failed rule and {left['unjudged']} not fully judged"
                 " (--include-failing exports them)"
             )
-        return text
+        return text + (f"\nwarning: {m['split_warning']}" if m["split_warning"] else "")
 
     _emit(args, manifest, summary)
 

@@ -8,10 +8,26 @@ from pathlib import Path
 import orjson
 
 from rnr_core import jsonl
-from rnr_core.errors import RnrError
+from rnr_core.errors import OutputError, RnrError
 from rnr_core.messages import stable_hash
+from rnr_core.progress import Progress, silent
 
 SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
+FILES = ("train.jsonl", "test.jsonl", "manifest.json")
+# How far the test share may land from the one asked, relative to it (at least one point), before
+# the split is said to miss it: a 10% share may come out between 8% and 12%.
+SHARE_TOLERANCE = 0.2
+
+
+class ExportExists(OutputError):
+    """The folder already holds files an export would replace; `out` and `contents` say what, to ask first."""
+
+    def __init__(self, out, contents: str):
+        super().__init__(
+            f"{out} already holds {contents}. Pass --overwrite to replace the export files, "
+            "or choose another --out."
+        )
+        self.out, self.contents = str(out), contents
 
 
 def conversation(sample: dict) -> list[dict]:
@@ -49,6 +65,52 @@ def split_of(sample: dict, test_fraction: float, seed: int) -> str:
     return "test" if _bucket(seed, sample["system_prompt"]) < test_fraction else "train"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def split_warning(counts: dict, prompts: dict, test_fraction: float) -> str | None:
+    """Why the split misses the test share asked for, or None when it comes close enough."""
+    total = counts["train"] + counts["test"]
+    share = counts["test"] / total if total else test_fraction
+    if abs(share - test_fraction) <= max(0.01, SHARE_TOLERANCE * test_fraction):
+        return None
+    return (
+        "The split keeps each system prompt's samples on one side, and with "
+        f"{_plural(prompts['train'] + prompts['test'], 'system prompt')} the test split holds {share:.0%} "
+        f"of the samples ({counts['test']:,} of {total:,}), not {test_fraction:.0%}. "
+        "Try another split seed, or select more system prompts."
+    )
+
+
+def describe_contents(found: list[str], manifest: dict | None, others: int) -> str:
+    """What a folder holds, in words: the export files found, the export they are from, other files."""
+    text = ", ".join(found)
+    if manifest and isinstance(manifest.get("counts"), dict):
+        counts = manifest["counts"]
+        text += (
+            f" (an export of {counts.get('train', '?')} train and {counts.get('test', '?')} test samples"
+            f", made {manifest.get('created_at', 'at an unknown time')})"
+        )
+    if others:
+        text += f", and {_plural(others, 'other item')}, which an export leaves alone"
+    return text
+
+
+def existing_export(out_dir) -> str | None:
+    """What in `out_dir` an export would replace, described; None when nothing would be."""
+    out = Path(out_dir)
+    found = [name for name in FILES if (out / name).exists()]
+    if not found:
+        return None
+    try:
+        manifest = orjson.loads((out / "manifest.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        manifest = None  # no readable manifest: the files are still named
+    others = sum(1 for p in out.iterdir() if p.name not in FILES and not p.name.startswith("."))
+    return describe_contents(found, manifest if isinstance(manifest, dict) else None, others)
+
+
 def check_settings(fmt: str, test_fraction: float) -> None:
     if fmt not in FORMATS:
         raise RnrError(f"Unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}.")
@@ -84,17 +146,31 @@ def _scope(filters: dict) -> str:
     return text + (f" ({'; '.join(extra)})" if extra else "")
 
 
-def _nothing_to_export(outcomes: Counter, filters: dict) -> RnrError:
+class NothingToExport(RnrError):
+    """The selection is empty; `in_app` says the same with the app's controls instead of the CLI's flags."""
+
+    def __init__(self, message: str, in_app: str):
+        super().__init__(message)
+        self.in_app = in_app
+
+
+def _nothing_to_export(outcomes: Counter, filters: dict) -> NothingToExport:
     listed, total = _scope(filters), sum(outcomes.values())
     if not total:
-        return RnrError(
-            f"No samples with status {listed} to export. Generate some with 'rnr generate' or widen --status."
+        what = f"No samples with status {listed} to export."
+        return NothingToExport(
+            f"{what} Generate some with 'rnr generate' or widen --status.",
+            f"{what} Generate some on the Generate page, or choose more statuses.",
         )
     left = _excluded(outcomes, False)
-    return RnrError(
+    what = (
         f"None of the {total} samples with status {listed} passed every verdict "
-        f"({left['failing']} failed a rule, {left['unjudged']} have rules not yet judged). "
-        "Judge them with 'rnr judge', or pass --include-failing to export them anyway."
+        f"({left['failing']} failed a rule, {left['unjudged']} have rules not yet judged)."
+    )
+    return NothingToExport(
+        f"{what} Judge them with 'rnr judge', or pass --include-failing to export them anyway.",
+        f"{what} Judge their run on the Generate page, or tick 'Include samples that failed a rule or "
+        "are not fully judged' to export them anyway.",
     )
 
 
@@ -112,30 +188,40 @@ def export_preview(
     """What export_samples would write with these settings: counts per split and left out; writes nothing."""
     check_settings(fmt, test_fraction)
     filters = _filters(statuses, run_id, dataset, categories)
-    outcomes, counts = Counter(), {"train": 0, "test": 0}
+    outcomes, counts, prompts = Counter(), {"train": 0, "test": 0}, {"train": set(), "test": set()}
     for system_prompt, outcome, n in store.selected_tally(**filters):
         outcomes[outcome] += n
         if include_failing or outcome == "pass":
-            counts[split_of({"system_prompt": system_prompt}, test_fraction, seed)] += n
-    excluded = _excluded(outcomes, include_failing)
-    return {"counts": counts, "excluded": excluded, "candidates": sum(outcomes.values())}
+            split = split_of({"system_prompt": system_prompt}, test_fraction, seed)
+            counts[split] += n
+            prompts[split].add(system_prompt)
+    prompts = {split: len(texts) for split, texts in prompts.items()}
+    return {
+        "counts": counts,
+        "prompts": prompts,
+        "split_warning": split_warning(counts, prompts, test_fraction),
+        "excluded": _excluded(outcomes, include_failing),
+        "candidates": sum(outcomes.values()),
+    }
 
 
-def _write(
-    store, files: dict, filters: dict, fmt: str, test_fraction: float, seed: int, include_failing: bool
-):
-    """Stream the selected samples into the split files; return (outcome tally, split counts)."""
+def _write(store, files: dict, filters: dict, split: dict, include_failing: bool, progress: Progress):
+    """Stream the selected samples into the split files; return (outcome tally, split counts, prompts)."""
     outcomes, counts = Counter(), {"train": 0, "test": 0}
-    for batch in store.selected_batches(**filters):
+    prompts = {"train": set(), "test": set()}  # hashes, not texts: a million prompts stay small
+    fmt, test_fraction, seed = split["fmt"], split["test_fraction"], split["seed"]
+    for batch in store.selected_batches(**filters, progress=progress):
         lines = {"train": [], "test": []}
         for sample in batch:
             outcomes[sample["outcome"]] += 1
             if include_failing or sample["outcome"] == "pass":
-                lines[split_of(sample, test_fraction, seed)].append(jsonl.dumps(FORMATS[fmt](sample)))
-        for split, rows in lines.items():
-            files[f"{split}.jsonl"].writelines(rows)
-            counts[split] += len(rows)
-    return outcomes, counts
+                side = split_of(sample, test_fraction, seed)
+                lines[side].append(jsonl.dumps(FORMATS[fmt](sample)))
+                prompts[side].add(hash(sample["system_prompt"]))
+        for side, rows in lines.items():
+            files[f"{side}.jsonl"].writelines(rows)
+            counts[side] += len(rows)
+    return outcomes, counts, {side: len(hashes) for side, hashes in prompts.items()}
 
 
 def export_samples(
@@ -149,19 +235,27 @@ def export_samples(
     include_failing: bool = False,
     dataset: str | None = None,
     categories=None,
+    overwrite: bool = False,
+    progress: Progress = silent,
 ) -> dict:
     """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest.
 
     Only samples whose every rule passed (by its deciding verdict) go out, unless `include_failing`;
     samples with a rule nobody has judged yet count as not passed. `dataset` keeps one dataset's
     samples; `categories` keeps samples with at least one rule of those categories. Samples are
-    streamed in id batches, and the files appear only when all of them are written.
+    streamed in id batches, and the files appear only when all of them are written. Files of an
+    earlier export in `out_dir` are replaced only with `overwrite`; else ExportExists says what is
+    there. `progress(scanned, total)` follows the store's samples as they are looked at.
     """
     check_settings(fmt, test_fraction)
     jsonl.check_out_dir(out_dir)
+    there = None if overwrite or not Path(out_dir).is_dir() else existing_export(out_dir)
+    if there:
+        raise ExportExists(out_dir, there)
     filters = _filters(statuses, run_id, dataset, categories)
-    with jsonl.staged_files(out_dir, ["train.jsonl", "test.jsonl", "manifest.json"]) as files:
-        outcomes, counts = _write(store, files, filters, fmt, test_fraction, seed, include_failing)
+    split = {"fmt": fmt, "test_fraction": test_fraction, "seed": seed}
+    with jsonl.staged_files(out_dir, list(FILES)) as files:
+        outcomes, counts, prompts = _write(store, files, filters, split, include_failing, progress)
         if not sum(counts.values()):
             raise _nothing_to_export(outcomes, filters)
         manifest = {
@@ -175,6 +269,8 @@ def export_samples(
             "dataset": dataset,
             "categories": filters["categories"],
             "counts": counts,
+            "prompts": prompts,
+            "split_warning": split_warning(counts, prompts, test_fraction),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         files["manifest.json"].write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -53,6 +54,20 @@ def out_dir(path) -> Path:
     return path
 
 
+def _temp_beside(directory: Path, name: str) -> tuple[int, str]:
+    """A new hidden temp file for `name` in `directory`, open for writing; returns (fd, path).
+
+    Unlike mkstemp (always 0600), it is created 0666 less the umask, so once renamed into place the
+    file has the mode any file the user makes would have (0644 under umask 022).
+    """
+    while True:
+        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def dumps(row) -> bytes:
     """One JSONL line, with U+2028/U+2029 escaped so every line splitter sees one record."""
     line = orjson.dumps(row)
@@ -65,7 +80,7 @@ def _write_atomic(path, chunks) -> None:
     """Write beside the target, then rename, so a reader never sees half a file."""
     path = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        fd, tmp = _temp_beside(path.parent, path.name)
     except OSError as exc:
         raise OutputError(f"Cannot write {path} ({exc.strerror}); give a writable directory.") from exc
     try:
@@ -121,7 +136,7 @@ def staged_files(directory, names: list[str]):
     temps: dict[str, tuple] = {}
     try:
         for name in names:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
+            fd, tmp = _temp_beside(directory, name)
             temps[name] = (os.fdopen(fd, "wb", buffering=1 << 20), tmp)
         yield {name: f for name, (f, _) in temps.items()}
         for f, _ in temps.values():

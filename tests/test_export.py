@@ -1,6 +1,8 @@
 import asyncio
 import json
+import os
 import random
+import stat
 import subprocess
 import sys
 
@@ -8,7 +10,15 @@ import pytest
 
 from rnr_core import jsonl
 from rnr_core.errors import OutputError, RnrError
-from rnr_core.export import build_splits, conversation, export_preview, export_samples
+from rnr_core.export import (
+    FILES,
+    ExportExists,
+    build_splits,
+    conversation,
+    export_preview,
+    export_samples,
+    split_warning,
+)
 from rnr_core.generate import RunConfig, execute_run, start_run
 from rnr_core.ingest import ingest_file
 from rnr_core.rules import rule_record
@@ -340,7 +350,7 @@ def test_dataset_and_category_filters_choose_samples_and_are_recorded(store, tmp
     samples = {i: store.get_sample(i) for i in ids}
 
     def chosen(**filters):
-        manifest = export_samples(store, tmp_path / "out", test_fraction=0, **filters)
+        manifest = export_samples(store, tmp_path / "out", test_fraction=0, overwrite=True, **filters)
         return manifest, sorted(r["messages"][-1]["content"] for r in read(tmp_path / "out" / "train.jsonl"))
 
     def answers(keep):
@@ -390,6 +400,8 @@ def test_preview_counts_what_export_writes(store, tmp_path, filters):
     assert sum(preview["counts"].values()) > 0 or filters == {}
     if "excluded" in manifest:
         assert preview["excluded"] == manifest["excluded"]
+        assert preview["prompts"] == manifest["prompts"]
+        assert preview["split_warning"] == manifest["split_warning"]
     assert preview["candidates"] == sum(preview["counts"].values()) + sum(preview["excluded"].values())
 
 
@@ -414,7 +426,7 @@ def test_failed_export_keeps_earlier_files_and_leaves_no_temp_files(store, tmp_p
     export_samples(store, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RnrError, match="No samples with status rejected"):
-        export_samples(store, out, statuses=["rejected"])
+        export_samples(store, out, statuses=["rejected"], overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     # A sample that fails to convert late in the stream: earlier batches were already written to temp files.
     store.con.execute(
@@ -422,7 +434,7 @@ def test_failed_export_keeps_earlier_files_and_leaves_no_temp_files(store, tmp_p
         [json.dumps([{"role": "tool", "content": "x"}]), ids[-1]],
     )
     with pytest.raises(KeyError):
-        export_samples(store, out, fmt="sharegpt", include_failing=True)
+        export_samples(store, out, fmt="sharegpt", include_failing=True, overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     with pytest.raises(KeyError):
         export_samples(store, tmp_path / "new" / "deeper", fmt="sharegpt", include_failing=True)
@@ -457,3 +469,157 @@ def test_cli_export_filters_by_dataset_and_repeated_category(tmp_path):
     assert manifest["dataset"] == "b" and manifest["categories"] == ["format", "style"]
     assert manifest["counts"] == want["counts"] and want["counts"]["train"] > 0
     assert len(read(tmp_path / "o" / "train.jsonl")) == want["counts"]["train"]
+
+
+# ---- file modes, earlier exports, the share a split can honour, progress ---------------------------
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test, then put the old one back."""
+    old = os.umask(0o022)
+    yield os.umask
+    os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_the_umask_gives(store, tmp_path, umask, mask, mode):
+    ids = small_store(store, tmp_path, prompts=4, k=2)
+    judge(store, [store.get_sample(i) for i in ids])
+    umask(mask)
+    export_samples(store, tmp_path / "out")
+    jsonl.write_jsonl(tmp_path / "one.jsonl", [{"a": 1}])
+    written = [tmp_path / "out" / name for name in FILES] + [tmp_path / "one.jsonl"]
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {p.name: mode for p in written}
+
+
+def test_an_earlier_export_is_replaced_only_when_asked(store, tmp_path):
+    ids = small_store(store, tmp_path, prompts=4, k=2)
+    judge(store, [store.get_sample(i) for i in ids])
+    out = tmp_path / "out"
+    first = export_samples(store, out, test_fraction=0)
+    (out / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(ExportExists) as refused:
+        export_samples(store, out, test_fraction=0.5)
+    message = str(refused.value)
+    assert message.startswith(f"{out} already holds train.jsonl, test.jsonl, manifest.json")
+    assert f"an export of 8 train and 0 test samples, made {first['created_at']}" in message
+    assert "1 other item, which an export leaves alone" in message and "--overwrite" in message
+    assert refused.value.out == str(out) and "notes.txt" not in message
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # nothing touched
+    second = export_samples(store, out, test_fraction=0.5, overwrite=True)
+    assert json.loads((out / "manifest.json").read_text())["test_fraction"] == 0.5
+    assert len(read(out / "test.jsonl")) == second["counts"]["test"] > 0
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_folder_without_export_files_is_written_into(store, tmp_path):
+    ids = small_store(store, tmp_path, prompts=2, k=2)
+    judge(store, [store.get_sample(i) for i in ids])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "readme.md").write_text("mine")
+    export_samples(store, out)  # nothing an export writes is there: nothing to ask
+    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "readme.md"])
+    (out / "train.jsonl").unlink()
+    (out / "manifest.json").write_text("{not json")
+    with pytest.raises(ExportExists, match=r"holds test\.jsonl, manifest\.json, and 1 other item"):
+        export_samples(store, out)  # an unreadable manifest still counts as a file to replace
+
+
+def test_cli_refuses_to_replace_an_export_and_says_to_pass_overwrite(tmp_path):
+    db = tmp_path / "e.duckdb"
+    with Store(str(db)) as store:
+        ids = small_store(store, tmp_path, prompts=4, k=2)
+        judge(store, [store.get_sample(i) for i in ids])
+    out = tmp_path / "o"
+
+    def export(*args):
+        argv = [sys.executable, "-m", "rnr_core.cli", "export", "--db", str(db), "--out", str(out), *args]
+        return subprocess.run(argv, capture_output=True, text=True, cwd=ROOT)
+
+    assert export().returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    refused = export("--test-fraction", "0.5")
+    assert refused.returncode == 2 and refused.stdout == "" and "Traceback" not in refused.stderr
+    assert refused.stderr.startswith(f"Error: {out} already holds train.jsonl")
+    assert "Pass --overwrite" in refused.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    replaced = export("--test-fraction", "0.5", "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json.loads((out / "manifest.json").read_text())["test_fraction"] == 0.5
+
+
+SPLITS = [
+    # (train, test) samples, (train, test) prompts, test share asked, warned
+    ((3, 4), (2, 1), 0.1, "with 3 system prompts the test split holds 57% of the samples (4 of 7), not 10%"),
+    ((7, 0), (1, 0), 0.1, "with 1 system prompt the test split holds 0% of the samples (0 of 7), not 10%"),
+    ((0, 5), (0, 2), 0.3, "holds 100% of the samples (5 of 5), not 30%"),
+    ((900, 100), (90, 10), 0.1, None),
+    ((880, 120), (88, 12), 0.1, None),  # 12%: within a fifth of the share
+    ((870, 130), (87, 13), 0.1, "holds 13% of the samples (130 of 1,000), not 10%"),
+    ((991, 9), (99, 1), 0.01, None),  # 0.9%: within one point
+    ((5, 0), (5, 0), 0.0, None),  # no test split asked, none made
+    ((0, 0), (0, 0), 0.1, None),  # nothing selected: the export says so itself
+]
+
+
+@pytest.mark.parametrize(("counts", "prompts", "share", "warned"), SPLITS)
+def test_split_warning_says_when_the_share_cannot_be_honoured(counts, prompts, share, warned):
+    got = split_warning(dict(zip(("train", "test"), counts)), dict(zip(("train", "test"), prompts)), share)
+    if warned is None:
+        assert got is None
+    else:
+        assert warned in got and "Try another split seed" in got
+
+
+def test_preview_manifest_and_cli_warn_when_few_prompts_miss_the_share(tmp_path):
+    db = tmp_path / "e.duckdb"
+    with Store(str(db)) as store:
+        ids = small_store(store, tmp_path, prompts=3, k=3)
+        judge(store, [store.get_sample(i) for i in ids])
+        preview = export_preview(store, test_fraction=0.1)
+        manifest = export_samples(store, tmp_path / "out", test_fraction=0.1)
+        rules = [rule_record(1, "Be brief.", "format")]
+        for group in range(100, 400):
+            pid = store.add_system_prompt("run-a", group, "Role", rules, f"Prompt {group}.", "m", "t")
+            judge(store, [store.get_sample(add_plain_sample(store, "run-a", pid, f"{group}"))])
+        wide = export_preview(store, test_fraction=0.1)
+    assert preview["prompts"] == manifest["prompts"] and sum(preview["prompts"].values()) == 3
+    assert preview["split_warning"] and preview["split_warning"] == manifest["split_warning"]
+    assert "with 3 system prompts the test split holds" in preview["split_warning"]
+    saved = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert saved["split_warning"] == preview["split_warning"]
+    assert wide["split_warning"] is None and sum(wide["prompts"].values()) == 303
+    proc = subprocess.run(
+        [sys.executable, "-m", "rnr_core.cli", "export", "--db", str(db), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("wrote ") and "\nwarning: " not in proc.stdout  # 303 prompts suffice
+
+
+class Calls(list):
+    """A progress callback that records its (done, total) calls."""
+
+    def __call__(self, done: int, total: int, failed: int = 0) -> None:
+        self.append((done, total))
+
+
+def test_progress_counts_every_sample_of_the_store_once(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(selection, "BATCH", 4)
+    ids = small_store(store, tmp_path, prompts=6, k=3)
+    judge(store, [store.get_sample(i) for i in ids])
+    store.con.execute("DELETE FROM samples WHERE id BETWEEN ? AND ?", [ids[4], ids[11]])  # a gap in the ids
+    left = len(ids) - 8
+    ranges = len({i // 4 for i in ids if not ids[4] <= i <= ids[11]})
+    for filters in ({}, {"dataset": "a", "include_failing": True}):
+        calls = Calls()
+        export_samples(store, tmp_path / "out", overwrite=True, progress=calls, **filters)
+        assert calls[0] == (0, left) and calls[-1] == (left, left)
+        assert len(calls) == ranges + 1  # one at the start, one per id range that holds samples
+        done = [d for d, _ in calls]
+        assert done == sorted(done) and len(set(done)) == len(done) and {t for _, t in calls} == {left}

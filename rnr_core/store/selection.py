@@ -80,21 +80,29 @@ def _params(statuses, run_id, dataset, categories) -> dict:
 
 class SelectionQueries:
     def selected_batches(
-        self, statuses, run_id=None, dataset=None, categories=None, batch: int | None = None
+        self, statuses, run_id=None, dataset=None, categories=None, batch: int | None = None, progress=None
     ):
         """Yield the selected samples in id order, one list per `batch` ids, so memory stays bounded.
 
-        Each sample has id, messages, response, the effective system_prompt and its outcome.
+        Each sample has id, messages, response, the effective system_prompt and its outcome. After the
+        caller is done with each batch, `progress(scanned, total)` counts the store's samples looked at.
         """
-        lo, hi = self.con.execute("SELECT min(id), max(id) FROM samples").fetchone()
-        if lo is None:
-            return
-        params, batch = _params(statuses, run_id, dataset, categories), batch or BATCH
-        for start in range(lo, hi + 1, batch):
-            rows = self._rows(_BATCH_SQL, {**params, "lo": start, "hi": start + batch - 1})
+        batch = batch or BATCH
+        # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
+        ranges = self.con.execute(
+            "SELECT id // $batch AS b, count(*) FROM samples GROUP BY b ORDER BY b", {"batch": batch}
+        ).fetchall()
+        params, total, scanned = _params(statuses, run_id, dataset, categories), sum(n for _, n in ranges), 0
+        if progress is not None:
+            progress(0, total)
+        for b, n in ranges:
+            rows = self._rows(_BATCH_SQL, {**params, "lo": b * batch, "hi": (b + 1) * batch - 1})
             for row in rows:
                 row["messages"] = json.loads(row["messages"])
             yield rows
+            scanned += n
+            if progress is not None:
+                progress(scanned, total)
 
     def selected_tally(self, statuses, run_id=None, dataset=None, categories=None) -> list[tuple]:
         """(system_prompt, outcome, count) over the selected samples, computed in SQL."""
