@@ -47,7 +47,7 @@ def _keep(name: str) -> None:
         session[KEPT][name] = preferences.check(name, session[name])
     except (RnrError, ValueError) as exc:
         session[name] = session[KEPT][name]
-        refused[name] = f"{scrub(str(exc))} It was not kept; the previous value is back."
+        refused[name] = f"{scrub(str(exc))} Not kept: the previous value is back."
     else:
         if session[name] != session[KEPT][name]:
             session[name] = session[KEPT][name]  # as kept: trimmed

@@ -166,7 +166,7 @@ def home_line(store) -> str | None:
     if CURATED_RUN not in store.run_statuses():
         return None
     return (
-        f"This store holds the demo: hand-written samples (run {CURATED_RUN}) that show roles, rules and "
-        "the checkers' verdicts, and a few more the embedded model adds. Next: accept or reject them on "
-        "Review, then choose a strong model under Model in the sidebar and start your own run on Generate."
+        f"Demo: hand-written samples (run {CURATED_RUN}) show roles, rules and checker verdicts, and the "
+        "embedded model adds a few. Next: review them on Review, then pick your model under Model in the "
+        "sidebar and run Generate."
     )

@@ -24,8 +24,8 @@ def _text(label: str, value) -> str:
     value = str(value).strip()
     if has_secret(value):
         raise SettingError(
-            f"{label} {scrub(value)!r} carries a credential (shown as [redacted]): remove it, and put "
-            "the key in the environment variable named under API key variable."
+            f"{label} {scrub(value)!r} carries a credential: put the key in the environment variable "
+            "named under API key variable instead."
         )
     return value
 

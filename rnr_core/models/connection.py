@@ -46,16 +46,15 @@ class ModelSettings:
 
     def _endpoint_spec(self) -> str:
         """The endpoint's spec; never another model when a field is empty: say which is missing."""
-        fields = (
-            ("a base URL", self.base_url, "http://127.0.0.1:8000/v1"),
-            ("a model name", self.model, "gpt-4o-mini"),
-        )
-        missing = [(what, example) for what, value, example in fields if not value.strip()]
+        missing = [
+            what
+            for what, value in (("a base URL", self.base_url), ("a model name", self.model))
+            if not value.strip()
+        ]
         if missing:
-            needs = " and ".join(f"{what} (such as {example})" for what, example in missing)
             raise SettingError(
-                f"The endpoint has no model to use: it needs {needs}. Fill in Base URL and Model name under "
-                "Model in the sidebar, or choose by Spec."
+                f"Endpoint mode needs {' and '.join(missing)}: fill in Base URL and Model name under Model "
+                "in the sidebar, or choose by Spec."
             )
         return f"openai:{self.model.strip()}@{self.base_url.strip()}"
 
