@@ -4,6 +4,7 @@ import plotly.express as px
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_core.demo import home_line
 from rnr_core.home import dashboard
 
 HEIGHT = 320
@@ -103,6 +104,8 @@ def _dashboard(path: str, token: tuple) -> dict:
 def render(store, jobs) -> None:
     st.title("RNR Studio")
     st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
+    if demo := home_line(store):
+        st.info(widgets.esc(demo))
     if store.path in state.demo_problem:
         st.warning(widgets.esc("The demo could not start: " + state.demo_problem[store.path]))
     d = _dashboard(store.path, store.change_token())

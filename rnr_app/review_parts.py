@@ -143,9 +143,14 @@ def history(store, sample: dict) -> None:
 def rejudge(sample: dict) -> None:
     stale = any(v.get("stale") for v in sample["verdicts"])
     if st.button("Re-judge" + (" (verdicts are stale)" if stale else "")):
-        spec = state.model_settings().resolved_spec()
-        job = state.jobs().start("judge", sample_ids=[sample["id"]], judge=spec)
-        st.session_state["rejudge_job"] = job
+        try:
+            spec = state.model_settings().resolved_spec()
+        except RnrError as exc:  # the sidebar's model is incomplete: say what is missing
+            st.error(widgets.esc(exc))
+        else:
+            st.session_state["rejudge_job"] = state.jobs().start(
+                "judge", sample_ids=[sample["id"]], judge=spec
+            )
     widgets.job_panel("rejudge_job", "Re-judging")
 
 

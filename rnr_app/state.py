@@ -1,6 +1,5 @@
 """What the app holds per process (store, jobs) and per session (reviewer, model settings)."""
 
-import getpass
 import threading
 
 import streamlit as st
@@ -10,10 +9,13 @@ from rnr_core import settings
 from rnr_core.demo import seed_demo
 from rnr_core.errors import RnrError
 from rnr_core.jobs import JobRunner
-from rnr_core.models.connection import ModelSettings
+from rnr_core.models.connection import MODES, ModelSettings
+from rnr_core.preferences import PREFERENCES, personal_owner
 from rnr_core.store import Store
 
 _local = threading.local()
+# Session key of the sidebar's kept settings (rnr_app/sidebar.py): restored from the store, saved on change.
+KEPT = "_sidebar_kept"
 _opened: list[tuple[Store, JobRunner]] = []
 # Why the demo could not be set up on an empty store (Home shows it); the store itself still opens.
 demo_problem: dict[str, str] = {}
@@ -79,27 +81,40 @@ def jobs() -> JobRunner:
     return _open(db_path())[1]
 
 
+def owner() -> str:
+    """Whose preferences the sidebar restores and saves (personal mode: the OS user)."""
+    return personal_owner()
+
+
+def _chosen(name: str):
+    """A sidebar setting: its field, else its kept value (a hidden field), else its default."""
+    value = st.session_state.get(name)
+    if value is None:
+        value = st.session_state.get(KEPT, {}).get(name)
+    return PREFERENCES[name].default() if value is None else value
+
+
 def reviewer() -> str:
-    """The name stored with every review action (set in the sidebar)."""
-    return st.session_state.get("reviewer") or getpass.getuser()
+    """The name stored with every review action (set in the sidebar, remembered across visits)."""
+    return _chosen("reviewer") or PREFERENCES["reviewer"].default()
 
 
 def model_settings() -> ModelSettings:
     """The model the sidebar describes; pages pass its spec to the core."""
-    state = st.session_state
-    common = {
-        "key_env": state.get("key_env", "OPENAI_API_KEY"),
-        "timeout": state.get("timeout", settings.DEFAULT_TIMEOUT),
-        "concurrency": state.get("concurrency", 16),
-    }
-    if state.get("model_mode", "Spec") == "Spec":
-        return ModelSettings(spec=state.get("model_spec", settings.DEFAULT_MODEL), **common)
-    return ModelSettings(base_url=state.get("base_url", ""), model=state.get("endpoint_model", ""), **common)
+    return ModelSettings(
+        spec=_chosen("model_spec"),
+        base_url=_chosen("base_url"),
+        model=_chosen("endpoint_model"),
+        key_env=_chosen("key_env"),
+        timeout=_chosen("timeout"),
+        concurrency=_chosen("concurrency"),
+        endpoint=_chosen("model_mode") == MODES[1],
+    )
 
 
 def active_spec() -> str:
-    """The spec work goes to, or what is missing from the sidebar's settings."""
+    """The spec work goes to, credentials masked, or what is missing from the sidebar's settings."""
     try:
-        return model_settings().resolved_spec()
+        return model_settings().shown_spec()
     except RnrError as exc:
-        return f"not set ({exc})"
+        return f"not set: {exc}"

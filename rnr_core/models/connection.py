@@ -16,11 +16,14 @@ from rnr_core.secrets import scrub, watch_key_env
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PING = [{"role": "user", "content": "Reply with the word OK."}]
+# How the sidebar names the model: a spec string, or an OpenAI-compatible endpoint's fields.
+MODES = ("Spec", "Endpoint")
 
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """Either a spec (`local`, `openai:gpt-4o-mini`, ...) or an OpenAI-compatible endpoint."""
+    """A spec (`local`, `openai:gpt-4o-mini`, ...), or with `endpoint` set an OpenAI-compatible
+    server's base URL and model name (the spec is then unused)."""
 
     spec: str = settings.DEFAULT_MODEL
     base_url: str = ""
@@ -28,23 +31,56 @@ class ModelSettings:
     key_env: str = "OPENAI_API_KEY"
     timeout: float = settings.DEFAULT_TIMEOUT
     concurrency: int = 16
+    endpoint: bool = False
 
     def resolved_spec(self) -> str:
-        """The spec runs record: the endpoint's `openai:<model>@<url>` when one is given."""
-        if self.base_url.strip():
-            if not self.model.strip():
-                raise SettingError("Give the model name the endpoint serves (for example 'gpt-4o-mini').")
-            return f"openai:{self.model.strip()}@{self.base_url.strip()}"
+        """The spec runs record: the endpoint's `openai:<model>@<url>` in endpoint mode."""
+        if self.endpoint:  # the endpoint's fields, even empty ones: never the spec in their place
+            return self._endpoint_spec()
         if not self.spec.strip():
-            raise SettingError("The model spec is empty; 'local' is the embedded model.")
+            raise SettingError(
+                "The model spec is empty: type one under Model in the sidebar ('local' is the "
+                "embedded model)."
+            )
         return self.spec.strip()
+
+    def _endpoint_spec(self) -> str:
+        """The endpoint's spec; never another model when a field is empty: say which is missing."""
+        missing = [
+            what
+            for what, value in (("a base URL", self.base_url), ("a model name", self.model))
+            if not value.strip()
+        ]
+        if missing:
+            raise SettingError(
+                f"Endpoint mode needs {' and '.join(missing)}: fill in Base URL and Model name under Model "
+                "in the sidebar, or choose by Spec."
+            )
+        return f"openai:{self.model.strip()}@{self.base_url.strip()}"
+
+    def shown_spec(self) -> str:
+        """The spec as the app shows it: any credential typed into it masked."""
+        return scrub(self.resolved_spec())
+
+
+def check_key_env(name: str) -> str:
+    """`name` if it can name an environment variable; the message never repeats it (it may be a key)."""
+    if not _ENV_NAME.match(name):
+        raise SettingError(
+            "API key variable takes the NAME of an environment variable that holds the key (letters, digits "
+            "and _, such as OPENAI_API_KEY), never the key itself."
+        )
+    return name
+
+
+def check_limits(timeout: float, concurrency: int) -> None:
+    if not (timeout > 0 and concurrency >= 1):
+        raise SettingError("Timeout must be above 0 seconds and concurrency at least 1.")
 
 
 def _check(s: ModelSettings) -> None:
-    if not _ENV_NAME.match(s.key_env):
-        raise SettingError(f"{s.key_env!r} is not an environment variable name (letters, digits, _).")
-    if not (s.timeout > 0 and s.concurrency >= 1):
-        raise SettingError("Timeout must be above 0 seconds and concurrency at least 1.")
+    check_key_env(s.key_env)
+    check_limits(s.timeout, s.concurrency)
 
 
 def _build(s: ModelSettings, retry: RetryPolicy = DEFAULT_RETRY):

@@ -4,6 +4,7 @@ from rnr_core.store.audit import AuditQueries
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
+from rnr_core.store.preferences import PreferenceQueries
 from rnr_core.store.review import ReviewQueries
 from rnr_core.store.runs import RunQueries
 from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
@@ -22,6 +23,7 @@ class Store(
     ReviewQueries,
     VerdictQueries,
     CallLog,
+    PreferenceQueries,
     StoreBase,
 ):
     """One DuckDB file, migrated on open."""

@@ -243,3 +243,18 @@ def _audit_queue() -> list[str]:
             kind VARCHAR NOT NULL)""",
         *refresh_audit_sql("true"),
     ]
+
+
+@migration(7, "preferences")
+def _preferences() -> list[str]:
+    return [
+        # What a person last chose in the app (reviewer name, model settings), restored on their next
+        # visit. `owner` is who chose it: the OS user in personal mode, the login identity in team mode.
+        # Values are JSON; credentials are refused before they get here.
+        """CREATE TABLE preferences (
+            owner VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            value VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (owner, name))""",
+    ]
