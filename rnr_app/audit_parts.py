@@ -80,12 +80,13 @@ def show_item(store, item: dict) -> None:
 def label_form(item: dict, then: tuple | None) -> None:
     """Pass (P), Fail (F) or Skip (S) this item; nothing is chosen until one is pressed."""
     key = "-".join(map(str, key_of(item)))
+    st.markdown("**Does the response follow this rule?**")
     st.text_input("Note (optional)", key=f"audit-note-{key}")
     c = st.columns(3)
     c[0].button("Pass", shortcut="P", on_click=_label, args=(item, "pass", then), key=f"pass-{key}")
     c[1].button("Fail", shortcut="F", on_click=_label, args=(item, "fail", then), key=f"fail-{key}")
     c[2].button("Skip", shortcut="S", on_click=_skip, args=(item, then), key=f"skip-{key}")
-    st.caption("Does the response follow this rule? Keys: P pass · F fail · S skip.")
+    st.caption("Keys: P pass · F fail · S skip (it stays in the queue, marked skipped).")
 
 
 def _label(item: dict, verdict: str, then: tuple | None) -> None:

@@ -213,7 +213,7 @@ def edit_form(sample: dict) -> None:
         st.text_area(
             label,
             key=key,
-            height=200 if label == "Response" else None,
+            height="content",
             on_change=_keep,
             args=(sample["id"], base, fields),
         )

@@ -41,7 +41,7 @@ def interval(ci: list[float] | None) -> str:
 def trust(result: dict) -> str:
     """Whether a judge can be trusted, in words, with the reason; one rule for every row."""
     if result["n"] < MIN_LABELS:
-        return f"too few labels to tell ({result['n']} of {MIN_LABELS})"
+        return f"too few labels to tell ({result['n']} of the {MIN_LABELS} needed)"
     if result["kappa"] is None:
         return "cannot tell: human and judge gave one and the same label throughout"
     if result["trustworthy"]:

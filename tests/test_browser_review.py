@@ -132,6 +132,13 @@ def test_audit_keys_label_and_skip_the_item_shown(app):
     press(page, "Judge audit", "s")
     expect(item).not_to_have_text(f"Sample {ids['disputed']} · rule r1")  # skipped: the next one
     idle(page)
+    # A click on the third row's selector picks that item (the grid's accessible table names its cells).
+    grid = page.get_by_test_id("stDataFrame").first
+    cells = [grid.get_by_test_id(f"glide-cell-{column}-2").inner_text() for column in (1, 2)]
+    grid.click(position={"x": 14, "y": 35 * 2 + 52})
+    idle(page)
+    expect(item).to_have_text(f"Sample {cells[0]} · rule {cells[1]}")
+    idle(page)
     shown = item.inner_text()
     press(page, "Judge audit", "f")
     shows(page, f"Saved: fail on {shown.replace('Sample', 'sample').replace(' · rule', ', rule')}.")
