@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from rnr_app import review_edit, state
 from rnr_app import review_parts as parts
-from rnr_app import state
 from rnr_core.errors import RnrError
 from rnr_core.review import plural
 
@@ -65,10 +65,10 @@ with sample_col:
     parts.notice("sample", current)
     parts.header(sample)
     if editing:
-        parts.edit_form(sample)
+        review_edit.edit_form(sample)
     else:
         parts.sample_view(sample)
     if show_history:
-        parts.history(store, sample)
+        review_edit.history(store, sample)
     parts.rejudge(sample)
 parts.bulk(store, flt, matching)
