@@ -101,37 +101,34 @@ def queue_table(page: list[dict], current: int) -> None:
         st.rerun()
 
 
-def reason_key(sample_id: int) -> str:
-    return f"reject_reason-{sample_id}"
-
-
-def note_key(sample_id: int) -> str:
-    return f"review_note-{sample_id}"
-
-
 def action_inputs(sample: dict) -> None:
-    """The reject reason and note for the next action on this sample only (keyed by its id)."""
-    stored = sample.get("reject_reason")
+    """The reject reason and note for the next action on this sample only. The widgets keep one key
+    (a new widget per sample would cost every J, K and A a remount), and start over for each sample:
+    its own stored reason, and no note."""
+    if st.session_state.get("inputs_for") != sample["id"]:
+        stored = sample.get("reject_reason")
+        fresh = {"reject_reason": stored if stored in REJECT_REASONS else REASONS[0], "review_note": ""}
+        for key, value in fresh.items():
+            if st.session_state.get(key) != value:  # an unchanged widget is not sent to the browser again
+                st.session_state[key] = value
+        st.session_state["inputs_for"] = sample["id"]
     c = st.columns(2)
-    c[0].selectbox(
-        "Reject reason",
-        REASONS,
-        index=REASONS.index(stored) if stored in REJECT_REASONS else 0,
-        format_func=REJECT_REASONS.get,
-        key=reason_key(sample["id"]),
-    )
+    c[0].selectbox("Reject reason", REASONS, format_func=REJECT_REASONS.get, key="reject_reason")
     hint = f"Stored with your next action on sample {sample['id']}"
-    c[1].text_input("Note", key=note_key(sample["id"]), placeholder=hint)
+    c[1].text_input("Note", key="review_note", placeholder=hint)
 
 
 def inputs(sample_id: int) -> tuple[str | None, str | None]:
-    """The reject reason and note given for this sample, and for no other."""
-    return st.session_state.get(reason_key(sample_id)), st.session_state.get(note_key(sample_id)) or None
+    """The reject reason and note given for this sample; none if the inputs shown were another's."""
+    if st.session_state.get("inputs_for") != sample_id:
+        return None, None
+    return st.session_state.get("reject_reason"), st.session_state.get("review_note") or None
 
 
 def used(sample_id: int) -> None:
     """The note went with the action just stored: the next action on this sample starts without one."""
-    st.session_state.pop(note_key(sample_id), None)
+    if st.session_state.get("inputs_for") == sample_id:
+        st.session_state["review_note"] = ""
 
 
 def header(sample: dict) -> None:

@@ -77,8 +77,8 @@ def test_review_shows_hostile_text_as_text_and_accepts_by_button(app_db):
 def test_review_rejects_with_a_reason_and_edits_with_a_diff(app_db):
     db, ids = app_db
     at = open_page("pages/review.py", reviewer="ada", editing=True)
-    at.selectbox(key=f"reject_reason-{ids['disputed']}").set_value("low_quality")
-    at.text_input(key=f"review_note-{ids['disputed']}").set_value("too short")
+    at.selectbox(key="reject_reason").set_value("low_quality")
+    at.text_input(key="review_note").set_value("too short")
     next(b for b in at.button if b.label == "Reject").click().run()
     sample = state.store().review_sample(ids["disputed"])
     assert (sample["status"], sample["reject_reason"], sample["review_note"]) == (

@@ -16,12 +16,12 @@ def text_area(at, label: str):
 def test_a_note_and_reason_go_only_with_the_action_on_their_sample(app_db):
     _, ids = app_db
     at = open_page("pages/review.py", reviewer="ada")
-    at.selectbox(key=f"reject_reason-{ids['disputed']}").set_value("low_quality")
-    at.text_input(key=f"review_note-{ids['disputed']}").set_value("too short")
+    at.selectbox(key="reject_reason").set_value("low_quality")
+    at.text_input(key="review_note").set_value("too short")
     button(at, "Reject").click().run()
     assert f"Sample {ids['plain']}" in texts(at)
-    assert at.selectbox(key=f"reject_reason-{ids['plain']}").value == "rule_broken"  # not carried over
-    assert at.text_input(key=f"review_note-{ids['plain']}").value == ""
+    assert at.selectbox(key="reject_reason").value == "rule_broken"  # not carried over
+    assert at.text_input(key="review_note").value == ""
     button(at, "Accept").click().run()
     accepted = state.store().review_sample(ids["plain"])
     assert (accepted["status"], accepted["reject_reason"], accepted["review_note"]) == (
@@ -34,8 +34,8 @@ def test_a_note_and_reason_go_only_with_the_action_on_their_sample(app_db):
     shown = texts(at)
     assert f"Sample {ids['disputed']}** · rejected · Low quality" in shown
     assert "Note by ada: too short" in shown  # its own note, from its review action
-    assert at.selectbox(key=f"reject_reason-{ids['disputed']}").value == "low_quality"  # its own reason
-    assert at.text_input(key=f"review_note-{ids['disputed']}").value == ""  # that note was used up
+    assert at.selectbox(key="reject_reason").value == "low_quality"  # its own reason
+    assert at.text_input(key="review_note").value == ""  # that note was used up
 
 
 def test_an_unsaved_edit_is_kept_per_sample_and_saved_only_on_it(app_db):

@@ -68,6 +68,7 @@ def test_a_note_and_reason_stay_with_the_sample_they_were_given_for(tmp_path):
         reject_with(page, "Low quality", "too short")
         shows(page, f"Sample {ids['plain']} ·")
         left_in_field = page.get_by_label("Note").input_value()
+        reason_shown = page.get_by_label("Reject reason").input_value()
         press(page, "Review", "a")
         shows(page, f"Sample {ids['failing']} ·")
         press(page, "Review", "k")
@@ -91,6 +92,7 @@ def test_a_note_and_reason_stay_with_the_sample_they_were_given_for(tmp_path):
     )
     # Then what was shown: the next sample starts without the note; each sample shows only its own.
     assert (left_in_field, shown_on_accepted) == ("", 0)
+    assert reason_shown == "Rule broken"  # the default, not the reason given for the sample before
     assert shown_on_rejected == 1
 
 
