@@ -10,6 +10,7 @@ from rnr_core.rules import CATEGORIES
 from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS
 
 QUEUE = 20
+COUNTS = {"Labels": st.column_config.NumberColumn(format="localized")}  # thousands separated
 
 store = state.store()
 st.title("Judge audit")
@@ -57,10 +58,10 @@ def agreement_view() -> None:
         "more; the interval is a 95% bootstrap confidence interval."
     )
     st.subheader("By judge")
-    st.dataframe(agreement_rows(report["by_judge"]), hide_index=True)
+    st.dataframe(agreement_rows(report["by_judge"]), hide_index=True, column_config=COUNTS)
     st.subheader("By judge and rule category")
     per_category = {(j, c): r for j, by_c in report["by_category"].items() for c, r in by_c.items()}
-    st.dataframe(agreement_rows(per_category), hide_index=True)
+    st.dataframe(agreement_rows(per_category), hide_index=True, column_config=COUNTS)
     st.subheader("Human label against judge verdict")
     for judge, result in report["by_judge"].items():
         st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))

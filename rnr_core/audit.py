@@ -30,7 +30,9 @@ def agreement_report(store, seed: int = 0, n_boot: int = 1000) -> dict:
 
 def number(value: float | None, digits: int = 2) -> str:
     """A rounded number with a true minus sign; MISSING when there is none."""
-    return MISSING if value is None else f"{value:.{digits}f}".replace("-", "−")
+    if value is None:
+        return MISSING
+    return f"{round(value, digits) + 0.0:.{digits}f}".replace("-", "−")  # + 0.0: no "−0.00"
 
 
 def interval(ci: list[float] | None) -> str:

@@ -433,7 +433,9 @@ def test_agreement_rows_are_rounded_with_a_ci_and_never_none(store):
     assert all(v is not None and "None" not in str(v) for r in rows + per_category for v in r.values())
 
 
-@pytest.mark.parametrize("value, shown", [(None, MISSING), (0.1749, "0.17"), (-0.4, "−0.40"), (1, "1.00")])
+@pytest.mark.parametrize(
+    "value, shown", [(None, MISSING), (0.1749, "0.17"), (-0.4, "−0.40"), (1, "1.00"), (-0.001, "0.00")]
+)
 def test_numbers_are_rounded_with_a_true_minus(value, shown):
     assert number(value) == shown
 

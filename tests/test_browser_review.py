@@ -109,8 +109,8 @@ def test_an_unsaved_edit_stays_with_its_sample_across_j_and_k(app):
     assert page.get_by_label("Response").input_value() == "The cafe is on the first floor."
     press(page, "Review", "k")
     shows(page, f"Sample {ids['disputed']} ·")
-    shows(page, "unsaved edit")
     assert page.get_by_label("Response").input_value() == "A draft, not saved yet."
+    shows(page, "unsaved edit")
     page.get_by_role("button", name="Save edit").click()
     idle(page)
     page.locator("code", has_text="+A draft, not saved yet.").first.wait_for()
