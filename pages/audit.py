@@ -3,13 +3,14 @@
 import plotly.express as px
 import streamlit as st
 
-from rnr_app import state, widgets
-from rnr_app.widgets import esc
-from rnr_core.audit import agreement_report
-from rnr_core.errors import RnrError
+from rnr_app import audit_parts as parts
+from rnr_app import state
+from rnr_core.audit import agreement_report, agreement_rows
 from rnr_core.rules import CATEGORIES
+from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS
 
-TRUST = {True: "ok", False: "judge not trustworthy for this category", None: "too few labels to tell"}
+QUEUE = 20
+COUNTS = {"Labels": st.column_config.NumberColumn(format="localized")}  # thousands separated
 
 store = state.store()
 st.title("Judge audit")
@@ -17,49 +18,22 @@ st.title("Judge audit")
 label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"], key="audit_tab", on_change="rerun")
 
 
-def label(item: dict) -> None:
-    """One (sample, rule, verdict) to check, with the sample it is about."""
-    sample = store.review_sample(item["sample_id"])
-    st.markdown(f"**Sample {item['sample_id']} · rule {esc(item['rule_id'])}** ({esc(item['category'])})")
-    st.text(item["rule_text"])
-    st.caption(esc("Why it is here: " + "; ".join(item["reasons"])))
-    widgets.verdict_chips([v for v in sample["verdicts"] if v["rule_id"] == item["rule_id"]])
-    if item.get("rationale"):
-        st.text(f"Judge's rationale: {item['rationale']}")
-    widgets.conversation(sample["messages"], sample["response"])
-    with st.form(f"label-{item['sample_id']}-{item['rule_id']}"):
-        verdict = st.radio("Does the response follow this rule?", ["pass", "fail"], horizontal=True)
-        note = st.text_input("Note (optional)")
-        if st.form_submit_button("Save label", type="primary"):
-            try:
-                store.label_verdict(
-                    item["sample_id"], item["rule_id"], verdict, state.reviewer(), note or None
-                )
-            except RnrError as exc:
-                st.error(esc(exc))
-            else:
-                st.session_state["audit_saved"] = (
-                    f"Saved: {verdict} on sample {item['sample_id']}, rule {item['rule_id']}."
-                )
-                st.rerun()
-
-
 def label_view() -> None:
-    if st.session_state.get("audit_saved"):
-        st.success(esc(st.session_state.pop("audit_saved")))
+    parts.notice()
     category = st.selectbox("Category", ["any", *CATEGORIES], key="audit_category")
-    queue = store.audit_queue(category=None if category == "any" else category, limit=20)
+    # Skipped items stay in the queue, further down; the page holds enough rows to show them all.
+    skipped = len(st.session_state.get("audit_skipped", ()))
+    queue = store.audit_queue(category=None if category == "any" else category, limit=QUEUE + skipped)
     if not queue:
         st.info("Nothing left to check: every verdict here has a human label.")
-    else:
-        st.dataframe(
-            [
-                {k: q[k] for k in ("sample_id", "rule_id", "category", "judge", "verdict", "risk")}
-                for q in queue
-            ],
-            hide_index=True,
-        )
-        label(queue[0])
+        return
+    item = parts.current(queue)
+    st.subheader("Queue, riskiest first")
+    st.caption("Click a row to label that verdict.")
+    parts.queue_table(queue, item)
+    st.subheader("Label")
+    parts.show_item(store, item)
+    parts.label_form(item, parts.after(queue, item))
 
 
 def confusion_chart(result: dict, title: str):
@@ -74,33 +48,23 @@ def confusion_chart(result: dict, title: str):
     return fig.update_layout(height=320, coloraxis_showscale=False)
 
 
-def report_rows(groups: dict) -> list[dict]:
-    rows = []
-    for key, r in groups.items():
-        ci = r.get("kappa_ci95")
-        rows.append(
-            {
-                "judge / category": " · ".join(key) if isinstance(key, tuple) else key,
-                "labels": r["n"],
-                "accuracy": r["accuracy"],
-                "kappa": r["kappa"],
-                "kappa 95% CI": f"{ci[0]:.2f} – {ci[1]:.2f}" if ci else "",
-                "trust": TRUST[r["trustworthy"]],
-            }
-        )
-    return rows
-
-
 def agreement_view() -> None:
     report = agreement_report(store)
     if not report["by_judge"]:
         st.info("No human labels yet: label some verdicts first.")
-    else:
-        st.dataframe(report_rows(report["by_judge"]), hide_index=True)
-        per_category = {(j, c): r for j, by_c in report["by_category"].items() for c, r in by_c.items()}
-        st.dataframe(report_rows(per_category), hide_index=True)
-        for judge, result in report["by_judge"].items():
-            st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))
+        return
+    st.caption(
+        f"A judge is trusted where at least {MIN_LABELS} labels give a Cohen's kappa of {KAPPA_FLOOR} or "
+        "more; the interval is a 95% bootstrap confidence interval."
+    )
+    st.subheader("By judge")
+    st.dataframe(agreement_rows(report["by_judge"]), hide_index=True, column_config=COUNTS)
+    st.subheader("By judge and rule category")
+    per_category = {(j, c): r for j, by_c in report["by_category"].items() for c, r in by_c.items()}
+    st.dataframe(agreement_rows(per_category), hide_index=True, column_config=COUNTS)
+    st.subheader("Human label against judge verdict")
+    for judge, result in report["by_judge"].items():
+        st.plotly_chart(confusion_chart(result, f"{judge}: human vs judge"))
 
 
 if label_tab.open:

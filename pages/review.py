@@ -2,11 +2,10 @@
 
 import streamlit as st
 
+from rnr_app import review_edit, state
 from rnr_app import review_parts as parts
-from rnr_app import state
-from rnr_app.widgets import esc
 from rnr_core.errors import RnrError
-from rnr_core.review import REJECT_REASONS
+from rnr_core.review import plural
 
 store = state.store()
 st.title("Review")
@@ -30,22 +29,24 @@ def go(sample_id: int | None) -> None:
             st.session_state["queue_after"] = sample_id - 1
 
 
-def act(action: str) -> None:
-    """Review the sample shown and move on. A callback runs in the next script run, whose thread
-    needs its own cursor: the previous run may still be inside a query on this module's `store`."""
-    reason = st.session_state.get("reject_reason") if action == "reject" else None
-    note = st.session_state.get("review_note") or None
+def act(action: str, sample_id: int, then: int | None) -> None:
+    """Review `sample_id` with the reason and note given for it, then show `then`. A callback runs in the
+    next script run, whose thread needs its own cursor: the previous run may still be inside a query."""
+    reason, note = parts.inputs(sample_id)
+    reason = reason if action == "reject" else None
     try:
-        state.store().review([current], action, state.reviewer(), reason, note)
+        state.store().review([sample_id], action, state.reviewer(), reason, note)
     except RnrError as exc:
-        st.session_state["review_error"] = str(exc)
+        parts.notify("sample", sample_id, "error", str(exc))
         return
-    go(next_id)
+    parts.used(sample_id)
+    go(then)
 
 
 # The queue table, editor and history are drawn only when asked for: each costs every keystroke time.
 top = st.columns([4, 1, 1, 1])
-top[0].caption(f"{store.queue_count(flt):,} samples match")
+matching = store.queue_count(flt)
+top[0].caption(f"{plural(matching, 'sample')} {'matches' if matching == 1 else 'match'}")
 show_queue = top[1].toggle("Queue", key="show_queue")
 editing = top[2].toggle("Edit", key="editing")
 show_history = top[3].toggle("History", key="show_history")
@@ -57,18 +58,17 @@ with sample_col:
     c = st.columns(4)
     c[0].button("Previous", shortcut="K", on_click=go, args=(prev_id,), disabled=prev_id is None)
     c[1].button("Next", shortcut="J", on_click=go, args=(next_id,), disabled=next_id is None)
-    c[2].button("Accept", shortcut="A", type="primary", on_click=act, args=("accept",))
-    c[3].button("Reject", shortcut="X", on_click=act, args=("reject",))
-    c = st.columns(2)
-    c[0].selectbox("Reject reason", list(REJECT_REASONS), format_func=REJECT_REASONS.get, key="reject_reason")
-    c[1].text_input("Note", key="review_note")
-    if st.session_state.get("review_error"):
-        st.error(esc(st.session_state.pop("review_error")))
+    c[2].button("Accept", shortcut="A", type="primary", on_click=act, args=("accept", current, next_id))
+    c[3].button("Reject", shortcut="X", on_click=act, args=("reject", current, next_id))
     sample = store.review_sample(current)
+    parts.action_inputs(sample)
+    parts.notice("sample", current)
+    parts.header(sample)
     if editing:
-        parts.edit_form(store, sample)
-    parts.sample_view(sample)
+        review_edit.edit_form(sample)
+    else:
+        parts.sample_view(sample)
     if show_history:
-        parts.history(store, sample)
+        review_edit.history(store, sample)
     parts.rejudge(sample)
-parts.bulk(store, flt)
+parts.bulk(store, flt, matching)

@@ -1,14 +1,20 @@
-"""The pieces of the Review page: filters, queue, sample, editor, history and bulk actions."""
+"""The pieces of the Review page: filters, queue, sample, editor, history, bulk actions and notices.
+
+Every input and message here belongs to one object: a note, a reject reason and an unsaved edit are
+kept per sample, and a message is shown only beside the sample (or filter) it reports on.
+"""
 
 import streamlit as st
 
 from rnr_app import state, widgets
-from rnr_core.errors import RnrError, VersionConflict
-from rnr_core.review import REJECT_REASONS, VERDICT_FILTERS, QueueFilter
+from rnr_core.errors import RnrError
+from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, VERDICT_FILTERS, QueueFilter, plural
 from rnr_core.rules import CATEGORIES, KINDS
 from rnr_core.store import SAMPLE_STATUSES
 
 ANY = "any"
+REASONS = list(REJECT_REASONS)
+EDITABLE = ("role", "rules", "messages", "response")
 
 
 def _pick(label: str, options, key: str, fmt=str):
@@ -37,9 +43,51 @@ def filters(store) -> QueueFilter:
     return QueueFilter(status, dataset, run_id, kind, category, verdict, reviewer or None, search or None)
 
 
+# --- messages, each tied to what it reports on -----------------------------------------------------
+
+
+def notify(slot: str, about, kind: str, text: str) -> None:
+    """Keep a message for the next run, about one object (a sample id, a filter) in one place."""
+    st.session_state[f"notice-{slot}"] = {"about": about, "kind": kind, "text": text}
+
+
+def notice(slot: str, about) -> None:
+    """Show the message kept for `slot` once, and only if it is about `about`; any other is dropped."""
+    kept = st.session_state.pop(f"notice-{slot}", None)
+    if not kept or kept["about"] != about:
+        return
+    if kept["kind"] == "diff":
+        st.caption(f"Saved sample {about}: what changed")
+        st.code(kept["text"], language="diff", wrap_lines=True)
+    else:
+        getattr(st, kept["kind"])(widgets.esc(kept["text"]))
+
+
+# --- the queue and the sample ----------------------------------------------------------------------
+
+
 def queue_table(page: list[dict], current: int) -> None:
-    rows = [{"id": r["id"], "status": r["status"], "instruction": r["instruction"]} for r in page]
-    picked = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row", key="queue")
+    """The page of the queue; the current sample's row is the selected one, and a click opens a row."""
+    drafts = st.session_state.get("drafts", {})
+    rows = [
+        {
+            "id": r["id"],
+            "status": r["status"],
+            "edit": "unsaved" if r["id"] in drafts else "",
+            "instruction": r["instruction"],
+        }
+        for r in page
+    ]
+    at = next(i for i, r in enumerate(page) if r["id"] == current)
+    # A key per current sample: a new table, selected on the current row, each time the sample changes.
+    picked = st.dataframe(
+        rows,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        selection_default={"selection": {"rows": [at]}},
+        key=f"queue-{current}",
+    )
     chosen = picked.selection.rows if picked else []
     if chosen and page[chosen[0]]["id"] != current:
         st.session_state["review_id"] = page[chosen[0]]["id"]
@@ -53,91 +101,68 @@ def queue_table(page: list[dict], current: int) -> None:
         st.rerun()
 
 
-def sample_view(sample: dict) -> None:
-    """Role, rules with every judge's verdict, the conversation and the response."""
+def action_inputs(sample: dict) -> None:
+    """The reject reason and note for the next action on this sample only. The widgets keep one key
+    (a new widget per sample would cost every J, K and A a remount), and start over for each sample:
+    its own stored reason, and no note."""
+    if st.session_state.get("inputs_for") != sample["id"]:
+        stored = sample.get("reject_reason")
+        fresh = {"reject_reason": stored if stored in REJECT_REASONS else REASONS[0], "review_note": ""}
+        for key, value in fresh.items():
+            if st.session_state.get(key) != value:  # an unchanged widget is not sent to the browser again
+                st.session_state[key] = value
+        st.session_state["inputs_for"] = sample["id"]
+    c = st.columns(2)
+    c[0].selectbox("Reject reason", REASONS, format_func=REJECT_REASONS.get, key="reject_reason")
+    hint = f"Stored with your next action on sample {sample['id']}"
+    c[1].text_input("Note", key="review_note", placeholder=hint)
+
+
+def inputs(sample_id: int) -> tuple[str | None, str | None]:
+    """The reject reason and note given for this sample; none if the inputs shown were another's."""
+    if st.session_state.get("inputs_for") != sample_id:
+        return None, None
+    return st.session_state.get("reject_reason"), st.session_state.get("review_note") or None
+
+
+def used(sample_id: int) -> None:
+    """The note went with the action just stored: the next action on this sample starts without one."""
+    if st.session_state.get("inputs_for") == sample_id:
+        st.session_state["review_note"] = ""
+
+
+def header(sample: dict) -> None:
+    """Which sample this is, its review status with its own stored reason and note, and where it is from."""
     reason = REJECT_REASONS.get(sample.get("reject_reason"), "")
     st.markdown(f"**Sample {sample['id']}** · {sample['status']} {reason and '· ' + reason}")
-    st.caption(
-        widgets.esc(
-            f"{sample['dataset']} · {sample['run_id']} · {sample['kind']} · version {sample['version']}"
-        )
-    )
-    st.text(sample["role"])
-    by_rule: dict[str, list[dict]] = {}
+    if sample.get("review_note"):
+        st.caption(widgets.esc(f"Note by {sample.get('reviewer') or 'a reviewer'}: {sample['review_note']}"))
+    draft = " · unsaved edit (kept while you move between samples)" if has_draft(sample["id"]) else ""
+    where = f"{sample['dataset']} · {sample['run_id']} · {sample['kind']} · version {sample['version']}"
+    st.caption(widgets.esc(where + draft))
+
+
+def verdicts_by_rule(sample: dict) -> dict[str, list[dict]]:
+    """The sample's verdicts grouped by rule id."""
+    grouped: dict[str, list[dict]] = {}
     for v in sample["verdicts"]:
-        by_rule.setdefault(v["rule_id"], []).append(v)
+        grouped.setdefault(v["rule_id"], []).append(v)
+    return grouped
+
+
+def sample_view(sample: dict) -> None:
+    """Role, rules with every judge's verdict, the conversation and the response."""
+    st.text(sample["role"])
+    by_rule = verdicts_by_rule(sample)
     for rule in sample["rules"]:
         st.text(f"{rule['id']}. {rule['text']}  [{rule['category']}, {rule.get('kind') or 'free-form'}]")
         widgets.verdict_chips(by_rule.get(rule["id"], []))
     widgets.conversation(sample["messages"], sample["response"])
 
 
-def edit_form(store, sample: dict) -> None:
-    """Edit role, rules, user turns and response, from the version this session opened; saving
-    checks that nobody saved in between, so a concurrent edit is reported, not overwritten."""
-    key = f"opened-{sample['id']}"
-    opened = st.session_state.setdefault(
-        key, {k: sample[k] for k in ("version", "role", "rules", "messages", "response")}
-    )
-    if opened["version"] != sample["version"]:
-        st.info(
-            f"This sample changed since you opened it (version {opened['version']} → {sample['version']})."
-        )
-        if st.button("Reload the latest version"):
-            del st.session_state[key]
-            st.rerun()
-    with st.form(f"edit-{sample['id']}"):
-        role = st.text_area("Role", opened["role"])
-        rules = [dict(r, text=st.text_area(f"Rule {r['id']}", r["text"])) for r in opened["rules"]]
-        messages = [
-            dict(m, content=st.text_area(f"{m['role']} turn {i}", m["content"]))
-            for i, m in enumerate(opened["messages"], 1)
-        ]
-        response = st.text_area("Response", opened["response"], height=200)
-        if st.form_submit_button("Save edit"):
-            _save(
-                store,
-                sample["id"],
-                opened["version"],
-                role=role,
-                rules=rules,
-                messages=messages,
-                response=response,
-            )
-    if st.session_state.get("last_diff"):
-        st.code(st.session_state["last_diff"], language="diff")
-
-
-def _save(store, sample_id: int, base_version: int, **changes) -> None:
-    try:
-        saved = store.save_edit(sample_id, base_version, state.reviewer(), **changes)
-    except VersionConflict as exc:
-        st.warning(widgets.esc(exc))
-        return
-    except RnrError as exc:
-        st.error(widgets.esc(exc))
-        return
-    st.session_state["last_diff"] = saved["diff"]
-    st.session_state.pop(f"opened-{sample_id}", None)
-    st.rerun()
-
-
-def history(store, sample: dict) -> None:
-    if not sample.get("revision_count"):
-        st.caption("No edits yet.")
-        return
-    with st.container(border=True):
-        for rev in reversed(store.revisions(sample["id"])):
-            applied = "" if rev["applied"] else " (not applied: saved during a conflict)"
-            st.markdown(
-                f"**Revision {rev['revision']}** · {rev['action']} by {widgets.esc(rev['author'])}{applied}"
-            )
-            st.caption(str(rev["created_at"]))
-            if rev["diff"]:
-                st.code(rev["diff"], language="diff")
-            if st.button(f"Revert to revision {rev['revision']}", key=f"revert-{rev['revision']}"):
-                store.revert(sample["id"], rev["revision"], state.reviewer(), sample["version"])
-                st.rerun()
+def has_draft(sample_id: int) -> bool:
+    """Whether this session holds an unsaved edit of the sample (see review_edit)."""
+    return sample_id in st.session_state.get("drafts", {})
 
 
 def rejudge(sample: dict) -> None:
@@ -154,25 +179,55 @@ def rejudge(sample: dict) -> None:
     widgets.job_panel("rejudge_job", "Re-judging")
 
 
-def bulk(store, flt: QueueFilter) -> None:
-    """Accept or reject everything in the filter, after a confirmation that says how many."""
+# --- bulk actions ----------------------------------------------------------------------------------
+
+
+def bulk(store, flt: QueueFilter, n: int) -> None:
+    """Accept or reject everything in the filter, after a confirmation that says how many and, for a
+    rejection, which reason (picked there) every sample gets."""
     with st.expander("Bulk actions"):
+        notice("bulk", flt)
         c = st.columns(2)
-        if c[0].button("Accept all in filter…"):
-            st.session_state["bulk"] = "accept"
-        if c[1].button("Reject all in filter…"):
-            st.session_state["bulk"] = "reject"
+        c[0].button("Accept all in filter…", on_click=_ask, args=("accept",))
+        c[1].button("Reject all in filter…", on_click=_ask, args=("reject",))
         action = st.session_state.get("bulk")
         if not action:
             return
-        n = store.queue_count(flt)
-        reason = st.session_state.get("reject_reason") if action == "reject" else None
-        st.warning(f"{action.capitalize()} all {n} samples matching the filters?")
+        reason = None
+        if action == "reject":
+            reason = st.selectbox(
+                "Reason for every rejected sample",
+                REASONS,
+                index=None,
+                format_func=REJECT_REASONS.get,
+                placeholder="Pick the reason to apply",
+                key="bulk_reason",
+            )
+        given = f" as “{REJECT_REASONS[reason]}”" if reason else ""
+        st.warning(f"{action.capitalize()} all {plural(n, 'sample')} matching the filters{given}?")
         c = st.columns(2)
-        if c[0].button(f"Yes, {action} {n} samples", type="primary"):
-            done = store.review_filter(flt, action, state.reviewer(), reason)
-            st.session_state["bulk"] = None
-            st.success(f"{done} samples marked {action}ed.")
-        if c[1].button("Cancel", key="bulk-cancel"):
-            st.session_state["bulk"] = None
-            st.rerun()
+        c[0].button(
+            f"Yes, {action} {plural(n, 'sample')}",
+            type="primary",
+            on_click=_bulk,
+            args=(flt, action, reason),
+            disabled=action == "reject" and reason is None,
+            help="Pick the reason first." if action == "reject" and reason is None else None,
+        )
+        c[1].button("Cancel", key="bulk-cancel", on_click=_ask, args=(None,))
+
+
+def _ask(action: str | None) -> None:
+    st.session_state["bulk"] = action
+    st.session_state.pop("bulk_reason", None)
+
+
+def _bulk(flt: QueueFilter, action: str, reason: str | None) -> None:
+    try:
+        done = state.store().review_filter(flt, action, state.reviewer(), reason)
+    except RnrError as exc:
+        notify("bulk", flt, "error", str(exc))
+        return
+    _ask(None)
+    why = f" ({REJECT_REASONS[reason]})" if reason else ""
+    notify("bulk", flt, "success", f"{plural(done, 'sample')} marked {REVIEW_ACTIONS[action]}{why}.")

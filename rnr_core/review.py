@@ -50,6 +50,11 @@ class QueueFilter:
             )
 
 
+def plural(n: int, noun: str, many: str | None = None) -> str:
+    """A count with its noun in the right number, thousands separated: "1 sample", "2,000 samples"."""
+    return f"{n:,} {noun if n == 1 else many or noun + 's'}"
+
+
 def excerpt(messages: list[dict], limit: int = EXCERPT_CHARS) -> str:
     """The last user message on one line, cut to `limit` characters."""
     last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")

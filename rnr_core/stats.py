@@ -79,6 +79,8 @@ def quality(samples: list[dict], seed: int = 0) -> dict:
 
 # Below this Cohen's kappa a judge is not trusted for a category (a common "substantial agreement" line).
 KAPPA_FLOOR = 0.6
+# Fewer label pairs than this say nothing either way about trust: one label gives kappa 0 or 1 by chance.
+MIN_LABELS = 10
 LABELS = ["pass", "fail"]
 
 
@@ -129,7 +131,7 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
     `confusion` rows are the human label and columns the judge's, both in LABELS order:
     [[human pass & judge pass, human pass & judge fail], [human fail & judge pass, human fail & judge fail]].
     `kappa` is None when undefined (both gave one and the same label throughout); `trustworthy` is
-    kappa >= KAPPA_FLOOR, None when there is no kappa.
+    kappa >= KAPPA_FLOOR, None when there is no kappa or fewer than MIN_LABELS pairs.
     """
     if len(human) != len(machine):
         raise ValueError(f"human and machine labels differ in length ({len(human)} vs {len(machine)})")
@@ -150,5 +152,5 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
         "kappa_ci95": _kappa_ci(2 * h + m, seed, n_boot) if defined else None,
         "confusion": confusion_matrix(human, machine, labels=LABELS).tolist() if n else [[0, 0], [0, 0]],
         "labels": list(LABELS),
-        "trustworthy": None if kappa is None else kappa >= KAPPA_FLOOR,
+        "trustworthy": None if kappa is None or n < MIN_LABELS else kappa >= KAPPA_FLOOR,
     }

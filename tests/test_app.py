@@ -62,7 +62,7 @@ def test_home_shows_the_store_in_charts(app_db):
 
 def test_review_shows_hostile_text_as_text_and_accepts_by_button(app_db):
     db, ids = app_db
-    at = open_page("pages/review.py", reviewer="ada", editing=True)
+    at = open_page("pages/review.py", reviewer="ada")
     shown = texts(at)
     assert SCRIPT in shown and IMG in shown
     assert not at.get("html")  # nothing rendered as raw HTML
@@ -114,6 +114,8 @@ def test_review_bulk_reject_asks_first_and_says_how_many(app_db):
     at = open_page("pages/review.py", reviewer="ada", editing=True)
     next(b for b in at.button if b.label == "Reject all in filter…").click().run()
     assert any("all 3 samples" in w.value for w in at.warning)
+    at.selectbox(key="bulk_reason").set_value("duplicate").run()
+    assert any("all 3 samples matching the filters as “Duplicate”" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Yes, reject 3 samples").click().run()
     assert state.store().queue_count(QueueFilter(status="rejected")) == 3
 
@@ -122,8 +124,7 @@ def test_audit_labels_the_riskiest_verdict_and_reports_agreement(app_db):
     db, ids = app_db
     at = open_page("pages/audit.py", reviewer="ada")
     assert f"Sample {ids['disputed']} · rule r1" in texts(at)  # checker and judge disagree: first
-    at.radio[-1].set_value("fail")
-    next(b for b in at.button if b.label == "Save label").click().run()
+    next(b for b in at.button if b.label == "Fail").click().run()
     assert not at.exception, at.exception
     assert any("Saved: fail on sample" in plain(s.value) for s in at.success)
     labels = [

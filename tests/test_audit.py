@@ -5,9 +5,10 @@ from collections import Counter
 
 import pytest
 
-from rnr_core.audit import agreement_report
+from rnr_core.audit import MISSING, agreement_report, agreement_rows, interval, number, trust
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.rules import rule_record
+from rnr_core.stats import MIN_LABELS
 from rnr_core.store import Store, audit
 from tests.conftest import ROOT
 
@@ -104,7 +105,7 @@ def test_queue_items_carry_what_the_page_shows(audited):
     assert first["reasons"][0] == f"the checker says fail, {LLM} says pass"
     assert unsure["kind"] == "free-form" and unsure["checker_verdict"] is None
     assert any("no usable verdict" in r for r in unsure["reasons"])
-    assert "1 human label(s) so far in category 'persona'" in unsure["reasons"]
+    assert "1 human label so far in category 'persona'" in unsure["reasons"]
 
 
 def test_labelling_removes_the_item_and_reorders_by_labels(audited):
@@ -405,3 +406,44 @@ def test_pairs_use_each_rules_latest_current_label(store):
 def test_an_empty_store_has_an_empty_audit(store):
     assert store.audit_queue() == [] and store.audit_pairs() == []
     assert agreement_report(store) == {"by_judge": {}, "by_category": {}}
+
+
+def test_agreement_rows_are_rounded_with_a_ci_and_never_none(store):
+    s = add_samples(store, 12)
+    for i, sample_id in enumerate(s):  # 12 pairs on persona, 2 of them disagreeing
+        judge(store, sample_id, LLM, r2="pass" if i % 2 else "fail")
+        store.label_verdict(sample_id, "r2", ("pass" if i % 2 else "fail") if i > 2 else "pass", "ann")
+    judge(store, s[0], "checker", r1="pass")
+    store.label_verdict(s[0], "r1", "fail", "ann")  # one label only: no word on trust
+    report = agreement_report(store)
+    rows = agreement_rows(report["by_judge"])
+    assert [r["Judge"] for r in rows] == ["checker", LLM]
+    checker, llm = rows
+    assert checker["Trust"] == f"too few labels to tell (1 of the {MIN_LABELS} needed)"
+    assert (checker["Kappa"], checker["Kappa 95% CI"], checker["Accuracy"]) == ("0.00", MISSING, "0%")
+    # human 8 pass / 4 fail, judge 6 / 6, 10 agree: p_o = 10/12, p_e = 0.5, kappa = 2/3
+    low, high = report["by_judge"][LLM]["kappa_ci95"]
+    assert (llm["Labels"], llm["Accuracy"], llm["Kappa"]) == (12, "83%", "0.67")
+    assert llm["Kappa 95% CI"] == f"[{low:.2f}, {high:.2f}]".replace("-", "−")
+    assert llm["Trust"] == "trustworthy (kappa ≥ 0.6)"
+    per_category = agreement_rows(
+        {(j, c): r for j, by in report["by_category"].items() for c, r in by.items()}
+    )
+    assert [(r["Judge"], r["Category"]) for r in per_category] == [("checker", "format"), (LLM, "persona")]
+    assert all(v is not None and "None" not in str(v) for r in rows + per_category for v in r.values())
+
+
+@pytest.mark.parametrize(
+    "value, shown", [(None, MISSING), (0.1749, "0.17"), (-0.4, "−0.40"), (1, "1.00"), (-0.001, "0.00")]
+)
+def test_numbers_are_rounded_with_a_true_minus(value, shown):
+    assert number(value) == shown
+
+
+def test_trust_words_follow_one_rule():
+    base = {"n": MIN_LABELS, "kappa": 0.7, "trustworthy": True}
+    assert trust(base) == "trustworthy (kappa ≥ 0.6)"
+    assert trust(dict(base, kappa=0.2, trustworthy=False)) == "not trustworthy (kappa < 0.6)"
+    assert trust(dict(base, kappa=None, trustworthy=None)).startswith("cannot tell")
+    assert trust(dict(base, n=1, kappa=0.0, trustworthy=None)).startswith("too few labels")
+    assert interval([-0.4, 0.7]) == "[−0.40, 0.70]" and interval(None) == MISSING

@@ -121,7 +121,7 @@ def test_generate_review_audit_export(app_url, page):
     assert_inert(page)
 
     goto(page, url, "Judge audit", shots)
-    page.get_by_role("button", name="Save label").click()
+    page.get_by_role("button", name="Pass").click()
     page.get_by_text("Saved: pass on sample", exact=False).wait_for()
     idle(page)
     page.get_by_role("tab", name="Agreement").click()

@@ -9,7 +9,7 @@ import pytest
 from rnr_core.errors import NotFound, ReviewError, RnrError, VersionConflict
 from rnr_core.generate import execute_run, start_run
 from rnr_core.judge import judge_samples
-from rnr_core.review import REJECT_REASONS, QueueFilter, diff_text, excerpt
+from rnr_core.review import REJECT_REASONS, QueueFilter, diff_text, excerpt, plural
 from rnr_core.rules import KINDS, build, render_system_prompt, rule_record
 from rnr_core.stats import effective_verdict, rule_outcomes, sample_outcome, with_outcomes
 from rnr_core.store import Store
@@ -637,3 +637,16 @@ def test_duckdb_conflicts_are_what_the_retry_expects(tmp_path):
     with pytest.raises(duckdb.TransactionException, match="Conflict on update"):
         b.execute("UPDATE t SET v = 2 WHERE id = 1")
     b.rollback(), a.commit()
+
+
+@pytest.mark.parametrize(
+    "n, noun, many, shown",
+    [
+        (0, "sample", None, "0 samples"),
+        (1, "sample", None, "1 sample"),
+        (2_000, "sample", None, "2,000 samples"),
+    ]
+    + [(1, "human label", None, "1 human label"), (3, "match", "matches", "3 matches")],
+)
+def test_counts_name_their_noun_in_the_right_number(n, noun, many, shown):
+    assert plural(n, noun, many) == shown

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from rnr_core.stats import agreement, effective_verdict, kappa_from_counts, quality, rate, wilson
+from rnr_core.stats import MIN_LABELS, agreement, effective_verdict, kappa_from_counts, quality, rate, wilson
 
 T0 = datetime(2026, 1, 1)
 
@@ -146,3 +146,11 @@ def test_wilson_interval_is_the_closed_form():
     assert wilson(8, 10) == pytest.approx((0.4902, 0.9433), abs=1e-4)
     assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
     assert wilson(0, 0) == (None, None)
+
+
+def test_trust_needs_min_labels_pairs_whatever_the_kappa():
+    # One disagreeing pair has kappa 0, and nine agreeing ones kappa 1: neither says anything yet.
+    assert agreement(["pass"], ["fail"])["trustworthy"] is None
+    assert agreement(*table(5, 0, 0, MIN_LABELS - 6))["trustworthy"] is None
+    assert agreement(*table(5, 0, 0, MIN_LABELS - 5))["trustworthy"] is True
+    assert agreement(*table(3, 3, 2, MIN_LABELS - 8))["trustworthy"] is False

@@ -3,6 +3,7 @@
 import json
 
 from rnr_core.errors import LabelError, NotFound
+from rnr_core.review import plural
 from rnr_core.store.derived import open_items
 from rnr_core.store.effective import rules, rules_of_few, with_rules
 
@@ -110,8 +111,10 @@ def _reasons(item: dict) -> list[str]:
         reasons.append(f"the checker says {item['checker_verdict']}, {item['judge']} says {item['verdict']}")
     if item["verdict"] not in LABELS:
         reasons.append(f"{item['judge']} gave no usable verdict ({item['verdict']})")
-    reasons.append(f"{item['category_labels']} human label(s) so far in category {item['category']!r}")
-    reasons.append(f"{item['kind_labels']} human label(s) so far for kind {item['kind']!r}")
+    reasons.append(
+        f"{plural(item['category_labels'], 'human label')} so far in category {item['category']!r}"
+    )
+    reasons.append(f"{plural(item['kind_labels'], 'human label')} so far for kind {item['kind']!r}")
     return reasons
 
 

@@ -1,0 +1,116 @@
+"""The pieces of the Judge audit page: the queue with clickable rows, and the label form with its keys.
+
+The item being labelled is chosen by clicking its row (the first one not skipped otherwise); Pass,
+Fail and Skip act on that item only, and their message names it.
+"""
+
+import streamlit as st
+
+from rnr_app import state, widgets
+from rnr_core.audit import MISSING
+from rnr_core.errors import RnrError
+
+
+def key_of(item: dict) -> tuple:
+    return item["sample_id"], item["rule_id"], item["judge"]
+
+
+def current(queue: list[dict]) -> dict:
+    """The item picked last if still queued, else the first one not skipped, else the first."""
+    picked = st.session_state.get("audit_item")
+    skipped = st.session_state.get("audit_skipped", set())
+    return (
+        next((q for q in queue if key_of(q) == picked), None)
+        or next((q for q in queue if key_of(q) not in skipped), None)
+        or queue[0]
+    )
+
+
+def after(queue: list[dict], item: dict) -> tuple | None:
+    """The key of the item below `item` (or above it, at the bottom): where Pass, Fail and Skip go next."""
+    at = queue.index(item)
+    rest = queue[at + 1 :] or queue[:at][-1:]
+    return key_of(rest[0]) if rest else None
+
+
+def queue_table(queue: list[dict], item: dict) -> None:
+    """The queue, riskiest first; the item being labelled is the selected row, and a click picks another."""
+    skipped = st.session_state.get("audit_skipped", set())
+    rows = [
+        {
+            "Sample": q["sample_id"],
+            "Rule": q["rule_id"],
+            "Category": q["category"],
+            "Judge": q["judge"],
+            "Verdict": q["verdict"],
+            "Risk": q["risk"],
+            "Skipped": "yes" if key_of(q) in skipped else "",
+        }
+        for q in queue
+    ]
+    # A key per item: a new table, selected on the item's row, each time the item changes.
+    picked = st.dataframe(
+        rows,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        selection_default={"selection": {"rows": [queue.index(item)]}},
+        placeholder=MISSING,
+        key=f"audit-queue-{'-'.join(map(str, key_of(item)))}",
+    )
+    chosen = picked.selection.rows if picked else []
+    if chosen and queue[chosen[0]] is not item:
+        st.session_state["audit_item"] = key_of(queue[chosen[0]])
+        st.rerun()
+
+
+def show_item(store, item: dict) -> None:
+    """One (sample, rule, verdict) to check, with the sample it is about."""
+    sample = store.review_sample(item["sample_id"])
+    rule, category = widgets.esc(item["rule_id"]), widgets.esc(item["category"])
+    st.markdown(f"**Sample {item['sample_id']} · rule {rule}** ({category})")
+    st.text(item["rule_text"] or MISSING)
+    st.caption(widgets.esc("Why it is here: " + "; ".join(item["reasons"])))
+    widgets.verdict_chips([v for v in sample["verdicts"] if v["rule_id"] == item["rule_id"]])
+    if item.get("rationale"):
+        st.text(f"Judge's rationale: {item['rationale']}")
+    widgets.conversation(sample["messages"], sample["response"])
+
+
+def label_form(item: dict, then: tuple | None) -> None:
+    """Pass (P), Fail (F) or Skip (S) this item; nothing is chosen until one is pressed."""
+    key = "-".join(map(str, key_of(item)))
+    st.markdown("**Does the response follow this rule?**")
+    st.text_input("Note (optional)", key=f"audit-note-{key}")
+    c = st.columns(3)
+    c[0].button("Pass", shortcut="P", on_click=_label, args=(item, "pass", then), key=f"pass-{key}")
+    c[1].button("Fail", shortcut="F", on_click=_label, args=(item, "fail", then), key=f"fail-{key}")
+    c[2].button("Skip", shortcut="S", on_click=_skip, args=(item, then), key=f"skip-{key}")
+    st.caption("Keys: P pass · F fail · S skip (it stays in the queue, marked skipped).")
+
+
+def _label(item: dict, verdict: str, then: tuple | None) -> None:
+    note_key = f"audit-note-{'-'.join(map(str, key_of(item)))}"
+    note = st.session_state.get(note_key) or None
+    where = f"sample {item['sample_id']}, rule {item['rule_id']}"
+    try:
+        state.store().label_verdict(item["sample_id"], item["rule_id"], verdict, state.reviewer(), note)
+    except RnrError as exc:
+        st.session_state["audit_notice"] = ("error", f"Not saved ({where}): {exc}")
+        return
+    st.session_state.pop(note_key, None)
+    st.session_state["audit_item"] = then
+    st.session_state["audit_notice"] = ("success", f"Saved: {verdict} on {where}.")
+
+
+def _skip(item: dict, then: tuple | None) -> None:
+    st.session_state.setdefault("audit_skipped", set()).add(key_of(item))
+    st.session_state["audit_item"] = then
+    st.session_state.pop("audit_notice", None)
+
+
+def notice() -> None:
+    """The outcome of the last Pass or Fail, once: it names the item it was about."""
+    kept = st.session_state.pop("audit_notice", None)
+    if kept:
+        getattr(st, kept[0])(widgets.esc(kept[1]))
