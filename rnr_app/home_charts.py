@@ -1,0 +1,102 @@
+"""Home's charts: plotly figures of the dashboard's aggregates, drawn to be read at a glance."""
+
+import plotly.express as px
+import plotly.graph_objects as go
+
+from rnr_core.home import BUCKETS, percent
+
+HEIGHT = 320
+BAR_PX = 30  # per bar of a horizontal chart, so long labels never crowd
+HOVER_TIME = {"second": "%H:%M:%S, %b %d", "minute": "%H:%M, %b %d %Y", "hour": "%H:00, %b %d %Y"}
+
+
+def rate_chart(rates: dict, title: str):
+    """Pass rate per group as a percentage, horizontal so long names fit; the 95% interval as error
+    bars and in the hover, a marker at the rate and its label at the right, so a rate of 0 still shows."""
+    rows = sorted(((str(k), r) for k, r in rates.items() if r["rate"] is not None), reverse=True)
+    names, stats = [k for k, _ in rows], [r for _, r in rows]
+    rate = [r["rate"] for r in stats]
+    hover = [
+        f"{percent(r['rate'])} pass (95% CI {percent(r['ci95'][0])}–{percent(r['ci95'][1])})<br>"
+        f"{r['passes']:,} of {r['n']:,} rules judged passed"
+        for r in stats
+    ]
+    error = {
+        "type": "data",
+        "symmetric": False,
+        "array": [r["ci95"][1] - r["rate"] for r in stats],
+        "arrayminus": [r["rate"] - r["ci95"][0] for r in stats],
+    }
+    fig = go.Figure(
+        [
+            go.Bar(x=rate, y=names, orientation="h", error_x=error, hovertext=hover, hoverinfo="y+text"),
+            go.Scatter(x=rate, y=names, mode="markers", marker_symbol="diamond", hoverinfo="skip"),
+            go.Scatter(
+                x=[1.0] * len(rows),
+                y=names,
+                mode="text",
+                text=[percent(r) for r in rate],
+                textposition="middle right",
+                cliponaxis=False,
+                hoverinfo="skip",
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=title, height=max(HEIGHT, 110 + BAR_PX * len(rows)), showlegend=False, margin={"r": 60}
+    )
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="pass rate (all rules judged)")
+    return fig.update_yaxes(automargin=True, title=None)
+
+
+def over_time_chart(over_time: dict):
+    """Samples per time bucket, stacked by run status, on a time axis with the bucket's width."""
+    bucket, width_ms = over_time["bucket"], BUCKETS[over_time["bucket"]].total_seconds() * 1000
+    fig = px.bar(
+        over_time["rows"],
+        x="period",
+        y="samples",
+        color="run_status",
+        title=f"Samples generated per {bucket}, by run status",
+        labels={"period": f"time (per {bucket})", "run_status": "run status"},
+    )
+    when = HOVER_TIME.get(bucket, "%b %d, %Y")
+    fig.update_traces(
+        xperiod=width_ms,
+        xperiodalignment="middle",
+        hovertemplate=f"%{{x|{when}}}<br>%{{y:,}} samples<extra>%{{fullData.name}}</extra>",
+    )
+    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",")
+
+
+def reasons_chart(reasons: list[dict]):
+    """Rejections per reason (by its label), grouped by the templates that made the samples."""
+    rows = [
+        {
+            "reason": r["label"],
+            "rejected": r["count"],
+            "templates": f"{r['system_prompt_template']} / {r['template']}",
+        }
+        for r in reasons
+    ]
+    fig = px.bar(
+        rows,
+        x="rejected",
+        y="reason",
+        color="templates",
+        orientation="h",
+        barmode="group",
+        title="Reject reasons per prompt-template version (system prompt / response)",
+    )
+    fig.update_traces(hovertemplate="%{y}: %{x:,} rejected<extra>%{fullData.name}</extra>")
+    bars = len({r["reason"] for r in rows}) * len({r["templates"] for r in rows})
+    fig.update_layout(height=max(HEIGHT, 110 + BAR_PX * bars))
+    return fig.update_xaxes(tickformat=",").update_yaxes(automargin=True, title=None)
+
+
+def status_chart(counts: dict):
+    """Samples per review status."""
+    rows = [{"status": k, "samples": v} for k, v in counts.items()]
+    fig = px.bar(rows, x="status", y="samples", title="Samples by status")
+    fig.update_traces(hovertemplate="%{x}: %{y:,} samples<extra></extra>")
+    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",")
