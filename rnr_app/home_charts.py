@@ -13,7 +13,8 @@ HOVER_TIME = {"second": "%H:%M:%S, %b %d", "minute": "%H:%M, %b %d %Y", "hour": 
 def rate_chart(rates: dict, title: str):
     """Pass rate per group as a percentage, horizontal so long names fit; the 95% interval as error
     bars and in the hover, a marker at the rate and its label at the right, so a rate of 0 still shows."""
-    rows = sorted(((str(k), r) for k, r in rates.items() if r["rate"] is not None), reverse=True)
+    named = ((k if k is not None else "(none)", r) for k, r in rates.items() if r["rate"] is not None)
+    rows = sorted(named, key=lambda row: str(row[0]), reverse=True)
     names, stats = [k for k, _ in rows], [r for _, r in rows]
     rate = [r["rate"] for r in stats]
     hover = [

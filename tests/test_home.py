@@ -304,3 +304,25 @@ def test_reject_reasons_carry_the_apps_labels(home):
     labels = {(r["reason"], r["label"]) for r in dashboard(home)["reject_reasons"]}
     assert labels == {("rule_broken", "Rule broken"), ("unsafe", "Unsafe")}
     assert reason_label("wrong_role") == "Wrong role" and reason_label(None) == "Unspecified"
+
+
+def test_the_change_token_moves_with_every_kind_of_write(store):
+    import time
+
+    tokens = [store.change_token()]
+
+    def moved(write) -> None:
+        time.sleep(0.002)  # timestamps are compared, so let the clock move
+        write()
+        tokens.append(store.change_token())
+        assert tokens[-1] != tokens[-2], write
+
+    (s1,) = add_samples(store, 1)  # a run and a new sample
+    tokens.append(store.change_token())
+    assert tokens[-1] != tokens[0]
+    moved(lambda: store.record_item("run-1", "k1", "response", "done", 1))
+    moved(lambda: judge(store, s1, "checker", r1="pass"))
+    moved(lambda: store.label_verdict(s1, "r2", "fail", "ann"))
+    moved(lambda: store.review([s1], "reject", "ann", reason="wrong_role"))
+    moved(lambda: store.save_edit(s1, store.review_sample(s1)["version"], "ann", response="New."))
+    moved(lambda: store.set_run_status("run-1", "completed"))

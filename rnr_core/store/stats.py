@@ -33,11 +33,13 @@ class StatsQueries:
     # The home page's aggregates: each one query over the whole store.
 
     def change_token(self) -> tuple:
-        """Changes whenever a sample, verdict or run is written: a cheap key for cached aggregates."""
+        """Changes whenever a sample, verdict, run or run item is written: a cheap key for cached
+        aggregates, and what Home watches to redraw."""
         return self.con.execute(
             "SELECT (SELECT (count(*), max(updated_at)) FROM samples), "
             "(SELECT (count(*), max(created_at)) FROM verdicts), "
-            "(SELECT (count(*), max(updated_at)) FROM runs)"
+            "(SELECT (count(*), max(updated_at)) FROM runs), "
+            "(SELECT (count(*), max(updated_at)) FROM run_items)"
         ).fetchone()
 
     def samples_by_status(self) -> dict:
