@@ -24,7 +24,12 @@ HEADER_JS = """prev => {
   const e = [...document.querySelectorAll('strong')].find(s => /^Sample \\d+$/.test(s.textContent));
   return e && e.textContent !== prev ? e.textContent : null;
 }"""
-TARGETS = {"home_first_visit_s": 2.0, "home_s": 2.0, "review_first_render_s": 2.0, "accept_next_p95_ms": 300.0}
+TARGETS = {
+    "home_first_visit_s": 2.0,
+    "home_s": 2.0,
+    "review_first_render_s": 2.0,
+    "accept_next_p95_ms": 300.0,
+}
 
 
 def free_port() -> int:

@@ -1,5 +1,7 @@
 """Home: the store at a glance, in charts of SQL aggregates, following the store while jobs run."""
 
+import time
+
 import streamlit as st
 
 from rnr_app import state, widgets
@@ -10,7 +12,12 @@ from rnr_core.home import dashboard
 # store's change token (milliseconds) and draws nothing; the page reruns only when something moved.
 # Quicker while a job runs in this process, since something then usually has.
 POLL_S = {True: 1.0, False: 3.0}
+# While a job keeps moving the token, a redraw waits this many times as long as the last one took,
+# so Home at a million samples (half a second a draw) leaves the cores to the job. A job starting
+# or ending redraws at once.
+REDRAW_WAIT = 4
 _DRAWN = "home_drawn"  # session_state: the (token, running jobs) the page was last drawn from
+_DUE = "home_redraw_due"  # session_state: the time.monotonic() before which a token change waits
 
 
 def _charts(d: dict) -> None:
@@ -58,11 +65,13 @@ def _now(store, jobs) -> tuple:
 def _watch(jobs) -> None:
     """Redraw the page once the store or the running jobs moved since it was drawn (a job's samples,
     its end, a review in another tab); nothing is drawn, and nothing rerun, while nothing moved."""
-    if _now(state.store(), jobs) != st.session_state.get(_DRAWN):
+    now, drawn = _now(state.store(), jobs), st.session_state.get(_DRAWN)
+    if drawn is None or now[1] != drawn[1] or (now != drawn and time.monotonic() >= st.session_state[_DUE]):
         st.rerun()
 
 
 def render(store, jobs) -> None:
+    started = time.monotonic()
     st.title("RNR Studio")
     st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
     if store.path in state.demo_problem:
@@ -79,4 +88,5 @@ def render(store, jobs) -> None:
         _live_jobs(jobs)
     _charts(d)
     _runs(d["latest_runs"])
+    st.session_state[_DUE] = time.monotonic() + REDRAW_WAIT * (time.monotonic() - started)
     st.fragment(_watch, run_every=POLL_S[bool(now[1])])(jobs)

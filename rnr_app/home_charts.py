@@ -7,6 +7,9 @@ from rnr_core.home import BUCKETS, percent
 
 HEIGHT = 320
 BAR_PX = 30  # per bar of a horizontal chart, so long labels never crowd
+# The marker at each pass rate (visible at 0, where the bar has no length) and where its label sits.
+MARKER = {"symbol": "diamond", "size": 10, "color": "#31333f"}
+LABEL_X = 1.04
 HOVER_TIME = {"second": "%H:%M:%S, %b %d", "minute": "%H:%M, %b %d %Y", "hour": "%H:00, %b %d %Y"}
 
 
@@ -31,9 +34,9 @@ def rate_chart(rates: dict, title: str):
     fig = go.Figure(
         [
             go.Bar(x=rate, y=names, orientation="h", error_x=error, hovertext=hover, hoverinfo="y+text"),
-            go.Scatter(x=rate, y=names, mode="markers", marker_symbol="diamond", hoverinfo="skip"),
+            go.Scatter(x=rate, y=names, mode="markers", marker=MARKER, hoverinfo="skip"),
             go.Scatter(
-                x=[1.0] * len(rows),
+                x=[LABEL_X] * len(rows),
                 y=names,
                 mode="text",
                 text=[percent(r) for r in rate],
@@ -44,9 +47,9 @@ def rate_chart(rates: dict, title: str):
         ]
     )
     fig.update_layout(
-        title=title, height=max(HEIGHT, 110 + BAR_PX * len(rows)), showlegend=False, margin={"r": 60}
+        title=title, height=max(HEIGHT, 110 + BAR_PX * len(rows)), showlegend=False, margin={"r": 70}
     )
-    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="pass rate (all rules judged)")
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title="share of judged rules that pass")
     return fig.update_yaxes(automargin=True, title=None)
 
 
@@ -67,7 +70,7 @@ def over_time_chart(over_time: dict):
         xperiodalignment="middle",
         hovertemplate=f"%{{x|{when}}}<br>%{{y:,}} samples<extra>%{{fullData.name}}</extra>",
     )
-    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",")
+    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
 
 
 def reasons_chart(reasons: list[dict]):
@@ -100,4 +103,4 @@ def status_chart(counts: dict):
     rows = [{"status": k, "samples": v} for k, v in counts.items()]
     fig = px.bar(rows, x="status", y="samples", title="Samples by status")
     fig.update_traces(hovertemplate="%{x}: %{y:,} samples<extra></extra>")
-    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",")
+    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
