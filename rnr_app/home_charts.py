@@ -7,10 +7,16 @@ from rnr_core.home import BUCKETS, percent
 
 HEIGHT = 320
 BAR_PX = 30  # per bar of a horizontal chart, so long labels never crowd
-# The marker at each pass rate (visible at 0, where the bar has no length) and where its label sits.
+# The marker at each pass rate: visible at 0, where the bar has no length.
 MARKER = {"symbol": "diamond", "size": 10, "color": "#31333f"}
-LABEL_X = 1.04
-HOVER_TIME = {"second": "%H:%M:%S, %b %d", "minute": "%H:%M, %b %d %Y", "hour": "%H:00, %b %d %Y"}
+# Per time bucket: the axis's tick labels (never finer than the bucket) and the hover's time.
+TIME_FORMAT = {
+    "second": ("%H:%M:%S", "%H:%M:%S, %b %d %Y"),
+    "minute": ("%H:%M<br>%b %d", "%H:%M, %b %d %Y"),
+    "hour": ("%H:00<br>%b %d", "%H:00, %b %d %Y"),
+    "day": ("%b %d<br>%Y", "%b %d, %Y"),
+}
+FEW_BARS = 12  # up to this many buckets, one tick per bucket
 
 
 def rate_chart(rates: dict, title: str):
@@ -35,19 +41,14 @@ def rate_chart(rates: dict, title: str):
         [
             go.Bar(x=rate, y=names, orientation="h", error_x=error, hovertext=hover, hoverinfo="y+text"),
             go.Scatter(x=rate, y=names, mode="markers", marker=MARKER, hoverinfo="skip"),
-            go.Scatter(
-                x=[LABEL_X] * len(rows),
-                y=names,
-                mode="text",
-                text=[percent(r) for r in rate],
-                textposition="middle right",
-                cliponaxis=False,
-                hoverinfo="skip",
-            ),
         ]
     )
+    for name, r in zip(names, rate):  # each rate written at the right, clear of bars and intervals
+        fig.add_annotation(
+            x=1, xref="x domain", y=name, text=percent(r), showarrow=False, xanchor="left", xshift=6
+        )
     fig.update_layout(
-        title=title, height=max(HEIGHT, 110 + BAR_PX * len(rows)), showlegend=False, margin={"r": 70}
+        title=title, height=max(HEIGHT, 110 + BAR_PX * len(rows)), showlegend=False, margin={"r": 60}
     )
     fig.update_xaxes(range=[0, 1], tickformat=".0%", title="share of judged rules that pass")
     return fig.update_yaxes(automargin=True, title=None)
@@ -64,12 +65,18 @@ def over_time_chart(over_time: dict):
         title=f"Samples generated per {bucket}, by run status",
         labels={"period": f"time (per {bucket})", "run_status": "run status"},
     )
-    when = HOVER_TIME.get(bucket, "%b %d, %Y")
+    ticks, when = TIME_FORMAT[bucket]
     fig.update_traces(
         xperiod=width_ms,
         xperiodalignment="middle",
+        width=0.8 * width_ms,  # a lone bar would otherwise be drawn a hair wide
         hovertemplate=f"%{{x|{when}}}<br>%{{y:,}} samples<extra>%{{fullData.name}}</extra>",
     )
+    periods = {r["period"] for r in over_time["rows"]}
+    if len(periods) <= FEW_BARS:  # a tick per bucket, and a bucket's room either side of the bars
+        size = BUCKETS[bucket]
+        fig.update_xaxes(dtick=width_ms, range=[min(periods) - size, max(periods) + 2 * size])
+    fig.update_xaxes(tickformat=ticks)
     return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
 
 
