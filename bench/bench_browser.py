@@ -24,12 +24,10 @@ HEADER_JS = """prev => {
   const e = [...document.querySelectorAll('strong')].find(s => /^Sample \\d+$/.test(s.textContent));
   return e && e.textContent !== prev ? e.textContent : null;
 }"""
-TARGETS = {
-    "home_first_visit_s": 2.0,
-    "home_s": 2.0,
-    "review_first_render_s": 2.0,
-    "accept_next_p95_ms": 300.0,
-}
+TARGETS = {"home_s": 2.0, "review_first_render_s": 2.0, "accept_next_p95_ms": 300.0}
+# home_first_visit_s has no target: most of it is the server's first script run (imports) and
+# chromium loading Streamlit's and plotly's scripts, whatever the store; bench_home_cold.py times
+# the store's share of it (the first dashboard) against 2 s.
 
 
 def free_port() -> int:
