@@ -25,6 +25,9 @@ HEADER_JS = """prev => {
   return e && e.textContent !== prev ? e.textContent : null;
 }"""
 TARGETS = {"home_s": 2.0, "review_first_render_s": 2.0, "accept_next_p95_ms": 300.0}
+# home_first_visit_s has no target: most of it is the server's first script run (imports) and
+# chromium loading Streamlit's and plotly's scripts, whatever the store; bench_home_cold.py times
+# the store's share of it (the first dashboard) against 2 s.
 
 
 def free_port() -> int:
@@ -69,8 +72,11 @@ def measure(url: str, repeat: int) -> dict:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)  # the first visit opens the store; not what a returning user waits for
+        start = time.perf_counter()
+        page.goto(url)  # the first visit: the app's imports, opening the store, a cold Home
+        page.locator(".js-plotly-plot").nth(3).wait_for(timeout=120_000)
         page.wait_for_selector(IDLE, timeout=120_000)
+        first_visit = time.perf_counter() - start
         start = time.perf_counter()
         page.goto(url)
         page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
@@ -91,6 +97,7 @@ def measure(url: str, repeat: int) -> dict:
             page.wait_for_selector(IDLE)
         browser.close()
     return {
+        "home_first_visit_s": first_visit,
         "home_s": home,
         "review_first_render_s": first,
         "accept_next_p50_ms": statistics.median(steps),

@@ -1,81 +1,38 @@
-"""Home: the store at a glance, in charts of SQL aggregates."""
+"""Home: the store at a glance, in charts of SQL aggregates, following the store while jobs run."""
 
-import plotly.express as px
+import time
+
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_app.home_charts import over_time_chart, rate_chart, reasons_chart, status_chart
 from rnr_core.demo import home_line
 from rnr_core.home import dashboard
 
-HEIGHT = 320
-PERIOD_FORMAT = {"hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d"}
-
-
-def _rate_chart(rates: dict, field: str, title: str):
-    """Pass rate per group with its 95% interval as error bars."""
-    data = [
-        {
-            field: name,
-            "pass rate": r["rate"],
-            "plus": r["ci95"][1] - r["rate"],
-            "minus": r["rate"] - r["ci95"][0],
-            "rules judged": r["n"],
-        }
-        for name, r in rates.items()
-        if r["rate"] is not None
-    ]
-    fig = px.bar(
-        data,
-        x=field,
-        y="pass rate",
-        error_y="plus",
-        error_y_minus="minus",
-        hover_data=["rules judged"],
-        title=title,
-        range_y=[0, 1],
-    )
-    return fig.update_layout(height=HEIGHT)
+# Seconds between Home's checks of whether the store or the running jobs moved. A check reads the
+# store's change token (milliseconds) and draws nothing; the page reruns only when something moved.
+# Quicker while a job runs in this process, since something then usually has.
+POLL_S = {True: 1.0, False: 3.0}
+# While a job keeps moving the token, a redraw waits this many times as long as the last one took,
+# so Home at a million samples (half a second a draw) leaves the cores to the job. A job starting
+# or ending redraws at once.
+REDRAW_WAIT = 4
+_DRAWN = "home_drawn"  # session_state: the (token, running jobs) the page was last drawn from
+_DUE = "home_redraw_due"  # session_state: the time.monotonic() before which a token change waits
 
 
 def _charts(d: dict) -> None:
     c = st.columns(2)
-    by_status = [{"status": k, "samples": v} for k, v in d["samples_by_status"].items()]
-    c[0].plotly_chart(
-        px.bar(by_status, x="status", y="samples", title="Samples by status").update_layout(height=HEIGHT)
-    )
-    over_time = d["samples_over_time"]
-    if over_time["rows"]:
-        fig = px.bar(
-            over_time["rows"],
-            x="period",
-            y="samples",
-            color="run_status",
-            title=f"Samples generated per {over_time['bucket']}, by run status",
-        )
-        c[1].plotly_chart(fig.update_layout(height=HEIGHT).update_xaxes(type="category"))
+    c[0].plotly_chart(status_chart(d["samples_by_status"]))
+    if d["samples_over_time"]["rows"]:
+        c[1].plotly_chart(over_time_chart(d["samples_over_time"]))
     c = st.columns(2)
     if d["pass_rate_by_category"]:
-        c[0].plotly_chart(_rate_chart(d["pass_rate_by_category"], "category", "Pass rate by rule category"))
+        c[0].plotly_chart(rate_chart(d["pass_rate_by_category"], "Pass rate by rule category"))
     if d["pass_rate_by_kind"]:
-        c[1].plotly_chart(_rate_chart(d["pass_rate_by_kind"], "kind", "Pass rate by rule kind"))
+        c[1].plotly_chart(rate_chart(d["pass_rate_by_kind"], "Pass rate by rule kind"))
     if d["reject_reasons"]:
-        rows = [
-            {
-                "reason": r["reason"] or "unspecified",
-                "rejected": r["count"],
-                "templates": f"{r['system_prompt_template']} / {r['template']}",
-            }
-            for r in d["reject_reasons"]
-        ]
-        fig = px.bar(
-            rows,
-            x="reason",
-            y="rejected",
-            color="templates",
-            barmode="group",
-            title="Reject reasons per prompt-template version (system prompt / response)",
-        )
-        st.plotly_chart(fig.update_layout(height=HEIGHT))
+        st.plotly_chart(reasons_chart(d["reject_reasons"]))
 
 
 def _runs(runs: list[dict]) -> None:
@@ -101,20 +58,38 @@ def _dashboard(path: str, token: tuple) -> dict:
     return dashboard(state.store())
 
 
+def _now(store, jobs) -> tuple:
+    """What the page is drawn from: the store's change token and the ids of the jobs running here."""
+    return store.change_token(), tuple(sorted(j["id"] for j in jobs.list() if j["status"] == "running"))
+
+
+def _watch(jobs) -> None:
+    """Redraw the page once the store or the running jobs moved since it was drawn (a job's samples,
+    its end, a review in another tab); nothing is drawn, and nothing rerun, while nothing moved."""
+    now, drawn = _now(state.store(), jobs), st.session_state.get(_DRAWN)
+    if drawn is None or now[1] != drawn[1] or (now != drawn and time.monotonic() >= st.session_state[_DUE]):
+        st.rerun()
+
+
 def render(store, jobs) -> None:
+    started = time.monotonic()
     st.title("RNR Studio")
     st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
     if demo := home_line(store):
         st.info(widgets.esc(demo))
     if store.path in state.demo_problem:
         st.warning(widgets.esc("The demo could not start: " + state.demo_problem[store.path]))
-    d = _dashboard(store.path, store.change_token())
+    # Read before the figures, so a write landing while they are drawn is caught by the next check.
+    now = st.session_state[_DRAWN] = _now(store, jobs)
+    d = _dashboard(store.path, now[0])
     c = st.columns(4)
     counts = d["samples_by_status"]
-    c[0].metric("Samples", sum(counts.values()))
+    c[0].metric("Samples", f"{sum(counts.values()):,}")
     for col, status in zip(c[1:], ("pending", "accepted", "rejected")):
-        col.metric(status.capitalize(), counts.get(status, 0))
-    if any(j["status"] == "running" for j in jobs.list()):  # no polling while nothing runs
+        col.metric(status.capitalize(), f"{counts.get(status, 0):,}")
+    if now[1]:  # progress bars poll only while something runs
         _live_jobs(jobs)
     _charts(d)
     _runs(d["latest_runs"])
+    st.session_state[_DUE] = time.monotonic() + REDRAW_WAIT * (time.monotonic() - started)
+    st.fragment(_watch, run_every=POLL_S[bool(now[1])])(jobs)

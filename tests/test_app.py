@@ -300,7 +300,8 @@ def test_home_counts_reject_reasons_per_template(app_db):
     at = open_page()
     specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
     reasons = next(s for s in specs if "Reject reasons" in s["layout"]["title"]["text"])
-    assert [(t["name"], list(t["x"])) for t in reasons["data"]] == [("sp.test / resp.test", ["low_quality"])]
+    # the app's label for the reason, not its key
+    assert [(t["name"], list(t["y"])) for t in reasons["data"]] == [("sp.test / resp.test", ["Low quality"])]
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
 """Home page aggregates on a small hand-built store, checked against hand-computed values."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
-from rnr_core.home import dashboard
+from rnr_core.home import bucket_for, dashboard, percent, reason_label
 from rnr_core.stats import wilson
 from tests.test_audit import LLM, RULES, add_samples, judge
 
@@ -73,6 +73,7 @@ def home(store):
     for key, status in [("k1", "done"), ("k2", "done"), ("k3", "failed")]:
         store.record_item("run-a", key, "response", status, 1)
     store.record_item("run-b", "k1", "response", "failed", 3, error="timeout")
+    store.reindex()  # the raw SQL above went around the writers that keep Home's outcomes
     return store
 
 
@@ -94,14 +95,17 @@ def test_pass_rates_follow_the_deciding_verdict_of_each_current_rule(home):
     assert rates(d["pass_rate_by_kind"]) == {"punctuation:no_comma": (4, 5), "free-form": (5, 8)}
     persona = d["pass_rate_by_category"]["persona"]
     assert persona["rate"] == 0.5 and persona["ci95"] == pytest.approx(list(wilson(2, 4)))
+    assert home.rule_pass_counts() == home.recount_rule_passes()
 
 
 def test_statuses_reject_reasons_and_latest_runs(home):
     d = dashboard(home)
     assert d["samples_by_status"] == {"pending": 2, "accepted": 1, "rejected": 3}
     assert d["reject_reasons"] == [
-        {"template": "resp.v1", "system_prompt_template": "sp.v1", "reason": "rule_broken", "count": 2},
-        {"template": "resp.v2", "system_prompt_template": "sp.v1", "reason": "unsafe", "count": 1},
+        {"template": "resp.v1", "system_prompt_template": "sp.v1", "reason": "rule_broken", "count": 2}
+        | {"label": "Rule broken"},
+        {"template": "resp.v2", "system_prompt_template": "sp.v1", "reason": "unsafe", "count": 1}
+        | {"label": "Unsafe"},
     ]
     runs = [
         (r["id"], r["dataset"], r["status"], r["done"], r["failed"], r["samples"]) for r in d["latest_runs"]
@@ -111,8 +115,9 @@ def test_statuses_reject_reasons_and_latest_runs(home):
 
 
 def test_samples_over_time_per_run_status(home):
-    d = dashboard(home)
-    assert d["samples_over_time"]["bucket"] == "day"  # samples span more than two days
+    # four days: too few bars per day, so per hour
+    assert dashboard(home)["samples_over_time"]["bucket"] == "hour"
+    d = dashboard(home, bucket="day")
     rows = [(r["period"], r["run_status"], r["samples"]) for r in d["samples_over_time"]["rows"]]
     assert rows == [
         (datetime(2026, 3, 1), "done", 2),
@@ -132,7 +137,7 @@ def test_latest_runs_are_the_ten_newest(store):
         )
     latest = dashboard(store)["latest_runs"]
     assert [r["id"] for r in latest] == [f"run-{i:02d}" for i in range(11, 1, -1)]
-    assert dashboard(store)["samples_over_time"]["bucket"] == "hour"  # all made just now
+    assert dashboard(store)["samples_over_time"]["bucket"] == "second"  # all made just now
 
 
 def test_an_empty_store_has_an_empty_home(store):
@@ -166,6 +171,7 @@ def test_sql_deciding_verdicts_match_the_python_ones(store):
         "VALUES (?, ?, ?, ?, ?, ?)",
         [(*r, rng.random() < 0.2) for r in rows],
     )
+    store.reindex()
     expected = {}
     current = [
         v for v in store._rows("SELECT * FROM verdicts ORDER BY sample_id, rule_id, judge") if not v["stale"]
@@ -178,3 +184,145 @@ def test_sql_deciding_verdicts_match_the_python_ones(store):
             expected[f"c{sample_id - 1}-{rule_id}"] = (int(decided == "pass"), 1)
     assert len(expected) > 120
     assert rates(dashboard(store)["pass_rate_by_category"]) == expected
+
+
+def kept_equals_recount(store) -> None:
+    """Home's kept outcomes give the counts a decision over every verdict gives, and what a reindex keeps."""
+    kept = store.rule_pass_counts()
+    assert kept == store.recount_rule_passes()
+    rows = "SELECT * FROM rule_outcomes ORDER BY ALL"
+    before = store._rows(rows)
+    store.reindex()
+    assert store._rows(rows) == before
+
+
+def test_kept_outcomes_follow_every_kind_of_write(store):
+    import asyncio
+
+    from rnr_core.judge import judge_samples
+
+    s1, s2, _ = add_samples(store, 3)
+    kept_equals_recount(store)  # new samples, no verdicts yet
+    assert store.rule_pass_counts() == {"category": {}, "kind": {}}
+    asyncio.run(judge_samples(store, run_id="run-1"))  # the checker, flags refreshed once for all
+    kept_equals_recount(store)
+    assert rates(dashboard(store)["pass_rate_by_kind"]) == {"punctuation:no_comma": (3, 3)}
+    judge(store, s1, LLM, r2="fail", r3="pass")
+    judge(store, s2, LLM, r2="pass", r3="unknown")
+    kept_equals_recount(store)
+    judge(store, s1, LLM, r2="pass")  # a judge's new verdict replaces its old one
+    kept_equals_recount(store)
+    store.label_verdict(s2, "r1", "fail", "ann")  # a person outranks the checker
+    kept_equals_recount(store)
+    assert rates(dashboard(store)["pass_rate_by_category"])["format"] == (2, 3)
+    store.review([s1], "accept", "ann")
+    store.review([s2], "reject", "ann", reason="wrong_role")
+    kept_equals_recount(store)
+    version = store.review_sample(s1)["version"]
+    edited = [RULES[0], dict(RULES[1], category="style")]
+    store.save_edit(s1, version, "ann", rules=edited)  # its verdicts go stale: they decide nothing now
+    kept_equals_recount(store)
+    assert "style" not in rates(dashboard(store)["pass_rate_by_category"])
+    judge(store, s1, LLM, r2="fail")  # judged again after the edit, on its own rules
+    kept_equals_recount(store)
+    assert rates(dashboard(store)["pass_rate_by_category"])["style"] == (0, 1)
+    store.revert(s1, 0, "ann", store.review_sample(s1)["version"])
+    kept_equals_recount(store)
+    (s4,) = add_samples(store, 1, run_id="run-2")
+    judge(store, s4, "checker", r1="fail")
+    kept_equals_recount(store)
+    # s1's verdicts went stale again with the revert; s2 labelled fail, s3 passed, s4 failed
+    assert rates(dashboard(store)["pass_rate_by_kind"])["punctuation:no_comma"] == (1, 3)
+
+
+def test_migration_8_fills_the_outcomes_of_an_older_store(tmp_path):
+    from rnr_core.store import Store
+
+    path = str(tmp_path / "old.duckdb")
+    with Store(path) as store:
+        (s1, s2) = add_samples(store, 2)
+        judge(store, s1, "checker", r1="fail")
+        judge(store, s2, LLM, r2="pass", r3="fail")
+        expected = store.recount_rule_passes()
+        # Back to the schema before migration 8, with the verdicts it found.
+        store.con.execute("DROP TABLE rule_outcomes")
+        store.con.execute("DELETE FROM schema_migrations WHERE version = 8")
+    with Store(path) as store:
+        assert store.schema_version() >= 8
+        assert store.rule_pass_counts() == expected
+        kept_equals_recount(store)
+
+
+@pytest.mark.parametrize(
+    "span, bucket",
+    [
+        (None, "day"),
+        (timedelta(0), "second"),
+        (timedelta(seconds=35), "second"),
+        (timedelta(minutes=5), "second"),
+        (timedelta(minutes=6), "minute"),
+        (timedelta(hours=1), "minute"),  # one hour is sixty bars, not one
+        (timedelta(hours=5, minutes=59), "minute"),
+        (timedelta(hours=6), "hour"),
+        (timedelta(days=3), "hour"),
+        (timedelta(days=6), "day"),
+        (timedelta(days=400), "day"),
+    ],
+)
+def test_time_buckets_fit_the_span(span, bucket):
+    assert bucket_for(span) == bucket
+
+
+def test_a_store_made_within_one_hour_is_drawn_per_minute(store):
+    ids = add_samples(store, 4)
+    for i, sample_id in enumerate(ids):
+        at(store, f"2026-03-01 10:{i * 15:02d}", sample_id)
+    over_time = dashboard(store)["samples_over_time"]
+    assert over_time["bucket"] == "minute"
+    assert [r["period"] for r in over_time["rows"]] == [datetime(2026, 3, 1, 10, m) for m in (0, 15, 30, 45)]
+    with pytest.raises(ValueError, match="one of second, minute, hour, day"):
+        store.samples_over_time("week")
+
+
+@pytest.mark.parametrize(
+    "rate, text",
+    [
+        (None, "–"),
+        (0.0, "0%"),
+        (0.004, "0.4%"),
+        (0.5, "50%"),
+        (0.123, "12%"),
+        (0.996, "99.6%"),
+        (1.0, "100%"),
+    ],
+)
+def test_percent_labels(rate, text):
+    assert percent(rate) == text
+
+
+def test_reject_reasons_carry_the_apps_labels(home):
+    labels = {(r["reason"], r["label"]) for r in dashboard(home)["reject_reasons"]}
+    assert labels == {("rule_broken", "Rule broken"), ("unsafe", "Unsafe")}
+    assert reason_label("wrong_role") == "Wrong role" and reason_label(None) == "Unspecified"
+
+
+def test_the_change_token_moves_with_every_kind_of_write(store):
+    import time
+
+    tokens = [store.change_token()]
+
+    def moved(write) -> None:
+        time.sleep(0.002)  # timestamps are compared, so let the clock move
+        write()
+        tokens.append(store.change_token())
+        assert tokens[-1] != tokens[-2], write
+
+    (s1,) = add_samples(store, 1)  # a run and a new sample
+    tokens.append(store.change_token())
+    assert tokens[-1] != tokens[0]
+    moved(lambda: store.record_item("run-1", "k1", "response", "done", 1))
+    moved(lambda: judge(store, s1, "checker", r1="pass"))
+    moved(lambda: store.label_verdict(s1, "r2", "fail", "ann"))
+    moved(lambda: store.review([s1], "reject", "ann", reason="wrong_role"))
+    moved(lambda: store.save_edit(s1, store.review_sample(s1)["version"], "ann", response="New."))
+    moved(lambda: store.set_run_status("run-1", "completed"))

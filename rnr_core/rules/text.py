@@ -5,8 +5,6 @@ from functools import lru_cache
 
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
-from nltk.tokenize import NLTKWordTokenizer
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 # Abbreviations that end with a period but rarely end a sentence (lower case, no final period);
 # words such as 'sun', 'sat' or 'no' are left out because they end sentences too. NLTK's trained
@@ -21,15 +19,21 @@ jan feb apr jun jul aug sep sept oct nov dec p.m a.m u.s u.k u.n ph.d m.d b.a m.
 _WORDS = re.compile(r"\w+")
 
 
+# nltk is imported where first used: loading it takes about 2 s on 2 cores (it pulls in scipy), which
+# every process importing the rules (the app's first page) would otherwise pay before any check.
 @lru_cache(maxsize=1)
-def _sentence_tokenizer() -> PunktSentenceTokenizer:
+def _sentence_tokenizer():
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
     params = PunktParameters()
     params.abbrev_types = set(ABBREVIATIONS)
     return PunktSentenceTokenizer(params)
 
 
 @lru_cache(maxsize=1)
-def _word_tokenizer() -> NLTKWordTokenizer:
+def _word_tokenizer():
+    from nltk.tokenize import NLTKWordTokenizer
+
     return NLTKWordTokenizer()
 
 

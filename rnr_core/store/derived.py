@@ -1,9 +1,10 @@
 """Values the review queue filters on, kept beside their source so filters never parse JSON or
 aggregate verdicts per query: rule kinds and categories per prompt (and per edited sample), and
 per-sample verdict flags. Migration 5 fills them; the writers of rules and verdicts keep them.
-Likewise the judge audit's risky items and human labels (migration 6)."""
+Likewise the judge audit's risky items and human labels (migration 6), and the Home page's rule
+outcomes (migration 8)."""
 
-from rnr_core.store.effective import judge_rank, rules, with_rules
+from rnr_core.store.effective import decided, judge_rank, owner, rules, with_rules
 
 
 def kinds_of(rules_json: str) -> str:
@@ -112,4 +113,24 @@ def refresh_audit_sql(scope: str) -> list[str]:
             SELECT sample_id, rule_h, rule_id, judge, NULL, false FROM current WHERE judge LIKE 'human:%'),
         {with_rules("located", "kept", _KEPT_COLUMNS, "scope")}
         SELECT * FROM located""",
+    ]
+
+
+def refresh_outcomes_sql(scope: str) -> list[str]:
+    """Statements that recompute the Home page's kept rule outcomes of the samples in `scope` (a predicate
+    on the sample id written `{id}`): per sample, how many of its current rules have a deciding verdict
+    (n) and how many of those pass, by the rule's category and kind. Home sums them instead of deciding
+    every verdict of the store on each visit."""
+    # One row per sample and (category, kind), never a shared total: writers of different samples (a job,
+    # a reviewer) then never update the same row, so they cannot conflict.
+    return [
+        f"DELETE FROM rule_outcomes WHERE {scope.format(id='sample_id')}",
+        f"""INSERT INTO rule_outcomes WITH scope AS (
+            SELECT id, system_prompt_id, edited_rules FROM samples WHERE {scope.format(id="id")}),
+        {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
+        {decided(scope.format(id="sample_id"))}
+        SELECT d.sample_id, r.category, r.kind, (count(*) FILTER (WHERE d.passed))::INTEGER, count(*)::INTEGER
+        FROM decided d JOIN scope s ON s.id = d.sample_id
+        JOIN rules r ON r.owner = {owner()} AND r.rule_h = d.rule_h
+        GROUP BY ALL ORDER BY d.sample_id""",
     ]

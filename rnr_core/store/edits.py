@@ -118,6 +118,7 @@ class EditQueries:
                 "UPDATE verdicts SET stale = true WHERE sample_id = ? AND NOT stale", [sample_id]
             )
             self.con.execute("DELETE FROM audit_verdicts WHERE sample_id = ?", [sample_id])
+            self.con.execute("DELETE FROM rule_outcomes WHERE sample_id = ?", [sample_id])  # Home: as stale
             self._log_action(sample_id, action, author, note=f"revision {new['revision']}")
         return {"version": cur["version"] + 1, "revision": new["revision"], "diff": revision_diff(cur, new)}
 

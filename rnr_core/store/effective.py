@@ -54,24 +54,31 @@ _RANK = judge_rank()
 _ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
 _CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"
 
-# (sample_id, rule_h, passed) for every rule with a current pass/fail verdict: the highest-precedence
-# judge's, latest first, and among equals the judge first by name, as rnr_core.stats picks it.
-# Integer maxima keep the group-by cheap: `a` is highest for the top verdict with pass ranked above
-# fail, `b` with fail above pass; a > b means the top verdicts all pass, b > a all fail, and a = b that
-# equally ranked judges differ, which the judges' names then settle (rare: same rule, same instant).
-DECIDED = f"""decided_keys AS (
+
+def decided(where: str = "true") -> str:
+    """CTEs ending in `decided`: (sample_id, rule_h, passed) for every rule with a current pass/fail
+    verdict among the verdicts matching `where` (a predicate on their sample_id): the highest-precedence
+    judge's, latest first, and among equals the judge first by name, as rnr_core.stats picks it."""
+    # Integer maxima keep the group-by cheap: `a` is highest for the top verdict with pass ranked above
+    # fail, `b` with fail above pass; a > b means the top verdicts all pass, b > a all fail, and a = b
+    # that equally ranked judges differ, which the judges' names then settle (rare: same rule, same instant).
+    return f"""decided_keys AS (
     SELECT sample_id, hash(rule_id) AS rule_h, max({_ORDER} * 2 + (verdict = 'pass')::INT) AS a,
         max({_ORDER} * 2 + (verdict = 'fail')::INT) AS b
-    FROM verdicts WHERE {_CURRENT} GROUP BY sample_id, rule_h),
+    FROM verdicts WHERE {where} AND {_CURRENT} GROUP BY sample_id, rule_h),
 tied AS (SELECT sample_id, rule_h, a // 2 AS top FROM decided_keys WHERE a = b),
 tie_broken AS (
     SELECT t.sample_id, t.rule_h, arg_min(v.verdict, v.judge) = 'pass' AS passed
     FROM tied t JOIN (SELECT *, hash(rule_id) AS rule_h, {_ORDER} AS top FROM verdicts
-        WHERE {_CURRENT} AND sample_id IN (SELECT sample_id FROM tied)) v USING (sample_id, rule_h, top)
+        WHERE {where} AND {_CURRENT} AND sample_id IN (SELECT sample_id FROM tied)) v
+        USING (sample_id, rule_h, top)
     GROUP BY t.sample_id, t.rule_h),
 decided AS (
     SELECT sample_id, rule_h, a > b AS passed FROM decided_keys WHERE a <> b
     UNION ALL SELECT * FROM tie_broken)"""
+
+
+DECIDED = decided()
 
 
 def with_rules(

@@ -1,6 +1,6 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
-from rnr_core.store.derived import refresh_audit_sql, reindex_sql
+from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
 
@@ -257,4 +257,20 @@ def _preferences() -> list[str]:
             value VARCHAR NOT NULL,
             updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
             PRIMARY KEY (owner, name))""",
+    ]
+
+
+@migration(8, "home: kept rule outcomes")
+def _home_outcomes() -> list[str]:
+    return [
+        # Per sample and (category, kind) of its current rules: rules with a deciding verdict (n) and how
+        # many pass. Kept by every verdict write and edit, so Home sums these rows instead of deciding
+        # every verdict of the store (seconds at a million samples) on each visit.
+        """CREATE TABLE rule_outcomes (
+            sample_id BIGINT NOT NULL,
+            category VARCHAR,
+            kind VARCHAR NOT NULL,
+            passes INTEGER NOT NULL,
+            n INTEGER NOT NULL)""",
+        *refresh_outcomes_sql("true"),
     ]

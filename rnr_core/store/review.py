@@ -5,7 +5,7 @@ import re
 
 from rnr_core.errors import NotFound, ReviewError, VersionConflict
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, QueueFilter, clean_name, excerpt
-from rnr_core.store.derived import refresh_audit_sql, reindex_sql
+from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 from rnr_core.store.edits import Busy, EditQueries
 from rnr_core.store.samples import SAMPLE_STATUSES
 
@@ -247,10 +247,10 @@ class ReviewQueries(EditQueries):
             ) from None
 
     def reindex(self) -> None:
-        """Recompute the rule tags and verdict flags the queues filter on, and the audit's risky items,
-        for rows written by other means than the store's methods (a bulk SQL load)."""
+        """Recompute the rule tags and verdict flags the queues filter on, the audit's risky items and
+        Home's rule outcomes, for rows written by other means than the store's methods (a bulk SQL load)."""
         with self.transaction():
-            for sql in [*reindex_sql(), *refresh_audit_sql("true")]:
+            for sql in [*reindex_sql(), *refresh_audit_sql("true"), *refresh_outcomes_sql("true")]:
                 self.con.execute(sql)
 
     def reject_reasons_by_template(self) -> list[dict]:

@@ -3,6 +3,8 @@
 from rnr_core.store.effective import DECIDED, RULES, owner
 from rnr_core.store.samples import SAMPLE_STATUSES
 
+_BUCKETS = ("second", "minute", "hour", "day")  # DuckDB's date_trunc parts
+
 
 class StatsQueries:
     def overview(self) -> dict:
@@ -31,11 +33,13 @@ class StatsQueries:
     # The home page's aggregates: each one query over the whole store.
 
     def change_token(self) -> tuple:
-        """Changes whenever a sample, verdict or run is written: a cheap key for cached aggregates."""
+        """Changes whenever a sample, verdict, run or run item is written: a cheap key for cached
+        aggregates, and what Home watches to redraw."""
         return self.con.execute(
             "SELECT (SELECT (count(*), max(updated_at)) FROM samples), "
             "(SELECT (count(*), max(created_at)) FROM verdicts), "
-            "(SELECT (count(*), max(updated_at)) FROM runs)"
+            "(SELECT (count(*), max(updated_at)) FROM runs), "
+            "(SELECT (count(*), max(updated_at)) FROM run_items)"
         ).fetchone()
 
     def samples_by_status(self) -> dict:
@@ -43,7 +47,17 @@ class StatsQueries:
         return {s: counts.pop(s, 0) for s in SAMPLE_STATUSES} | counts
 
     def rule_pass_counts(self) -> dict:
-        """{'category': {name: (passes, n)}, 'kind': {...}} over every rule's deciding verdict."""
+        """{'category': {name: (passes, n)}, 'kind': {...}} over every rule's deciding verdict, summed from
+        the outcomes every verdict write keeps per sample (see store/derived.py)."""
+        return _by_category_and_kind(
+            self.con.execute(
+                "SELECT category, kind, sum(passes)::BIGINT, sum(n)::BIGINT FROM rule_outcomes GROUP BY ALL"
+            ).fetchall()
+        )
+
+    def recount_rule_passes(self) -> dict:
+        """The same counts decided afresh from every verdict (seconds at a million samples): what the
+        kept outcomes must equal."""
         rows = self.con.execute(
             # Samples of one prompt share its rules: outcomes are counted per rule of each prompt (or
             # edited sample) before they meet the rules' categories and kinds.
@@ -54,18 +68,12 @@ class StatsQueries:
             SELECT r.category, r.kind, sum(p.passes)::BIGINT, sum(p.n)::BIGINT
             FROM per_rule p JOIN rules r USING (owner, rule_h) GROUP BY ALL"""
         ).fetchall()
-        # At most categories x kinds rows: summed here rather than in a second pass over the outcomes.
-        counts: dict = {"category": {}, "kind": {}}
-        for category, kind, passes, n in rows:
-            for by, key in (("category", category), ("kind", kind)):
-                p, m = counts[by].get(key, (0, 0))
-                counts[by][key] = (p + passes, m + n)
-        return counts
+        return _by_category_and_kind(rows)
 
     def samples_over_time(self, bucket: str = "day") -> list[dict]:
-        """Samples created per `bucket` ('day' or 'hour') and status of their run."""
-        if bucket not in ("day", "hour"):
-            raise ValueError(f"bucket must be 'day' or 'hour', got {bucket!r}")
+        """Samples created per `bucket` (one of rnr_core.home.BUCKETS) and status of their run."""
+        if bucket not in _BUCKETS:
+            raise ValueError(f"bucket must be one of {', '.join(_BUCKETS)}, got {bucket!r}")
         return self._rows(
             "WITH per_run AS (SELECT run_id, date_trunc(?, created_at) AS period, count(*) AS samples "
             "FROM samples GROUP BY ALL) SELECT p.period, r.status AS run_status, sum(p.samples)::BIGINT "
@@ -94,3 +102,14 @@ class StatsQueries:
             ORDER BY l.created_at DESC, l.id""",
             [limit],
         )
+
+
+def _by_category_and_kind(rows) -> dict:
+    """Fold (category, kind, passes, n) rows into per-category and per-kind (passes, n)."""
+    # At most categories x kinds rows: summed here rather than in a second pass over the outcomes.
+    counts: dict = {"category": {}, "kind": {}}
+    for category, kind, passes, n in rows:
+        for by, key in (("category", category), ("kind", kind)):
+            p, m = counts[by].get(key, (0, 0))
+            counts[by][key] = (p + passes, m + n)
+    return counts

@@ -2,7 +2,7 @@
 
 import json
 
-from rnr_core.store.derived import refresh_audit_sql, refresh_flags_sql
+from rnr_core.store.derived import refresh_audit_sql, refresh_flags_sql, refresh_outcomes_sql
 
 VERDICTS = ("pass", "fail", "unknown")
 
@@ -42,13 +42,14 @@ class VerdictQueries:
             self.refresh_verdict_flags([sample_id])
 
     def refresh_verdict_flags(self, sample_ids: list[int]) -> None:
-        """Recompute the review queue's verdict flags and the audit's kept verdicts of these samples."""
+        """Recompute the review queue's verdict flags, the audit's kept verdicts and Home's rule outcomes
+        of these samples."""
         if not sample_ids:
             return
         # The id range lets DuckDB skip row groups before testing list membership.
         scope = "{id} BETWEEN $lo AND $hi AND list_contains($ids, {id})"
         bounds = {"lo": min(sample_ids), "hi": max(sample_ids), "ids": list(sample_ids)}
-        for sql in [refresh_flags_sql(scope), *refresh_audit_sql(scope)]:
+        for sql in [refresh_flags_sql(scope), *refresh_audit_sql(scope), *refresh_outcomes_sql(scope)]:
             self.con.execute(sql, bounds)
 
     def verdicts(self, sample_ids: list[int]) -> list[dict]:
