@@ -213,6 +213,7 @@ def _show_run(args, store, run: dict, failed_items: list[dict] | None = None):
     data = {
         **{k: run[k] for k in ("id", "dataset", "model", "error", "counts", "created_at")},
         **_state_json(state),
+        "error": run_words.error_text(state, "cli") if state.error else None,  # with its CLI fix
         "seed": run["config"]["seed"],
     }
     lines = [_run_line(state), *run_words.failure_lines(state, "cli"), run_words.next_step(state, "cli")]

@@ -23,7 +23,7 @@ STAGE_NOUNS = {"system_prompt": ("system prompt", "system prompts"), "response":
 
 # Reason codes of failed items (the parser's, the quality gate's, or a failed call): a category
 # and what the reason means.
-GATE, OUTPUT, CALL = "refused by the quality gate", "unusable replies", "the model call failed"
+GATE, OUTPUT, CALL = "refused by the quality gate", "got unusable replies", "the model call failed"
 REASONS: dict[str, tuple[str, str]] = {
     "placeholder": (GATE, "a placeholder such as [Your role] where content belongs"),
     "ellipsis": (GATE, "'...' standing for content"),
@@ -109,10 +109,10 @@ def table_row(state: RunState) -> dict:
         "model": state.model,
         "status": state.status,
         "samples": state.samples,
+        "items": items.total,
         "items done": items.done,
         "items failed": items.failed,
-        "items not done": items.total - items.done,
-        "items": items.total,
+        "items not tried": items.left,
         "created": state.created_at,
     }
 

@@ -178,3 +178,14 @@ def test_ingest_errors_name_the_app_controls_in_the_app(store, tmp_path):
     assert "'Column'" in info.value.says("app") and "--" not in info.value.says("app")
     result = ingest_file(store, path, "d", "csv-no-header", "column 1")
     assert result.added == 2
+
+
+def test_a_failed_connection_test_speaks_of_no_run(tmp_path):
+    from rnr_core.models.connection import ModelSettings, check_connection
+    from tests.conftest import free_port
+
+    result = asyncio.run(
+        check_connection(ModelSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m"))
+    )
+    assert not result["ok"] and "Cannot reach" in result["error"]
+    assert "resume" not in result["error"].lower()
