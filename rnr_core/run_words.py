@@ -152,7 +152,10 @@ def next_step(state: RunState, edge: str) -> str:
     """Resume advice, only when resuming can get more done."""
     if not state.retry_helps:
         if state.status == "failed":
-            return "Resuming would fail the same way: change what is suggested above and start a new run."
+            return (
+                "Resuming would likely fail the same way: change what is suggested above, "
+                "then start a new run."
+            )
         return ""
     what = "retry the failed items with fresh seeds and do the rest" if state.items.failed else "finish it"
     return RESUME.text(edge, run_id=state.id, what=what)

@@ -3,10 +3,7 @@
 import re
 from pathlib import Path
 
-import streamlit as st
 from streamlit.testing.v1 import AppTest
-
-from rnr_app import state
 
 TIMEOUT = 60
 APP = Path(__file__).resolve().parent.parent / "app.py"

@@ -1,10 +1,8 @@
 """Every page through Streamlit's AppTest: rendering and the main interactions, on a store in tmp_path."""
 
 import json
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -17,6 +15,7 @@ from tests.app_data import IMG, SCRIPT, seed
 from tests.apptest import APP, TIMEOUT, open_page, plain, texts
 from tests.conftest import GOOD_SP, free_port
 from tests.stub_server import StubServer
+
 
 def start_small_run(at: AppTest, dataset: str) -> None:
     """Two instructions, one group, free-form rules only, no extra turns, no gate: then Start."""

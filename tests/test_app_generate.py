@@ -65,7 +65,7 @@ def test_a_run_the_gate_refuses_says_why_at_the_top(app_db, scripted):
     banner = errors(at)[0]
     assert banner.startswith("Failed: ended with items not done."), banner
     assert "2 system prompts refused by the quality gate: '...' standing for content" in banner
-    assert "'Quality gate'" in banner and "would fail the same way" in banner
+    assert "'Quality gate'" in banner and "would likely fail the same way" in banner
     assert "Press 'Resume run'" not in banner and not CLI_FLAG.search(banner)
     picked = at.selectbox(key="gen_pick")
     assert picked.value == at.session_state["gen_run"] and "· failed ·" in picked.format_func(picked.value)

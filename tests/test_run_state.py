@@ -83,7 +83,7 @@ def test_a_run_the_gate_refuses_says_why_and_that_resuming_would_not_help(store,
     assert any("'Quality gate'" in line and "sidebar" in line for line in app)
     assert not any("--" in line for line in app), app  # the app names its controls, not CLI flags
     assert any("--quality-gate off" in line for line in run_words.failure_lines(state, "cli"))
-    assert "would fail the same way" in run_words.next_step(state, "app")
+    assert "would likely fail the same way" in run_words.next_step(state, "app")
 
 
 def test_failures_the_model_got_past_elsewhere_are_worth_a_retry(store, dataset, scripted):
