@@ -63,7 +63,8 @@ def records(rows: list[dict]) -> None:
 
 def progress_line(p: dict, running: bool = True) -> str:
     """A job's tracker snapshot in words; rate and time left only while it runs."""
-    line = f"{p['done']:,} of {p['total'] or 0:,} done · {p['failed']:,} failed"
+    # The tracker's `done` counts failed items too; 'done' here means done well, as in run_words.
+    line = f"{p['done'] - p['failed']:,} of {p['total'] or 0:,} done · {p['failed']:,} failed"
     if running and p.get("rate"):
         line += f" · {p['rate']:.2f}/s"
         if p.get("eta_s") is not None:

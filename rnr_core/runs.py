@@ -7,7 +7,7 @@ being worked on now, and how fast.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from rnr_core.generate.plan import stage_totals
@@ -121,13 +121,7 @@ def run_state(store, run_id: str, live: Mapping[str, dict] | None = None) -> Run
     failures = tuple(
         Failure(f["stage"], f["reason"], f["count"], f["example"]) for f in store.failure_counts(run_id)
     )
-    return _replace(found[0], failures=failures)
-
-
-def _replace(state: RunState, **changes) -> RunState:
-    from dataclasses import replace
-
-    return replace(state, **changes)
+    return replace(found[0], failures=failures)
 
 
 def _state(row: dict, job: dict | None) -> RunState:
@@ -156,7 +150,7 @@ def _state(row: dict, job: dict | None) -> RunState:
     )
     if status != "running":
         return state
-    return _replace(state, job_id=job["id"], **_pace(job["progress"], state.items.left))
+    return replace(state, job_id=job["id"], **_pace(job["progress"], state.items.left))
 
 
 def _pace(progress: dict, left: int) -> dict:
