@@ -16,8 +16,8 @@ STATUS_MEANS = {
     "running": "generating now",
     "completed": "every item done",
     "failed": "ended with items not done",
-    "cancelled": "cancelled before the end; finished work is kept",
-    "stopped": "stopped before the end, when the app or command running it ended; finished work is kept",
+    "cancelled": "cancelled before finishing; finished work is kept",
+    "stopped": "stopped before finishing, when the app or command running it ended; finished work is kept",
 }
 STAGE_NOUNS = {"system_prompt": ("system prompt", "system prompts"), "response": ("response", "responses")}
 
@@ -35,6 +35,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "blank": (OUTPUT, "a blank role or rule"),
     "empty": (OUTPUT, "an empty response"),
     "call": (CALL, "no reply"),
+    "unknown": ("failed", "no try of it is logged"),
 }
 # What to change, per category, in each edge's words.
 ADVICE: dict[str, Hint] = {

@@ -68,8 +68,8 @@ class RunState:
     @property
     def items(self) -> Items:
         total = Items()
-        for stage in STAGES:
-            total = total + self.stages.get(stage, Items())
+        for items in self.stages.values():
+            total = total + items
         return total
 
     @property
@@ -131,7 +131,13 @@ def _state(row: dict, job: dict | None) -> RunState:
     for stage, status, count, attempts in row["items"]:
         counts.setdefault(stage, {"done": 0, "failed": 0})[status] = count
         tries += attempts
-    stages = {s: Items(totals.get(s, 0), c.get("done", 0), c.get("failed", 0)) for s, c in counts.items()}
+    # A stage never has fewer items than the ledger settled, even for a plan recorded without keys.
+    stages = {
+        s: Items(
+            max(totals.get(s, 0), c.get("done", 0) + c.get("failed", 0)), c.get("done", 0), c.get("failed", 0)
+        )
+        for s, c in counts.items()
+    }
     status = row["status"]
     if status == "running" and job is None:
         status = "stopped"

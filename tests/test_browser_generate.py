@@ -29,7 +29,7 @@ def app(tmp_path):
         idle(page)
         page.get_by_role("link", name="Generate").click()
         idle(page)
-        page.get_by_role("heading", name="Generate").wait_for()
+        page.get_by_role("heading", name="Generate").wait_for(timeout=120_000)  # 2 shared cores
         yield page, db, shots
 
 
@@ -37,7 +37,7 @@ def test_the_first_run_with_the_default_settings_on_the_default_model_makes_samp
     page, db, shots = app
     page.get_by_role("button", name="Start generation").click()
     ended = page.get_by_test_id("stMarkdownContainer").get_by_text(ENDED)
-    ended.wait_for(timeout=900_000)
+    ended.wait_for(timeout=1_800_000)  # a full default run: minutes on 2 shared cores
     page.screenshot(path=str(shots / "generate_default_run.png"), full_page=True)
     alerts = page.get_by_test_id("stAlert").all_inner_texts()
     assert ended.inner_text() == "completed", alerts

@@ -131,7 +131,7 @@ def test_a_run_recorded_running_without_a_live_job_is_stopped_and_resumable(stor
         True,
         True,
     )
-    assert "stopped before the end" in run_words.headline(state)
+    assert "stopped before finishing" in run_words.headline(state)
 
 
 def test_a_failed_call_names_the_fix_for_each_edge(store, dataset, scripted):
