@@ -235,6 +235,7 @@ def _state_json(state) -> dict:
         "items": {**asdict(state.items), "left": state.items.left},
         "stages": {k: {**asdict(v), "left": v.left} for k, v in state.stages.items()},
         "failures": [asdict(f) for f in state.failures],
+        "counts": {"done": state.items.done, "failed": state.items.failed, "samples": state.samples},
     }
 
 
