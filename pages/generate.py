@@ -3,15 +3,22 @@
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_app.run_view import runs_section
 from rnr_app.widgets import esc
 from rnr_core.errors import RnrError
 from rnr_core.generate import RunConfig, start_run
+from rnr_core.generate.plan import GATE_CHOICES, resolve_gate
 from rnr_core.ingest import FORMATS
-from rnr_core.ingest.upload import ingest_upload, preview_upload
+from rnr_core.ingest.upload import ingest_upload, preview_upload, upload_columns
 from rnr_core.models.connection import use_model
 
 store, jobs = state.store(), state.jobs()
 st.title("Generate")
+GATE_HELP = (
+    "Retries system prompts unfit to train on: placeholders, '...', a vague role, repeated or "
+    "contradicting rules. Auto is on for every model except the small embedded one ('local'), "
+    "whose system prompts almost never pass; On and Off apply to any model."
+)
 
 
 def upload() -> None:
@@ -19,21 +26,25 @@ def upload() -> None:
     file = st.file_uploader("Upload instructions (Alpaca, ShareGPT, chat JSONL, CSV, Parquet)")
     if file is None:
         return
-    fmt = st.selectbox("Format", ["detect", *FORMATS], key="upload_fmt")
+    c = st.columns(2)
+    fmt = c[0].selectbox("Format", ["detect", *FORMATS], key="upload_fmt")
     fmt = None if fmt == "detect" else fmt
     try:
-        preview = preview_upload(file.name, file.getvalue(), fmt)
+        columns = upload_columns(file.name, file.getvalue(), fmt)
+        column = c[1].selectbox("Column", ["auto", *columns], key="upload_column") if columns else "auto"
+        column = None if column == "auto" else column
+        preview = preview_upload(file.name, file.getvalue(), fmt, column)
     except RnrError as exc:
-        st.error(esc(exc))
+        widgets.error(exc)
         return
-    st.caption(f"Detected format: {preview['format']} · {preview['records']} records")
-    st.dataframe([{"line": r["line"], "messages": str(r["messages"])} for r in preview["rows"]])
+    st.caption(esc(f"Detected format: {preview['format']} · {preview['records']:,} records · first ones:"))
+    widgets.records(preview["rows"])
     name = st.text_input("Dataset name", value=file.name.rsplit(".", 1)[0], key="upload_name")
     if st.button("Import", key="upload_import"):
         try:
-            done = ingest_upload(store, file.name, file.getvalue(), name, fmt)
+            done = ingest_upload(store, file.name, file.getvalue(), name, fmt, column)
         except RnrError as exc:
-            st.error(esc(exc))
+            widgets.error(exc)
         else:
             st.success(
                 esc(f"Imported {done.added} instructions into {done.dataset} ({done.duplicates} duplicates).")
@@ -41,6 +52,10 @@ def upload() -> None:
 
 
 def settings_form(datasets: list[str]) -> RunConfig | None:
+    try:
+        spec, problem = use_model(state.model_settings()).spec, None
+    except RnrError as exc:  # shown here and raised again on Start; the form stays usable
+        spec, problem = None, exc
     with st.form("run"):
         dataset = st.selectbox("Dataset", datasets, key="gen_dataset")
         c1, c2, c3 = st.columns(3)
@@ -51,13 +66,21 @@ def settings_form(datasets: list[str]) -> RunConfig | None:
         c1, c2, c3 = st.columns(3)
         tempting = c1.checkbox("Tempting turns", True, key="gen_tempting")
         out_of_scope = c2.checkbox("Out-of-scope turns", True, key="gen_oos")
-        gate = c3.checkbox("Quality gate", True, help="Off for the tiny embedded model.", key="gen_gate")
+        gate = c3.selectbox(
+            "Quality gate", GATE_CHOICES, format_func=str.title, help=GATE_HELP, key="gen_gate"
+        )
         c1, c2 = st.columns(2)
         retries = c1.number_input("Retries", 0, 10, 3, key="gen_retries")
         seed = c2.number_input("Seed (0 draws a fresh one)", 0, 2**31 - 1, 0, key="gen_seed")
+        if spec:
+            auto = "on" if resolve_gate("auto", spec) else "off: the embedded model is too small to pass it"
+            st.caption(esc(f"Quality gate Auto for {spec}: {auto}."))
+        else:
+            widgets.error(problem)
         if not st.form_submit_button("Start generation", type="primary", key="gen_start"):
             return None
-    spec = use_model(state.model_settings()).spec
+    if problem:
+        raise problem
     return RunConfig(
         dataset=dataset,
         model=spec,
@@ -78,40 +101,6 @@ def start(config: RunConfig) -> None:
     st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id, gen_pick=run_id)
 
 
-def runs_panel() -> None:
-    """Any run: resume it when it stopped, judge it, and see its failed items with their raw output."""
-    status = store.run_statuses()
-    if not status:
-        return
-    st.subheader("Runs")
-    run_id = st.selectbox("Run", list(status), format_func=lambda i: f"{i} ({status[i]})", key="gen_pick")
-    c = st.columns(2)
-    if c[0].button("Resume run", disabled=status[run_id] not in ("cancelled", "failed")):
-        st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id)
-        st.rerun()
-    if c[1].button("Judge run", help="Checkers for verifiable rules, the sidebar's model for the rest."):
-        try:
-            judge = use_model(state.model_settings()).spec
-        except RnrError as exc:
-            st.error(esc(exc))
-        else:
-            st.session_state["judge_job"] = jobs.start("judge", run_id=run_id, judge=judge)
-    widgets.job_panel("judge_job", "Judging")
-    for item in store.run_items(run_id, "failed")[:20]:
-        with st.expander(f"Failed: {item['item_key']} · {item['stage']} · {item['attempts']} tries"):
-            st.text(item["error"] or "")
-            st.code(item["raw_output"] or "(no output)", language=None)
-
-
-@st.fragment(run_every="1s")
-def latest_samples() -> None:
-    run_id = st.session_state.get("gen_run")
-    if run_id:
-        rows = store.recent_samples(run_id)
-        st.caption(f"Latest samples of {run_id}")
-        st.dataframe([{"id": s["id"], "kind": s["kind"], "response": s["response"][:160]} for s in rows])
-
-
 with st.expander("Upload a file"):
     upload()
 names = store.dataset_names()
@@ -123,8 +112,6 @@ else:
         if config:
             start(config)
     except RnrError as exc:
-        st.error(esc(exc))
-widgets.job_panel("gen_job", "Current run")
-if st.session_state.get("gen_run"):
-    latest_samples()
-runs_panel()
+        widgets.error(exc)
+runs_section()
+widgets.job_panel("judge_job", "Judging")

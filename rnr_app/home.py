@@ -40,8 +40,13 @@ def _runs(runs: list[dict]) -> None:
     if not runs:
         st.info("No runs yet: start one on the Generate page.")
         return
-    columns = ("id", "dataset", "model", "status", "samples", "done", "failed", "created_at", "error")
-    st.dataframe([{k: r[k] for k in columns} for r in runs], hide_index=True)
+    from rnr_core import run_words
+    from rnr_core.runs import live_runs, run_states
+
+    # The same account of each run as the Generate page and `rnr runs` give (rnr_core.runs).
+    found = run_states(state.store(), live_runs(state.jobs()), run_ids=[r["id"] for r in runs])
+    st.dataframe([run_words.table_row(s) for s in found], hide_index=True)
+    st.caption(widgets.esc(run_words.ITEMS_EXPLAINED))
 
 
 @st.fragment(run_every="2s")

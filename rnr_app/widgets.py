@@ -5,6 +5,8 @@ import re
 import streamlit as st
 
 from rnr_app import state
+from rnr_core import run_words
+from rnr_core.errors import RnrError
 
 # Markdown's punctuation, plus ':' (emoji shortcodes) and '$' (LaTeX), which Streamlit also reads.
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -45,10 +47,29 @@ def conversation(messages: list[dict], response: str | None = None) -> None:
             st.text(response)
 
 
-def progress_line(p: dict) -> str:
-    rate = f"{p['rate']:.2f}/s" if p.get("rate") else "–"
-    eta = f"{p['eta_s']:.0f} s" if p.get("eta_s") is not None else "–"
-    return f"{p['done']} of {p['total'] or '?'} done · {p['failed']} failed · {rate} · ETA {eta}"
+def error(exc) -> None:
+    """An error as the app says it: a core error's fix names the app's controls, not CLI flags."""
+    st.error(esc(exc.says("app") if isinstance(exc, RnrError) else exc))
+
+
+def records(rows: list[dict]) -> None:
+    """Imported records as conversations: each turn's role and text, never a Python repr."""
+    for row in rows:
+        st.caption(esc(f"Line {row['line']}"))
+        for m in row["messages"]:
+            with st.chat_message(m["role"]):
+                st.text(m["content"])
+
+
+def progress_line(p: dict, running: bool = True) -> str:
+    """A job's tracker snapshot in words; rate and time left only while it runs."""
+    # The tracker's `done` counts failed items too; 'done' here means done well, as in run_words.
+    line = f"{p['done'] - p['failed']:,} of {p['total'] or 0:,} done · {p['failed']:,} failed"
+    if running and p.get("rate"):
+        line += f" · {p['rate']:.2f}/s"
+        if p.get("eta_s") is not None:
+            line += f" · about {run_words.duration(p['eta_s'])} left"
+    return line
 
 
 def job_panel(key: str, title: str) -> None:
@@ -73,14 +94,11 @@ def _live(job_id: str, title: str) -> None:
 
 
 def _show(job: dict, title: str) -> None:
-    p = job["progress"]
-    run = job["result"] if isinstance(job["result"], dict) else {}
-    # A generate job ends with its run's status; its result is set just before the job ends.
-    status = job["status"] if job["status"] == "running" else run.get("status", job["status"])
-    st.markdown(f"**{title}** · {job['kind']} · `{status}`")
-    st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p))
-    if job["status"] == "running":
+    p, running = job["progress"], job["status"] == "running"
+    st.markdown(f"**{esc(title)}** · {job['kind']} · `{job['status']}`")
+    st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p, running))
+    if running:
         if st.button("Cancel", key=f"cancel-{job['id']}"):
             state.jobs().cancel(job["id"])
-    elif job["error"] or run.get("error"):
-        st.error(esc(job["error"] or run["error"]))
+    elif job["error"]:
+        st.error(esc(job["error_app"] or job["error"]))

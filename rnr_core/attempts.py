@@ -105,7 +105,8 @@ class Engine:
                 if exc.transient:
                     self.abort = self.abort or exc
                 self._log(ask, attempt, params, "error", error=str(exc))
-                return Outcome(attempt - 1, error=str(exc), call_failed=True)  # no reply: not an attempt
+                # No reply: not an attempt. The item keeps what failed; the run's error says what to change.
+                return Outcome(attempt - 1, error=exc.what, call_failed=True)
             try:
                 parsed = ask.parse(reply.text)
             except InvalidOutput as exc:

@@ -154,11 +154,13 @@ def _generate_args(p):
     p.add_argument("--no-tempting", action="store_true", help="skip turns that push against a rule")
     p.add_argument("--no-out-of-scope", action="store_true", help="skip turns outside the role")
     p.add_argument(
-        "--no-quality-gate",
-        action="store_true",
-        help="keep system prompts with placeholders, '...', a vague role or repeated rules "
-        "(for very small models such as the embedded one)",
+        "--quality-gate",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="retry system prompts with placeholders, '...', a vague role or repeated rules; 'auto' "
+        "(default) is on for every model but the embedded 'local', which is too small to pass it",
     )
+    p.add_argument("--no-quality-gate", action="store_true", help="the same as --quality-gate off")
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
     _timeout_arg(p)
 
@@ -172,7 +174,7 @@ def _run_config(args):
         seed=args.seed,
         tempting=not args.no_tempting,
         out_of_scope=not args.no_out_of_scope,
-        quality_gate=not args.no_quality_gate,
+        quality_gate="off" if args.no_quality_gate else args.quality_gate,
         **given,
     )
 
@@ -198,29 +200,49 @@ def _generate(args, store):
         )
     with _progress(run_id) as update:
         run = _run_async(execute_run(store, run_id, update))
-    _emit(args, _run_summary(run), _run_text)
-    return 0 if run["status"] == "completed" else 3
+    state = _show_run(args, store, run)
+    return 0 if state.status == "completed" else 3
 
 
-def _run_summary(run: dict) -> dict:
-    return {
-        **{k: run[k] for k in ("id", "dataset", "model", "status", "error", "counts", "created_at")},
+def _show_run(args, store, run: dict, failed_items: list[dict] | None = None):
+    """Print one run as every view words it (rnr_core.runs, run_words); return its state."""
+    from rnr_core import run_words
+    from rnr_core.runs import run_state
+
+    state = run_state(store, run["id"])
+    data = {
+        **{k: run[k] for k in ("id", "dataset", "model", "error", "counts", "created_at")},
+        **_state_json(state),
+        "error": run_words.error_text(state, "cli") if state.error else None,  # with its CLI fix
         "seed": run["config"]["seed"],
+    }
+    lines = [_run_line(state), *run_words.failure_lines(state, "cli"), run_words.next_step(state, "cli")]
+    text = "\n".join(line for line in lines if line)
+    if failed_items is not None:
+        data["failed_items"] = failed_items
+        text += "".join(_failed_text(i, args.full) for i in failed_items)
+    _emit(args, data, lambda _: text)
+    return state
+
+
+def _state_json(state) -> dict:
+    from dataclasses import asdict
+
+    fields = asdict(state)
+    del fields["stages"], fields["failures"]
+    return {
+        **fields,
+        "items": {**asdict(state.items), "left": state.items.left},
+        "stages": {k: {**asdict(v), "left": v.left} for k, v in state.stages.items()},
+        "failures": [asdict(f) for f in state.failures],
+        "counts": {"done": state.items.done, "failed": state.items.failed, "samples": state.samples},
     }
 
 
-def _run_line(run: dict) -> str:
-    counts = run["counts"]
-    return (
-        f"{run['id']}: {run['status']} - {counts.get('samples', 0)} samples, "
-        f"{counts.get('done', 0)} items done, {counts.get('failed', 0)} failed"
-    )
+def _run_line(state) -> str:
+    from rnr_core import run_words
 
-
-def _run_text(run: dict) -> str:
-    if run["status"] == "completed":
-        return _run_line(run)
-    return f"{_run_line(run)}\n{run['error']}\nResume with: rnr generate --resume {run['id']}"
+    return f"{run_words.headline(state)} - {run_words.summary(state)}"
 
 
 def _runs_args(p):
@@ -234,12 +256,18 @@ def _runs_args(p):
 
 @command("runs", "list generation runs, or show one")(_runs_args)
 def _runs(args, store):
+    from rnr_core.runs import run_states
+
     if not args.run_id:
-        _emit(args, store.list_runs(), lambda rows: "\n".join(map(_run_line, rows)) or "No runs yet.")
+        states = run_states(store)
+        _emit(
+            args,
+            [_state_json(s) for s in states],
+            lambda _: "\n".join(map(_run_line, states)) or "No runs yet.",
+        )
         return
     run = store.get_run(args.run_id) or _missing("run", args.run_id)
-    run["failed_items"] = store.run_items(args.run_id, "failed")
-    _emit(args, run, lambda r: _run_text(r) + "".join(_failed_text(i, args.full) for i in r["failed_items"]))
+    _show_run(args, store, run, store.run_items(args.run_id, "failed"))
 
 
 RAW_SHOWN = 300  # characters of a failed item's raw output shown without --full

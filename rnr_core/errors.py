@@ -1,14 +1,24 @@
 """Domain exceptions. Each message says what went wrong and what to do next."""
 
+from rnr_core.hints import with_hint
 from rnr_core.secrets import scrub
 
 
 class RnrError(Exception):
-    """Base class for errors shown to users as a message, not a traceback."""
+    """Base class for errors shown to users as a message, not a traceback.
 
-    def __init__(self, message: str = "", *args):
+    `hint` names what to do next (rnr_core.hints); `str(exc)` words it for the command line and
+    `says("app")` for the app, so each edge names its own controls.
+    """
+
+    def __init__(self, message: str = "", *args, hint: str | None = None, **params):
         # Messages are stored and printed; a server may have echoed the key into them.
-        super().__init__(scrub(str(message)), *args)
+        self.what, self.hint, self.params = scrub(str(message)), hint, params
+        super().__init__(scrub(with_hint(self.what, hint, "cli", **params)), *args)
+
+    def says(self, edge: str) -> str:
+        """The message with its fix worded for `edge` ('cli' or 'app')."""
+        return scrub(with_hint(self.what, self.hint, edge, **self.params))
 
 
 class StoreError(RnrError):
@@ -46,8 +56,8 @@ class ModelCallError(RnrError):
     would fail too; others (a request the server refuses) fail only their own item.
     """
 
-    def __init__(self, message: str, transient: bool = False):
-        super().__init__(message)
+    def __init__(self, message: str, transient: bool = False, hint: str | None = None, **params):
+        super().__init__(message, hint=hint, **params)
         self.transient = transient
 
 

@@ -39,6 +39,7 @@ class Job:
     ended_at: datetime | None = None
     result: object = None
     error: str | None = None
+    error_app: str | None = None  # the error with its fix worded for the app's controls
     traceback: str | None = None
     _loop: asyncio.AbstractEventLoop | None = None
     _task: asyncio.Task | None = None
@@ -55,6 +56,7 @@ class Job:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "error": self.error,
+            "error_app": self.error_app,
             "result": self.result,
             "progress": self.tracker.snapshot(),
         }
@@ -114,6 +116,8 @@ class JobRunner:
             self._end(job, "cancelled")
         except Exception as exc:  # kept on the job with its traceback, shown by the page
             job.traceback = traceback.format_exc()
+            if isinstance(exc, RnrError):
+                job.error_app = exc.says("app")
             self._end(job, "failed", f"{type(exc).__name__}: {exc}")
         finally:
             store.close()

@@ -23,8 +23,9 @@ def start_small_run(at: AppTest, dataset: str) -> None:
     for key, value in (("gen_n", 2), ("gen_k", 2), ("gen_rules", 2)):
         at.number_input(key=key).set_value(value)
     at.slider(key="gen_share").set_value(0.0)
-    for key in ("gen_tempting", "gen_oos", "gen_gate"):
+    for key in ("gen_tempting", "gen_oos"):
         at.checkbox(key=key).uncheck()
+    at.selectbox(key="gen_gate").set_value("off")
     at.button(key="gen_start").click().run()
 
 

@@ -5,7 +5,7 @@ import random
 import uuid
 
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit, item_seed
-from rnr_core.errors import InvalidOutput, NotFound
+from rnr_core.errors import InvalidOutput, NotFound, RnrError
 from rnr_core.generate import system_prompt as sp_stage
 from rnr_core.generate import turns
 from rnr_core.generate.plan import RunConfig, all_keys, plan_groups, split_rules
@@ -26,9 +26,7 @@ def start_run(store, config: RunConfig) -> str:
     dataset_id = store.dataset_id(config.dataset)
     if dataset_id is None:
         names = ", ".join(d["name"] for d in store.list_datasets()) or "none yet"
-        raise NotFound(
-            f"No dataset {config.dataset!r} (have: {names}). Import one with 'rnr ingest FILE --name NAME'."
-        )
+        raise NotFound(f"No dataset {config.dataset!r} (have: {names}).", hint="import")
     planned = plan_groups(config, store.instruction_ids(dataset_id))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     store.create_run(run_id, dataset_id, config.model, planned.as_dict())
@@ -39,7 +37,7 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
     """Do every item not yet done (retrying failed ones) and return the run with its counts."""
     run = store.get_run(run_id)
     if run is None:
-        raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
+        raise NotFound(f"No run {run_id!r}.", hint="list_runs")
     # Runs recorded before rule-aware generation resume as they started: free-form rules only.
     config = RunConfig(**{"verifiable_share": 0.0, "rejections": 0, **run["config"]})
     store.set_run_status(run_id, "running")
@@ -50,13 +48,17 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.set_run_status(run_id, "cancelled", "stopped before the end; resume to finish")
         raise
+    except RnrError as exc:
+        store.set_run_status(run_id, "failed", exc.what, exc.hint)
+        raise
     except Exception as exc:
         store.set_run_status(run_id, "failed", scrub(f"{type(exc).__name__}: {exc}"))
         raise
     missing = len(set(all_keys(config)) - store.done_items(run_id))
-    if missing:
-        reason = str(job.engine.abort or f"{missing} item(s) not done; resume to retry them")
-        store.set_run_status(run_id, "failed", reason)
+    if job.engine.abort:
+        store.set_run_status(run_id, "failed", job.engine.abort.what, job.engine.abort.hint)
+    elif missing:
+        store.set_run_status(run_id, "failed", f"{missing} item(s) not done")
     else:
         store.set_run_status(run_id, "completed")
     return store.get_run(run_id)

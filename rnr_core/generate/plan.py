@@ -5,6 +5,9 @@ from dataclasses import asdict, dataclass, field
 
 from rnr_core.errors import RnrError
 
+GATE_CHOICES = ("auto", "on", "off")
+GATE_OFF_MODELS = frozenset({"local"})  # too small to pass the gate; 'auto' turns it off for these
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -21,7 +24,8 @@ class RunConfig:
     max_retries: int = 3
     verifiable_share: float = 0.5  # share of each prompt's rules drawn from the checkable kinds
     rejections: int = 2  # regenerations of a response that fails a checker
-    quality_gate: bool = True  # retry system prompts that are unfit to train on (placeholders, ...)
+    # Retry system prompts unfit to train on (placeholders, ...): True, False, or 'auto' (resolve_gate).
+    quality_gate: bool | str = "auto"
     temperature: float = 0.7
     max_tokens: int = 384
     groups: list = field(default_factory=list)
@@ -34,16 +38,20 @@ class RunConfig:
 def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
     """Sample n instructions (seeded), split them into groups of k, and pick outsiders."""
     if config.n < 1 or config.k < 1 or config.rules < 1:
-        raise RnrError("-n, --k and --rules must each be at least 1.")
+        raise RnrError(
+            "Instructions, K and rules per system prompt must each be at least 1.", hint="run_sizes"
+        )
     if config.max_retries < 0 or config.max_tokens < 1 or config.rejections < 0:
-        raise RnrError("--max-retries and --rejections must be 0 or more, --max-tokens at least 1.")
+        raise RnrError("Retries, rejections or response length are out of range.", hint="run_limits")
     if not 0.0 <= config.verifiable_share <= 1.0:
-        raise RnrError(f"--verifiable-share must be between 0 and 1, got {config.verifiable_share}.")
+        raise RnrError(f"The verifiable share is {config.verifiable_share}.", hint="verifiable_share")
     if len(instruction_ids) < config.n:
         raise RnrError(
-            f"Dataset {config.dataset!r} has {len(instruction_ids)} instructions; "
-            f"-n {config.n} asks for more. Lower -n or ingest more data."
+            f"Dataset {config.dataset!r} has {len(instruction_ids):,} instructions, "
+            f"fewer than the {config.n:,} asked for.",
+            hint="fewer_instructions",
         )
+    gate = resolve_gate(config.quality_gate, config.model)
     seed = random.SystemRandom().randrange(2**31) if config.seed is None else config.seed
     rng = random.Random(seed)
     chosen = rng.sample(instruction_ids, config.n)
@@ -53,7 +61,18 @@ def plan_groups(config: RunConfig, instruction_ids: list[int]) -> RunConfig:
         if config.out_of_scope
         else []
     )
-    return RunConfig(**{**config.as_dict(), "seed": seed, "groups": groups, "outsiders": outsiders})
+    planned = {"seed": seed, "quality_gate": gate, "groups": groups, "outsiders": outsiders}
+    return RunConfig(**{**config.as_dict(), **planned})
+
+
+def resolve_gate(gate: bool | str, model: str) -> bool:
+    """'auto' is on for every model but the small embedded one, whose system prompts almost never
+    pass (about one in ten tries of SmolLM2-135M): a first run on it keeps what it writes."""
+    if isinstance(gate, bool):
+        return gate
+    if gate not in GATE_CHOICES:
+        raise RnrError(f"The quality gate is {gate!r}; choose one of {', '.join(GATE_CHOICES)}.")
+    return {"on": True, "off": False}.get(gate, model not in GATE_OFF_MODELS)
 
 
 def _outsider(rng: random.Random, groups: list[list[int]], g: int, ids: list[int]) -> int | None:
@@ -78,6 +97,15 @@ def group_keys(config: RunConfig, g: int) -> list[str]:
     if config.out_of_scope and config.outsiders[g] is not None:
         keys.append(f"g{g:04d}:scope")
     return keys
+
+
+def stage_totals(config: dict) -> dict[str, int]:
+    """Items per stage of a stored plan, counted as group_keys lists them without building the keys."""
+    groups, outsiders = config.get("groups") or [], config.get("outsiders") or []
+    responses = sum(len(g) for g in groups) + (len(groups) if config.get("tempting") else 0)
+    if config.get("out_of_scope"):
+        responses += sum(o is not None for o in outsiders[: len(groups)])
+    return {"system_prompt": len(groups), "response": responses}
 
 
 def all_keys(config: RunConfig) -> list[str]:

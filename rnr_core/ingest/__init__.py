@@ -53,7 +53,7 @@ def _gc_paused():
 
 def _ingest(store, path: Path, name: str, fmt: str | None, column: str | None) -> ImportResult:
     if not name.strip():
-        raise IngestError("The dataset name is empty. Give --name a name such as 'demo'.")
+        raise IngestError("The dataset name is empty.", hint="dataset_name")
     fmt, records = read_records(path, fmt, column)
     if not records:
         raise IngestError(f"{path}: no records found. Is the file empty?")
@@ -68,6 +68,28 @@ def read_records(path: Path, fmt: str | None = None, column: str | None = None) 
         raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
     _check_file(path)
     return (READERS[fmt] if fmt else _read_json(None))(path, column)
+
+
+def field_names(path: Path, fmt: str | None = None) -> list[str]:
+    """What `column` may name in this file: CSV or Parquet columns, or the first JSON record's text
+    fields; none for chat formats, whose records are conversations already."""
+    fmt = fmt or SUFFIXES.get(path.suffix.lower())
+    if fmt is not None and fmt not in READERS:
+        raise IngestError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+    _check_file(path)
+    if fmt in COLUMN_READERS:
+        return COLUMN_READERS[fmt](path)
+    if fmt in ("sharegpt", "chat"):
+        return []
+    first = next(readers.json_records(_decode(path), str(path)), None)
+    value = first[1] if first else None
+    if not isinstance(value, dict) or (fmt is None and _flavour(value) in ("sharegpt", "chat")):
+        return []
+    return [k for k, v in value.items() if isinstance(v, str)]
+
+
+def _flavour(first: dict) -> str | None:
+    return next((fmt for key, fmt in DETECT_KEYS if key in first), None)
 
 
 def _check_file(path: Path) -> None:
@@ -120,23 +142,26 @@ def _read_json(fmt: str | None) -> Callable[[Path, str | None], tuple[str, list]
     return read
 
 
-def _read_csv(path: Path, column: str | None) -> tuple[str, list]:
-    source = str(path)
-    header, rows = readers.csv_rows(_decode(path), source)
-    convert = readers.column_messages(_pick_column(header, column, source))
-    return "csv", [readers.to_record(line, row, convert, source) for line, row in rows]
+def _csv_reader(fmt: str, header: bool) -> Callable[[Path, str | None], tuple[str, list]]:
+    """CSV whose first row names the columns, or (`header` False) is data like the rest."""
+
+    def read(path: Path, column: str | None) -> tuple[str, list]:
+        source = str(path)
+        names, rows = readers.csv_rows(_decode(path), source, header)
+        convert = readers.column_messages(_pick_column(names, column, source))
+        return fmt, [readers.to_record(line, row, convert, source) for line, row in rows]
+
+    return read
 
 
 def _detect(first, source: str, column: str | None) -> str:
     if column or not isinstance(first, dict):
         return "alpaca"
-    for key, fmt in DETECT_KEYS:
-        if key in first:
-            return fmt
+    if found := _flavour(first):
+        return found
     keys = ", ".join(sorted(first)) or "none"
     raise IngestError(
-        f"{source}: cannot tell the format from the first record (keys: {keys}). "
-        "Pass --format, or --column NAME to use one text field."
+        f"{source}: cannot tell the format from the first record (keys: {keys}).", hint="format"
     )
 
 
@@ -149,9 +174,19 @@ def _pick_column(columns: list[str], column: str | None, source: str) -> str:
         if candidate in columns:
             return candidate
     raise IngestError(
-        f"{source}: pass --column NAME to say which column holds the instruction "
-        f"(columns: {', '.join(columns) or 'none'})."
+        f"{source}: no column is named 'instruction' or 'prompt'.",
+        hint="column",
+        columns=", ".join(columns) or "none",
     )
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise IngestError(f"{path}: not a readable Parquet file ({exc}).") from exc
 
 
 def _read_parquet(path: Path, column: str | None) -> tuple[str, list]:
@@ -178,7 +213,14 @@ def _rows(records: list) -> list[tuple]:
 # A reader takes (path, column) and returns (format, records); a new format is one reader and one line.
 READERS: dict[str, Callable[[Path, str | None], tuple[str, list]]] = {
     **{fmt: _read_json(fmt) for fmt in JSON_FORMATS},
-    "csv": _read_csv,
+    "csv": _csv_reader("csv", header=True),
+    "csv-no-header": _csv_reader("csv-no-header", header=False),
     "parquet": _read_parquet,
 }
 FORMATS = tuple(READERS)
+# Formats whose records are rows of named columns: how to list the names without reading every row.
+COLUMN_READERS: dict[str, Callable[[Path], list[str]]] = {
+    "csv": lambda path: readers.csv_header(_decode(path), header=True),
+    "csv-no-header": lambda path: readers.csv_header(_decode(path), header=False),
+    "parquet": _parquet_columns,
+}

@@ -155,18 +155,23 @@ def column_messages(column: str):
     return convert
 
 
-def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]:
-    """The header and (line, row) pairs of a CSV file; a row's line is the one it starts on."""
+def csv_rows(text: str, source: str, header: bool = True) -> tuple[list[str], list[tuple[int, dict]]]:
+    """The column names and (line, row) pairs of a CSV file; a row's line is the one it starts on.
+
+    Without a `header` row, columns are named by position: 'column 1', 'column 2', ...
+    """
     # Strict: a quote left open must fail, not swallow the rest of the file into one field.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
+    names: list[str] | None = None
     rows, start = [], 1
     try:
         for fields in reader:
-            if fields and header is None:
-                header = fields
+            if fields and names is None:
+                names = fields if header else position_names(len(fields))
+                if not header:
+                    rows.append((start, _csv_row(names, fields, source, start)))
             elif fields:  # blank lines are not rows
-                rows.append((start, _csv_row(header, fields, source, start)))
+                rows.append((start, _csv_row(names, fields, source, start)))
             start = reader.line_num + 1
     except csv.Error as exc:
         opened = _open_quote_line(text, start)
@@ -178,7 +183,18 @@ def csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, dict]]]
         raise IngestError(
             f"{source}:{reader.line_num}: unreadable CSV ({exc}). Fix that row and import again."
         ) from exc
-    return header or [], rows
+    return names or [], rows
+
+
+def csv_header(text: str, header: bool = True) -> list[str]:
+    """The column names of a CSV file from its first non-blank row alone."""
+    first = next((fields for fields in csv.reader(io.StringIO(text, newline="")) if fields), [])
+    return first if header else position_names(len(first))
+
+
+def position_names(count: int) -> list[str]:
+    """Names for the columns of a CSV file without a header row."""
+    return [f"column {i}" for i in range(1, count + 1)]
 
 
 def _csv_row(header: list[str], fields: list[str], source: str, line: int) -> dict:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rnr_core.errors import IngestError
-from rnr_core.ingest import ingest_file, read_records
+from rnr_core.ingest import field_names, ingest_file, read_records
 
 PREVIEW_ROWS = 5
 
@@ -20,7 +20,13 @@ def _as_file(filename: str, data: bytes):
         try:
             yield path
         except IngestError as exc:
-            raise IngestError(str(exc).replace(tmp + os.sep, "")) from exc
+            raise IngestError(exc.what.replace(tmp + os.sep, ""), hint=exc.hint, **exc.params) from exc
+
+
+def upload_columns(filename: str, data: bytes, fmt: str | None = None) -> list[str]:
+    """The columns (CSV, Parquet) or text fields of the first record (plain JSON) a user may pick."""
+    with _as_file(filename, data) as path:
+        return field_names(path, fmt)
 
 
 def preview_upload(filename: str, data: bytes, fmt: str | None = None, column: str | None = None) -> dict:

@@ -110,8 +110,8 @@ async def check_connection(s: ModelSettings) -> dict:
         model = _build(s, retry=RetryPolicy(attempts=1))  # say what failed now, not after backoff
         start = time.perf_counter()
         done = await model.complete(PING, GenParams(temperature=0.0, max_tokens=8))
-    except RnrError as exc:
-        return {"ok": False, "error": scrub(str(exc))}
+    except RnrError as exc:  # the sidebar's check: its fix names the app's controls
+        return {"ok": False, "error": scrub(exc.says("app"))}
     return {
         "ok": True,
         "spec": model.spec,

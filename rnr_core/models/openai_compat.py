@@ -46,10 +46,7 @@ class OpenAICompatModel(Model):
         self.key_env = key_env
         self.api_key = os.environ.get(key_env)
         if not self.api_key and base_url is None:
-            raise ModelSpecError(
-                f"No API key found for OpenAI. Set the {key_env} environment variable, "
-                "or point at another server with openai:<model>@<base-url>."
-            )
+            raise ModelSpecError("No API key found for OpenAI.", hint="api_key", key_env=key_env)
         # Background jobs each run their own event loop; entries go when their loop is collected.
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -97,7 +94,8 @@ class OpenAICompatModel(Model):
         try:
             reply, latency = await retry_async(once, _is_transient, self.retry)
         except openai.OpenAIError as exc:
-            raise ModelCallError(self._explain(exc), transient=_is_transient(exc)) from exc
+            what, hint = self._explain(exc)
+            raise ModelCallError(what, transient=_is_transient(exc), hint=hint) from exc
         if not reply.choices:
             raise ModelCallError(f"{self.base_url or 'OpenAI'} returned no choices for {self.name!r}.")
         usage = reply.usage
@@ -112,21 +110,24 @@ class OpenAICompatModel(Model):
     def describe(self) -> dict:
         return {**super().describe(), "name": self.name, "base_url": self.base_url}
 
-    def _explain(self, exc: Exception) -> str:
+    def _explain(self, exc: Exception) -> tuple[str, str | None]:
+        """What failed, and the hint that says what to change; whether to resume is the run's to say."""
         where = self.base_url or "api.openai.com"
         if isinstance(exc, openai.APITimeoutError):  # before its base class, APIConnectionError
             return (
-                f"{where} did not answer within the {self.timeout:g} s timeout ({self.retry.attempts} "
-                "tries). Raise it with --timeout SECONDS or RNR_TIMEOUT, then resume the run."
+                f"{where} did not answer within the {self.timeout:g} s timeout "
+                f"({self.retry.attempts} tries).",
+                "timeout",
             )
         if isinstance(exc, openai.APIConnectionError):
             return (
                 f"Cannot reach {where} after {self.retry.attempts} tries ({exc}). "
-                "Check that the server is running and the URL is right, then resume the run."
+                "Check that the server is running and the URL is right.",
+                None,
             )
         if isinstance(exc, openai.AuthenticationError):
-            return f"{where} rejected the API key. Check {self.key_env}."
-        return f"{where} failed for model {self.name!r}: {exc}"
+            return f"{where} rejected the API key. Check the key in {self.key_env}.", None
+        return f"{where} failed for model {self.name!r}: {exc}", None
 
 
 def from_spec(rest: str, **options) -> OpenAICompatModel:

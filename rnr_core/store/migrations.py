@@ -274,3 +274,10 @@ def _home_outcomes() -> list[str]:
             n INTEGER NOT NULL)""",
         *refresh_outcomes_sql("true"),
     ]
+
+
+@migration(9, "runs: the hint that goes with a run's error")
+def _run_error_hint() -> list[str]:
+    # A run's error is stored as what happened; the hint (rnr_core.hints) lets the CLI and the app
+    # each say what to change in their own words.
+    return ["ALTER TABLE runs ADD COLUMN error_hint VARCHAR"]
