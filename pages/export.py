@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from rnr_app import results, state
+from rnr_app import results, state, widgets
 from rnr_app.widgets import esc
 from rnr_core import settings
 from rnr_core.export import FILES, FORMATS, ExportExists, export_preview, export_samples
@@ -47,7 +47,7 @@ if st.button("Preview counts"):
     results.act("export_preview", chosen, preview_counts)
 shown = results.current("export_preview", chosen)
 if shown and "error" in shown:
-    st.error(esc(getattr(shown["error"], "in_app", shown["error"])))
+    widgets.error(shown["error"])
 elif shown:
     preview = shown["value"]
     c = st.columns(4)
@@ -95,7 +95,7 @@ if isinstance(failed, ExportExists):
         results.forget("export_result")
         st.rerun()
 elif failed:
-    st.error(esc(getattr(failed, "in_app", failed)))
+    widgets.error(failed)
 elif done:
     manifest = done["value"]
     train, test = manifest["counts"]["train"], manifest["counts"]["test"]

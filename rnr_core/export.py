@@ -147,30 +147,18 @@ def _scope(filters: dict) -> str:
 
 
 class NothingToExport(RnrError):
-    """The selection is empty; `in_app` says the same with the app's controls instead of the CLI's flags."""
-
-    def __init__(self, message: str, in_app: str):
-        super().__init__(message)
-        self.in_app = in_app
+    """The selection is empty: nothing would be written."""
 
 
 def _nothing_to_export(outcomes: Counter, filters: dict) -> NothingToExport:
     listed, total = _scope(filters), sum(outcomes.values())
     if not total:
-        what = f"No samples with status {listed} to export."
-        return NothingToExport(
-            f"{what} Generate some with 'rnr generate' or widen --status.",
-            f"{what} Generate some on the Generate page, or choose more statuses.",
-        )
+        return NothingToExport(f"No samples with status {listed} to export.", hint="export_empty")
     left = _excluded(outcomes, False)
-    what = (
-        f"None of the {total} samples with status {listed} passed every verdict "
-        f"({left['failing']} failed a rule, {left['unjudged']} have rules not yet judged)."
-    )
     return NothingToExport(
-        f"{what} Judge them with 'rnr judge', or pass --include-failing to export them anyway.",
-        f"{what} Judge their run on the Generate page, or tick 'Include samples that failed a rule or "
-        "are not fully judged' to export them anyway.",
+        f"None of the {total} samples with status {listed} passed every verdict "
+        f"({left['failing']} failed a rule, {left['unjudged']} have rules not yet judged).",
+        hint="export_failing",
     )
 
 

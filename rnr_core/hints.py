@@ -58,6 +58,15 @@ HINTS: dict[str, Hint] = {
         "Set the {key_env} environment variable before starting the app, or choose 'Endpoint' in the "
         "sidebar's Model settings and give the server's base URL.",
     ),
+    "export_empty": Hint(
+        "Generate some with 'rnr generate' or widen --status.",
+        "Generate some on the Generate page, or choose more statuses.",
+    ),
+    "export_failing": Hint(
+        "Judge them with 'rnr judge', or pass --include-failing to export them anyway.",
+        "Judge their run on the Generate page, or tick 'Include samples that failed a rule or are not "
+        "fully judged' to export them anyway.",
+    ),
 }
 
 

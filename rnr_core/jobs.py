@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from rnr_core.errors import NotFound, RnrError
 from rnr_core.progress import Tracker
+from rnr_core.secrets import scrub
 
 
 def job_kinds() -> dict[str, Callable[..., Awaitable]]:
@@ -118,7 +119,8 @@ class JobRunner:
             job.traceback = traceback.format_exc()
             if isinstance(exc, RnrError):
                 job.error_app = exc.says("app")
-            self._end(job, "failed", f"{type(exc).__name__}: {exc}")
+            # Not every failure is one of ours, and a server may have echoed a key into any of them.
+            self._end(job, "failed", scrub(f"{type(exc).__name__}: {exc}"))
         finally:
             store.close()
 

@@ -183,7 +183,7 @@ def test_unparsable_judge_replies_are_stored_as_unknown_then_retried(store, free
 
 def test_unreachable_judge_stops_and_stores_nothing(store, free_run, scripted):
     scripted(lambda m, p: ModelCallError("connection refused", transient=True), spec="judge-model")
-    with pytest.raises(ModelCallError, match="rerun 'rnr judge'"):
+    with pytest.raises(ModelCallError, match="verdicts so far are saved; judging again does the rest"):
         asyncio.run(judge_samples(store, run_id=free_run, judge="judge-model"))
     assert store.verdicts([s["id"] for s in store.list_samples(run_id=free_run)]) == []
 

@@ -100,7 +100,7 @@ class _LlmJudging:
             await asyncio.gather(*(self._one(s, rules) for s, rules in todo))
         if self.engine.abort:
             raise ModelCallError(
-                f"{self.engine.abort} — verdicts so far are saved; rerun 'rnr judge' to judge the rest.",
+                f"{self.engine.abort} — verdicts so far are saved; judging again does the rest.",
                 transient=True,
             )
         return {**self.counts, "llm_samples": self.total}
