@@ -97,8 +97,11 @@ def headline(state: RunState) -> str:
 
 
 def picker_label(state: RunState) -> str:
-    """How a run is listed where one is picked."""
-    return f"{state.id} · {state.status} · {state.samples:,} samples · {state.dataset}"
+    """How a run is listed where one is picked: only what never changes. A browser keeps showing
+    the label an option had when it was picked, so a status or a count here would go stale; the
+    run's status and counts are shown beside the picker instead."""
+    started = f" · started {state.created_at:%Y-%m-%d %H:%M}" if state.created_at else ""
+    return f"{state.id} · {state.dataset} · {state.model}{started}"
 
 
 def table_row(state: RunState) -> dict:

@@ -25,11 +25,9 @@ def app(tmp_path):
     shots = Path(os.environ.get("RNR_SCREENSHOTS") or tmp_path / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     with serve(db, tmp_path) as url, browser_page() as page:
-        page.goto(url)
-        idle(page)
-        page.get_by_role("link", name="Generate").click()
-        idle(page)
+        page.goto(f"{url}/generate")  # a deep link goes through app.py, sidebar and all
         page.get_by_role("heading", name="Generate").wait_for(timeout=120_000)  # 2 shared cores
+        idle(page)
         yield page, db, shots
 
 
@@ -44,6 +42,9 @@ def test_the_first_run_with_the_default_settings_on_the_default_model_makes_samp
     progress = page.get_by_test_id("stProgress").inner_text()
     made = int(re.search(r"([\d,]+) samples", progress).group(1).replace(",", ""))
     assert made > 0, progress
+    picker = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text("Run", exact=True))
+    shown = picker.locator("input").input_value()  # the picked option's label
+    assert "running" not in shown, shown  # no stale status beside 'completed'
 
 
 def test_a_headerless_csv_is_imported_by_picking_its_column(app, tmp_path):

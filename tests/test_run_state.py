@@ -116,7 +116,10 @@ def test_a_cancelled_run_has_no_eta_and_adds_up(store, dataset, scripted):
     state = run_state(store, run_id, live_runs(runner))
     assert_consistent(store, state)
     assert state.status == "cancelled" and 0 < state.items.left < state.items.total
-    assert state.retry_helps and run_words.picker_label(state).startswith(f"{run_id} · cancelled ·")
+    assert state.retry_helps and run_words.picker_label(state).startswith(
+        f"{run_id} · d · scripted · started "
+    )
+    assert run_words.picker_label(state) == run_words.picker_label(live)  # a label that cannot go stale
 
 
 def test_a_run_recorded_running_without_a_live_job_is_stopped_and_resumable(store, dataset, scripted):
