@@ -87,7 +87,9 @@ def test_generate_review_audit_export(app_url, page):
         page.get_by_text(label, exact=True).click()  # the quality gate's Auto is off for the embedded model
     page.get_by_role("slider", name="Verifiable share of rules").press("Home")  # no rejection rounds
     page.get_by_role("button", name="Start generation").click()
-    ended = page.get_by_text(re.compile(r"^(completed|failed|cancelled)$"))
+    # The Runs panel shows the seeded run until the new one is picked; its id is ten hex digits.
+    page.get_by_text(re.compile(r"^run-[0-9a-f]{10} · ")).wait_for()
+    ended = page.get_by_text(re.compile(r"^(completed|failed|cancelled|stopped)$"))
     ended.wait_for(timeout=600_000)
     assert ended.inner_text() == "completed", page.get_by_test_id("stAlert").all_inner_texts()
     page.screenshot(path=str(shots / "generate_done.png"), full_page=True)
