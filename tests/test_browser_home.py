@@ -24,7 +24,9 @@ def shown(page) -> tuple[str, list[str]]:
     page.bring_to_front()  # chromium draws charts and tables only in the tab in front, as a user sees it
     idle(page)
     samples = page.get_by_test_id("stMetric").filter(has_text="Samples").get_by_test_id("stMetricValue")
-    cells = page.get_by_test_id("stDataFrame").locator('[role="gridcell"]').all_inner_texts()
+    grid = page.get_by_test_id("stDataFrame").locator('[role="gridcell"]')
+    grid.first.wait_for(state="attached", timeout=LOAD_MS)  # a redraw may have the table mid-mount
+    cells = grid.all_inner_texts()
     return samples.inner_text(), [c.strip().lower() for c in cells]
 
 
@@ -33,8 +35,6 @@ def reloaded(page, url: str) -> tuple[str, list[str]]:
     page.bring_to_front()
     page.goto(url, timeout=LOAD_MS)
     page.get_by_role("heading", name="RNR Studio").wait_for(timeout=LOAD_MS)
-    cell = page.get_by_test_id("stDataFrame").locator('[role="gridcell"]').first
-    cell.wait_for(state="attached", timeout=LOAD_MS)
     return shown(page)
 
 

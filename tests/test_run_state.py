@@ -188,7 +188,9 @@ def test_a_failed_connection_test_speaks_of_no_run(tmp_path):
     from tests.conftest import free_port
 
     result = asyncio.run(
-        check_connection(ModelSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m"))
+        check_connection(
+            ModelSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", endpoint=True)
+        )
     )
     assert not result["ok"] and "Cannot reach" in result["error"]
     assert "resume" not in result["error"].lower()

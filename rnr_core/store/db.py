@@ -146,9 +146,11 @@ class StoreBase:
             "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
             "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
         )
-        current = self.schema_version()
+        # Every migration not yet recorded, not just those above the highest: a store may have met a
+        # later-numbered migration before an earlier one (branches landing in another order).
+        applied = {v for (v,) in self.con.execute("SELECT version FROM schema_migrations").fetchall()}
         for version, name, statements in MIGRATIONS:
-            if version > current:
+            if version not in applied:
                 self._apply(version, name, statements)
 
     def _refuse_foreign(self) -> None:
