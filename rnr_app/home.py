@@ -6,8 +6,10 @@ import streamlit as st
 
 from rnr_app import state, widgets
 from rnr_app.home_charts import over_time_chart, rate_chart, reasons_chart, status_chart
+from rnr_core import run_words
 from rnr_core.demo import home_line
 from rnr_core.home import dashboard
+from rnr_core.runs import live_runs, run_states
 
 # Seconds between Home's checks of whether the store or the running jobs moved. A check reads the
 # store's change token (milliseconds) and draws nothing; the page reruns only when something moved.
@@ -40,9 +42,6 @@ def _runs(runs: list[dict]) -> None:
     if not runs:
         st.info("No runs yet: start one on the Generate page.")
         return
-    from rnr_core import run_words
-    from rnr_core.runs import live_runs, run_states
-
     # The same account of each run as the Generate page and `rnr runs` give (rnr_core.runs).
     found = run_states(state.store(), live_runs(state.jobs()), run_ids=[r["id"] for r in runs])
     st.dataframe([run_words.table_row(s) for s in found], hide_index=True)
