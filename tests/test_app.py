@@ -328,3 +328,10 @@ def test_a_demo_that_cannot_start_is_reported_and_the_store_still_opens(tmp_path
         assert at.title[0].value == "RNR Studio"
     finally:
         state.close_all()
+
+
+def test_personal_mode_serves_only_this_machine():
+    import tomllib
+
+    config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
