@@ -37,7 +37,7 @@ def act(action: str, sample_id: int, then: int | None) -> None:
     try:
         state.store().review([sample_id], action, state.reviewer(), reason, note)
     except RnrError as exc:
-        parts.notify("sample", sample_id, "error", str(exc))
+        parts.notify("sample", sample_id, "error", exc.says("app"))
         return
     parts.used(sample_id)
     go(then)

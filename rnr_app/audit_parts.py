@@ -96,7 +96,7 @@ def _label(item: dict, verdict: str, then: tuple | None) -> None:
     try:
         state.store().label_verdict(item["sample_id"], item["rule_id"], verdict, state.reviewer(), note)
     except RnrError as exc:
-        st.session_state["audit_notice"] = ("error", f"Not saved ({where}): {exc}")
+        st.session_state["audit_notice"] = ("error", f"Not saved ({where}): {exc.says('app')}")
         return
     st.session_state.pop(note_key, None)
     st.session_state["audit_item"] = then

@@ -89,10 +89,10 @@ def _save(sample_id: int, base: dict, fields: list) -> None:
         saved = state.store().save_edit(sample_id, base["version"], state.reviewer(), **_changes(base, texts))
     except VersionConflict as exc:
         _discard(sample_id, fields)  # the edit is stored as a revision; its history shows it
-        notify("sample", sample_id, "warning", str(exc))
+        notify("sample", sample_id, "warning", exc.says("app"))
         return
     except RnrError as exc:
-        notify("sample", sample_id, "error", str(exc))
+        notify("sample", sample_id, "error", exc.says("app"))
         return
     _discard(sample_id, fields)
     if saved["diff"]:
@@ -132,7 +132,8 @@ def _revert(sample_id: int, revision: int, version: int) -> None:
     try:
         done = state.store().revert(sample_id, revision, state.reviewer(), version)
     except RnrError as exc:
-        notify("sample", sample_id, "warning" if isinstance(exc, VersionConflict) else "error", str(exc))
+        kind = "warning" if isinstance(exc, VersionConflict) else "error"
+        notify("sample", sample_id, kind, exc.says("app"))
         return
     if done["diff"]:
         notify("sample", sample_id, "diff", done["diff"])

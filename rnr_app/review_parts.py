@@ -171,7 +171,7 @@ def rejudge(sample: dict) -> None:
         try:
             spec = state.model_settings().resolved_spec()
         except RnrError as exc:  # the sidebar's model is incomplete: say what is missing
-            st.error(widgets.esc(exc))
+            widgets.error(exc)
         else:
             st.session_state["rejudge_job"] = state.jobs().start(
                 "judge", sample_ids=[sample["id"]], judge=spec
@@ -226,7 +226,7 @@ def _bulk(flt: QueueFilter, action: str, reason: str | None) -> None:
     try:
         done = state.store().review_filter(flt, action, state.reviewer(), reason)
     except RnrError as exc:
-        notify("bulk", flt, "error", str(exc))
+        notify("bulk", flt, "error", exc.says("app"))
         return
     _ask(None)
     why = f" ({REJECT_REASONS[reason]})" if reason else ""

@@ -29,7 +29,7 @@ def _open(path: str) -> tuple[Store, JobRunner]:
     try:
         seed_demo(store, jobs)
     except RnrError as exc:
-        demo_problem[path] = str(exc)
+        demo_problem[path] = exc.says("app")
     _opened.append((store, jobs))
     return store, jobs
 

@@ -11,6 +11,7 @@ from rnr_core import jsonl
 from rnr_core.errors import OutputError, RnrError
 from rnr_core.messages import stable_hash
 from rnr_core.progress import Progress, silent
+from rnr_core.review import plural
 
 SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 FILES = ("train.jsonl", "test.jsonl", "manifest.json")
@@ -65,10 +66,6 @@ def split_of(sample: dict, test_fraction: float, seed: int) -> str:
     return "test" if _bucket(seed, sample["system_prompt"]) < test_fraction else "train"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def split_warning(counts: dict, prompts: dict, test_fraction: float) -> str | None:
     """Why the split misses the test share asked for, or None when it comes close enough."""
     total = counts["train"] + counts["test"]
@@ -77,7 +74,7 @@ def split_warning(counts: dict, prompts: dict, test_fraction: float) -> str | No
         return None
     return (
         "The split keeps each system prompt's samples on one side, and with "
-        f"{_plural(prompts['train'] + prompts['test'], 'system prompt')} the test split holds {share:.0%} "
+        f"{plural(prompts['train'] + prompts['test'], 'system prompt')} the test split holds {share:.0%} "
         f"of the samples ({counts['test']:,} of {total:,}), not {test_fraction:.0%}. "
         "Try another split seed, or select more system prompts."
     )
@@ -93,7 +90,7 @@ def describe_contents(found: list[str], manifest: dict | None, others: int) -> s
             f", made {manifest.get('created_at', 'at an unknown time')})"
         )
     if others:
-        text += f", and {_plural(others, 'other item')}, which an export leaves alone"
+        text += f", and {plural(others, 'other item')}, which an export leaves alone"
     return text
 
 

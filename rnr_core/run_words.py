@@ -6,6 +6,7 @@ controls in the advice.
 """
 
 from rnr_core.hints import Hint, hint_text
+from rnr_core.review import plural
 from rnr_core.runs import Failure, Items, RunState
 
 ITEMS_EXPLAINED = (
@@ -59,7 +60,7 @@ RESUME = Hint("Resume with: rnr generate --resume {run_id}", "Press 'Resume run'
 
 def noun(stage: str, count: int) -> str:
     one, many = STAGE_NOUNS.get(stage, (stage, stage))
-    return f"{count:,} {one if count == 1 else many}"
+    return plural(count, one, many)
 
 
 def items_line(items: Items, running: bool) -> str:

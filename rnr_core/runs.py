@@ -13,7 +13,6 @@ from datetime import datetime
 from rnr_core.generate.plan import stage_totals
 
 STAGES = ("system_prompt", "response")
-ENDED = ("completed", "failed", "cancelled", "stopped")
 RESUMABLE = ("failed", "cancelled", "stopped")
 
 
