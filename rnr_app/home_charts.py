@@ -77,7 +77,10 @@ def over_time_chart(over_time: dict):
         size = BUCKETS[bucket]
         fig.update_xaxes(dtick=width_ms, range=[min(periods) - size, max(periods) + 2 * size])
     fig.update_xaxes(tickformat=ticks)
-    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
+    per_period: dict = {}
+    for r in over_time["rows"]:
+        per_period[r["period"]] = per_period.get(r["period"], 0) + r["samples"]
+    return _count_axis(fig, max(per_period.values(), default=0))
 
 
 def reasons_chart(reasons: list[dict]):
@@ -110,4 +113,10 @@ def status_chart(counts: dict):
     rows = [{"status": k, "samples": v} for k, v in counts.items()]
     fig = px.bar(rows, x="status", y="samples", title="Samples by status")
     fig.update_traces(hovertemplate="%{x}: %{y:,} samples<extra></extra>")
-    return fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
+    return _count_axis(fig, max(counts.values(), default=0))
+
+
+def _count_axis(fig, top: int):
+    """A y axis of whole samples: thousands separated, from zero, and no 0.5 ticks on small counts."""
+    fig.update_layout(height=HEIGHT).update_yaxes(tickformat=",", rangemode="nonnegative")
+    return fig.update_yaxes(dtick=1) if top <= 5 else fig

@@ -53,3 +53,10 @@ def test_counts_have_thousands_separators_and_time_is_bucketed(app_db):
     assert "%{y:,}" in over_time["data"][0]["hovertemplate"]
     by_status = charts(at)["Samples by status"]
     assert by_status["layout"]["yaxis"]["tickformat"] == ","
+
+
+def test_small_counts_get_whole_number_ticks():
+    from rnr_app.home_charts import status_chart
+
+    assert status_chart({"pending": 2, "accepted": 0, "rejected": 1}).layout.yaxis.dtick == 1
+    assert status_chart({"pending": 2_000, "accepted": 0, "rejected": 1}).layout.yaxis.dtick is None
