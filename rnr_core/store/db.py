@@ -1,7 +1,9 @@
 """The DuckDB connection: opening, locking errors, migrations and transactions."""
 
 import copy
+import fcntl
 import re
+import struct
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,12 +15,20 @@ from rnr_core.store.migrations import MIGRATIONS
 _LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
 # Every DuckDB file starts with an 8-byte checksum, then these magic bytes.
 _MAGIC, _MAGIC_AT = b"DUCK", 8
+# Then two database headers, each in its own 4 KiB slot; the one with the higher iteration is current.
+# Blocks follow the three slots, so a whole file holds at least 3 * 4 KiB + block_count * block size.
+_SLOT, _HEADERS = 4096, (4096, 8192)
+_HEADER = struct.Struct("<QQQQQQ")  # checksum, iteration, meta block, free list, block count, block size
+# The write-ahead log: a version entry, then entries of (size, checksum, payload); a commit ends with
+# a flush entry, whose payload is field 100 (the entry type) = 100, then the end-of-object mark.
+_WAL_VERSION_TYPE, _WAL_CHECKSUMMED, _WAL_FLUSH = 98, 2, b"\x64\x00\x64\xff\xff"
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
     """Open the file, turning DuckDB's lock conflict into a message that names the holder."""
     if path != ":memory:":
         _check_is_duckdb(Path(path).expanduser())
+        _check_whole(Path(path).expanduser())
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         return duckdb.connect(path)
@@ -57,6 +67,117 @@ def _check_is_duckdb(path: Path) -> None:
         raise _not_a_store(str(path), exc.strerror or exc) from exc
     if head[_MAGIC_AT:] != _MAGIC:
         raise _not_a_store(str(path), "it is not a DuckDB database file")
+
+
+def _check_whole(path: Path) -> None:
+    """Refuse a file cut short, or one whose write-ahead log is, before DuckDB opens it.
+
+    DuckDB would fail on the missing blocks only when a query reads them, and it replays a log cut short
+    up to its last complete commit, then checkpoints and deletes it: what followed is lost unasked.
+    """
+    if not path.is_file():
+        return
+    damage = _cut_short(path) or _wal_cut_short(path)
+    if damage and not _held_elsewhere(path):  # a holder may be writing: connecting names it
+        raise _not_a_store(str(path), damage)
+
+
+def _cut_short(path: Path) -> str | None:
+    """Why the file is shorter than its current header says it is, or None."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(3 * _SLOT)
+    if len(head) < 3 * _SLOT:
+        return f"it is cut short: {size:,} bytes, less than DuckDB's {3 * _SLOT:,} bytes of headers"
+    current = max((_HEADER.unpack_from(head, at) for at in _HEADERS), key=lambda h: h[1])
+    blocks, block_size = current[4], current[5]
+    if not block_size or block_size & (block_size - 1) or block_size > 1 << 24:
+        return None  # a header layout this check does not know: DuckDB judges it
+    need = 3 * _SLOT + blocks * block_size
+    if size < need:
+        return f"it is cut short: its header counts {blocks:,} blocks, {need:,} bytes, but it holds {size:,}"
+    return None
+
+
+def _wal_cut_short(path: Path) -> str | None:
+    """Why the store's write-ahead log ends inside an unfinished commit, or None when it is whole."""
+    wal = path.with_name(path.name + ".wal")
+    size = wal.stat().st_size if wal.is_file() else 0
+    if not size:
+        return None
+    with wal.open("rb") as f:
+        end = _wal_last_commit(f, size)
+    if end is None or end == size:
+        return None
+    return (
+        f"its write-ahead log {wal} is cut short: {size - end:,} of its {size:,} bytes are an unfinished "
+        "write after its last complete commit, which opening it would drop unasked. Back up both files; "
+        f"if the program writing it was killed or the machine crashed, 'truncate -s {end} {wal}' "
+        "keeps every complete commit"
+    )
+
+
+def _wal_last_commit(f, size: int) -> int | None:
+    """Where the log's last complete commit ends (0: none), or None for a log this check does not read
+    (another version, or encrypted)."""
+    try:
+        pos, version = _wal_version(f.read(256))
+    except (IndexError, struct.error, ValueError):
+        return 0  # not even the version entry is whole
+    if version != _WAL_CHECKSUMMED:
+        return None
+    end = pos
+    while pos + 16 <= size:
+        f.seek(pos)
+        length = struct.unpack("<Q", f.read(16)[:8])[0]
+        if pos + 16 + length > size:
+            break
+        payload = f.read(len(_WAL_FLUSH) + 1)
+        pos += 16 + length
+        if payload[:length] == _WAL_FLUSH and length == len(_WAL_FLUSH):
+            end = pos
+    return end
+
+
+def _wal_version(head: bytes) -> tuple[int, int]:
+    """The end of the log's version entry and the version it names (fields: 100 type, 101 version,
+    102 the database's identifier as a list of bytes, 103 the checkpoint iteration)."""
+    pos, fields = 0, {}
+    while True:
+        (field,), pos = struct.unpack_from("<H", head, pos), pos + 2
+        if field == 0xFFFF:
+            break
+        if field == 102:
+            count, pos = _varint(head, pos)
+            for _ in range(count):
+                _, pos = _varint(head, pos)
+        else:
+            fields[field], pos = _varint(head, pos)
+    if fields.get(100) != _WAL_VERSION_TYPE:
+        raise ValueError("not a version entry")
+    return pos, fields.get(101)
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _held_elsewhere(path: Path) -> bool:
+    """Whether another process holds DuckDB's write lock on the file."""
+    with path.open("rb") as f:
+        try:
+            fcntl.lockf(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.lockf(f, fcntl.LOCK_UN)
+    return False
 
 
 def _not_a_store(path: str, why) -> StoreError:
