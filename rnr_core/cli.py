@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import getpass
 import json
 import os
 import signal
@@ -297,10 +298,32 @@ def _samples_args(p):
     show = sub.add_parser("show", help="show one sample in full")
     show.add_argument("id", type=int)
     for action in ("accept", "reject"):
-        mark = sub.add_parser(action, help=f"{action} samples by id")
-        mark.add_argument("ids", type=int, nargs="+")
+        _review_args(sub.add_parser(action, help=f"{action} samples by id, as the Review page does"), action)
     for child in sub.choices.values():
         _add_common(child)
+
+
+def _review_args(p, action: str) -> None:
+    from rnr_core.review import REJECT_REASONS
+
+    p.add_argument("ids", type=int, nargs="+", help="sample ids ('rnr samples list' shows them)")
+    p.add_argument(
+        "--reviewer",
+        type=_name,
+        default=getpass.getuser(),
+        help="who reviews, recorded with each sample and in its review history (default: the OS user, "
+        "%(default)s)",
+    )
+    if action == "reject":
+        p.add_argument("--reason", required=True, choices=REJECT_REASONS, help="why they are rejected")
+    p.add_argument("--note", help="a note kept with the review")
+
+
+def _name(text: str) -> str:
+    """argparse type for a person's name: not blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is blank; give a name, or leave the flag out to use the OS user")
+    return text.strip()
 
 
 @command("samples", "list, show, accept or reject samples")(_samples_args)
@@ -329,9 +352,18 @@ def _samples(args, store):
         sample["attempts"] = store.attempts(args.id)
         _emit(args, sample, _sample_text)
     else:
-        status = {"accept": "accepted", "reject": "rejected"}[args.action]
-        changed = store.set_sample_status(args.ids, status)
-        _emit(args, {"status": status, "changed": changed}, lambda r: f"{changed} sample(s) {status}")
+        _review(args, store)
+
+
+def _review(args, store) -> None:
+    """Accept or reject by id through the store's review, which records who and why, as the app does."""
+    from rnr_core.review import REVIEW_ACTIONS, plural
+
+    reason = getattr(args, "reason", None)
+    changed = store.review(args.ids, args.action, args.reviewer, reason, args.note)
+    status = REVIEW_ACTIONS[args.action]
+    result = {"status": status, "changed": changed, "reviewer": args.reviewer, "reason": reason}
+    _emit(args, result, lambda r: f"{plural(changed, 'sample')} {status} by {args.reviewer}")
 
 
 def _clip(text: str, width: int = 70) -> str:

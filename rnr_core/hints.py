@@ -58,6 +58,7 @@ HINTS: dict[str, Hint] = {
         "Set the {key_env} environment variable before starting the app, or choose 'Endpoint' in the "
         "sidebar's Model settings and give the server's base URL.",
     ),
+    "sample_ids": Hint("'rnr samples list' shows the ids.", "Reload the review queue."),
     "export_empty": Hint(
         "Generate some with 'rnr generate' or widen --status.",
         "Generate some on the Generate page, or choose more statuses.",

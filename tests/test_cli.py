@@ -1,6 +1,7 @@
 """The `rnr` command end to end: help, the documented flow, errors, and crash recovery."""
 
 import argparse
+import getpass
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import pytest
 
 from rnr_core.cli import COMMANDS, build_parser, main
 from rnr_core.store import Store
+from tests.app_data import seed
 from tests.conftest import DATA, ROOT
 from tests.stub_server import StubServer
 
@@ -182,10 +184,70 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
 
 def test_unknown_sample_ids_are_an_error(tmp_path):
     db = str(tmp_path / "s.duckdb")
-    for action in ("accept", "reject"):
-        proc = rnr("samples", action, "999999", "7", "--db", db, check=False)
+    ids = seed(db)
+    for action, extra in (("accept", []), ("reject", ["--reason", "other"])):
+        proc = rnr("samples", action, "999999", str(ids["plain"]), "7", *extra, "--db", db, check=False)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert "No sample with id 7, 999999; nothing was changed" in proc.stderr
+        assert "'rnr samples list' shows the ids" in proc.stderr and "review queue" not in proc.stderr
+    with Store(db) as store:  # the known id was left as it was, and no action recorded
+        assert store.get_sample(ids["plain"])["status"] == "pending"
+        assert store._scalar("SELECT count(*) FROM review_actions") == 0
+
+
+def test_accept_and_reject_record_the_reviewer_and_a_review_action(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    ids = seed(db)
+    one, two = ids["plain"], ids["disputed"]
+    done = json.loads(rnr("samples", "accept", str(one), "--db", db, "--json").stdout)
+    assert done == {"status": "accepted", "changed": 1, "reviewer": getpass.getuser(), "reason": None}
+    said = rnr(
+        "samples",
+        "reject",
+        str(one),
+        str(two),
+        "--reason",
+        "unsafe",
+        "--note",
+        " leaks ",
+        "--reviewer",
+        "ana",
+        "--db",
+        db,
+    ).stdout
+    assert said.strip() == "2 samples rejected by ana"
+    with Store(db) as store:
+        for sample_id in (one, two):
+            sample = store.get_sample(sample_id)
+            assert (sample["status"], sample["reviewer"], sample["reject_reason"]) == (
+                "rejected",
+                "ana",
+                "unsafe",
+            )
+            assert sample["review_note"] == "leaks" and sample["reviewed_at"] is not None
+        actions = store._rows(
+            "SELECT sample_id, action, reviewer, reason, note FROM review_actions ORDER BY action, sample_id"
+        )
+    assert actions == [
+        {"sample_id": one, "action": "accept", "reviewer": getpass.getuser(), "reason": None, "note": None},
+        *(
+            {"sample_id": i, "action": "reject", "reviewer": "ana", "reason": "unsafe", "note": "leaks"}
+            for i in sorted([one, two])
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["reject", "1"], "the following arguments are required: --reason"),
+        (["reject", "1", "--reason", "meh"], "invalid choice: 'meh'"),
+        (["accept", "1", "--reviewer", "  "], "--reviewer: is blank"),
+    ],
+)
+def test_review_flags_are_checked(tmp_path, args, says):
+    proc = rnr("samples", *args, "--db", str(tmp_path / "s.duckdb"), check=False)
+    assert proc.returncode == 2 and says in proc.stderr
 
 
 @pytest.mark.parametrize("name", ["", "  "])

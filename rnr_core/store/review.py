@@ -193,11 +193,11 @@ class ReviewQueries(EditQueries):
             with self.transaction():
                 found = self.con.execute("SELECT id FROM samples WHERE list_contains(?, id)", [ids])
                 known = {i for (i,) in found.fetchall()}
-                unknown = [i for i in ids if i not in known]
+                unknown = sorted(set(ids) - known)
                 if unknown:
                     raise NotFound(
-                        f"No sample with id {', '.join(map(str, unknown))}; nothing was changed. "
-                        "Reload the review queue."
+                        f"No sample with id {', '.join(map(str, unknown))}; nothing was changed.",
+                        hint="sample_ids",
                     )
                 return self._set_review("list_contains(?, s.id)", [ids], values)
 
