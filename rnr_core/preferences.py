@@ -88,6 +88,4 @@ def check(name: str, value):
 
 def save(store, owner: str, values: dict) -> None:
     """Store checked preferences of `owner`, each replacing the previous one."""
-    with store.transaction():
-        for name, value in values.items():
-            store.set_preference(owner, name, check(name, value))
+    store.set_preferences(owner, {name: check(name, value) for name, value in values.items()})

@@ -225,14 +225,19 @@ class AuditQueries:
         if verdict not in LABELS:
             raise LabelError(f"A label is pass or fail, not {verdict!r}; nothing was written.")
         self._check_rule(sample_id, rule_id)
-        with self.transaction():
-            self.add_verdicts(
-                sample_id, HUMAN + reviewer, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
-            )
-            self.con.execute(
-                "INSERT INTO review_actions (sample_id, action, reviewer, note) VALUES (?, 'label', ?, ?)",
-                [sample_id, reviewer, note],
-            )
+
+        def write() -> None:
+            with self.transaction():
+                self.add_verdicts(
+                    sample_id, HUMAN + reviewer, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
+                )
+                self.con.execute(
+                    "INSERT INTO review_actions (sample_id, action, reviewer, note) "
+                    "VALUES (?, 'label', ?, ?)",
+                    [sample_id, reviewer, note],
+                )
+
+        self.short_write(write)
 
     def _check_rule(self, sample_id: int, rule_id: str) -> None:
         """NotFound unless the sample exists and `rule_id` is one of its current rules."""

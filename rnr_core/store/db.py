@@ -2,14 +2,17 @@
 
 import copy
 import fcntl
+import random
 import re
 import struct
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from rnr_core.errors import MigrationError, StoreError, StoreLocked
+from rnr_core.errors import MigrationError, StoreError, StoreLocked, VersionConflict
 from rnr_core.store.migrations import MIGRATIONS
 
 _LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
@@ -22,6 +25,28 @@ _HEADER = struct.Struct("<QQQQQQ")  # checksum, iteration, meta block, free list
 # The write-ahead log: a version entry, then entries of (size, checksum, payload); a commit ends with
 # a flush entry, whose payload is field 100 (the entry type) = 100, then the end-of-object mark.
 _WAL_VERSION_TYPE, _WAL_CHECKSUMMED, _WAL_FLUSH = 98, 2, b"\x64\x00\x64\xff\xff"
+
+# A short write that met another transaction's write on the same rows runs again, up to WRITE_TRIES
+# runs in all, after a jittered pause that doubles from WRITE_BACKOFF seconds up to WRITE_PAUSE_MAX:
+# DuckDB's concurrency is optimistic, so the loser of a race on a row fails at once instead of waiting
+# for the winner, and a pause lets the winner commit (a third of a second at most, in all).
+WRITE_TRIES, WRITE_BACKOFF, WRITE_PAUSE_MAX = 8, 0.005, 0.08
+BUSY = (
+    "Another reviewer or job was changing these samples at the same moment; nothing was changed. "
+    "Reload and try again."
+)
+
+
+class Busy(Exception):
+    """A write kept conflicting with other transactions on the same rows."""
+
+
+def conflicted(exc: duckdb.Error) -> bool:
+    """Whether DuckDB refused a write because another transaction wrote the same rows first."""
+    text = str(exc)
+    return isinstance(exc, duckdb.TransactionException | duckdb.ConstraintException) and (
+        "Conflict on" in text or "duplicate key" in text.lower()
+    )
 
 
 def _connect(path: str) -> duckdb.DuckDBPyConnection:
@@ -195,6 +220,7 @@ class StoreBase:
         self.path = str(path)
         self.con = _connect(self.path)
         self._depth = 0
+        self._writes = threading.RLock()  # shared by every thread's view: see `retrying`
         try:
             self._migrate()
         except BaseException:
@@ -243,6 +269,36 @@ class StoreBase:
             self.con.commit()
         finally:
             self._depth = 0
+
+    def retrying(self, write, tries: int = WRITE_TRIES):
+        """Run `write`, one short transaction, again after a short jittered pause while it meets
+        another transaction's write on the same rows; Busy if it still does after `tries` runs.
+
+        Short writes of this process's threads take turns, so two people never race each other (with
+        optimistic concurrency the loser of a race on a row would fail at once, and could keep losing);
+        what is left to retry is a race with a job's write. Inside an outer transaction it runs once:
+        the conflict aborts the outer one, which retries.
+        """
+        if self._depth:
+            return write()
+        for attempt in range(tries):
+            try:
+                with self._writes:
+                    return write()
+            except duckdb.Error as exc:
+                if not conflicted(exc):
+                    raise
+            if attempt + 1 < tries:
+                time.sleep(random.uniform(0.5, 1.5) * min(WRITE_BACKOFF * 2**attempt, WRITE_PAUSE_MAX))
+        raise Busy
+
+    def short_write(self, write, busy: str = BUSY):
+        """`retrying`, with a lasting conflict said as the VersionConflict the Review page explains,
+        never as DuckDB's own message."""
+        try:
+            return self.retrying(write)
+        except Busy:
+            raise VersionConflict(busy) from None
 
     def _rows(self, sql: str, params=()) -> list[dict]:
         cur = self.con.execute(sql, params)

@@ -2,26 +2,17 @@
 
 import json
 
-import duckdb
-
 from rnr_core.errors import NotFound, VersionConflict
 from rnr_core.review import clean_messages, clean_name, clean_rules, clean_text, revision_diff
 from rnr_core.rules import render_system_prompt
+from rnr_core.store.db import Busy
 from rnr_core.store.derived import categories_of, kinds_of
 
 PARTS = ("role", "rules", "system_prompt", "messages", "response")
 
 
-class Busy(Exception):
-    """A write kept conflicting with another transaction on the same rows."""
-
-
 class _Stale(Exception):
     """The sample's version moved past the one the edit was based on."""
-
-
-def _conflicted(exc: duckdb.TransactionException) -> bool:
-    return "Conflict on update" in str(exc) or "duplicate key" in str(exc)
 
 
 _EFFECTIVE = (
@@ -87,10 +78,10 @@ class EditQueries:
 
     def _edit(self, sample_id: int, base_version: int, author: str, action: str, edit: dict) -> dict:
         try:
-            return self._retrying(lambda: self._apply_edit(sample_id, base_version, author, action, edit))
+            return self.retrying(lambda: self._apply_edit(sample_id, base_version, author, action, edit))
         except (_Stale, Busy):
-            pass
-        draft = self._retrying(lambda: self._save_draft(sample_id, author, edit), tries=3)
+            pass  # a true version conflict, or one that outlasted the retries: keep both versions
+        draft = self.short_write(lambda: self._save_draft(sample_id, author, edit))
         raise VersionConflict(
             f"Another reviewer saved sample {sample_id} first. Your edit is kept as revision {draft}; "
             "reload the sample to see both versions (revert to revision "
@@ -181,16 +172,6 @@ class EditQueries:
             "INSERT INTO review_actions (sample_id, action, reviewer, reason, note) VALUES (?, ?, ?, ?, ?)",
             [sample_id, action, reviewer, reason, note],
         )
-
-    def _retrying(self, write, tries: int = 2):
-        """Run a write transaction, again if it met a write-write conflict; Busy if it keeps meeting one."""
-        for _ in range(tries):
-            try:
-                return write()
-            except duckdb.TransactionException as exc:
-                if not _conflicted(exc):
-                    raise
-        raise Busy
 
 
 def _merged(cur: dict, edit: dict) -> dict:

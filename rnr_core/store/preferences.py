@@ -16,3 +16,13 @@ class PreferenceQueries:
             "VALUES (?, ?, ?, current_timestamp)",
             [owner, name, json.dumps(value)],
         )
+
+    def set_preferences(self, owner: str, values: dict) -> None:
+        """Store several preferences of `owner` at once, each replacing the previous one."""
+
+        def write() -> None:
+            with self.transaction():
+                for name, value in values.items():
+                    self.set_preference(owner, name, value)
+
+        self.short_write(write)

@@ -3,10 +3,10 @@
 import json
 import re
 
-from rnr_core.errors import NotFound, ReviewError, VersionConflict
+from rnr_core.errors import NotFound, ReviewError
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, QueueFilter, clean_name, excerpt
 from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
-from rnr_core.store.edits import Busy, EditQueries
+from rnr_core.store.edits import EditQueries
 from rnr_core.store.samples import SAMPLE_STATUSES
 
 _WINDOW = 4096  # ids in the first window a backward page scans
@@ -201,7 +201,7 @@ class ReviewQueries(EditQueries):
                     )
                 return self._set_review("list_contains(?, s.id)", [ids], values)
 
-        return self._busy_is_conflict(write)
+        return self.short_write(write)
 
     def review_filter(
         self, flt: QueueFilter, action: str, reviewer: str, reason: str | None = None, note: str | None = None
@@ -214,7 +214,7 @@ class ReviewQueries(EditQueries):
             with self.transaction():
                 return self._set_review(where, params, values)
 
-        return self._busy_is_conflict(write)
+        return self.short_write(write)
 
     def _set_review(self, where: str, params: list, values: dict) -> int:
         # Both statements read the same snapshot of samples, so they select the same rows.
@@ -236,15 +236,6 @@ class ReviewQueries(EditQueries):
                 *params,
             ],
         )
-
-    def _busy_is_conflict(self, write) -> int:
-        try:
-            return self._retrying(write)
-        except Busy:
-            raise VersionConflict(
-                "Another reviewer or job was changing these samples at the same moment; nothing was "
-                "changed. Reload and try again."
-            ) from None
 
     def reindex(self) -> None:
         """Recompute the rule tags and verdict flags the queues filter on, the audit's risky items and
