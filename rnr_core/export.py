@@ -190,14 +190,15 @@ def export_preview(
     }
 
 
-def _write(store, files: dict, filters: dict, split: dict, include_failing: bool, progress: Progress):
-    """Stream the selected samples into the split files; return (outcome tally, split counts, prompts)."""
+def _write(store, files: dict, filters: dict, split: dict, include_failing: bool, progress: Progress, batch):
+    """Stream the selected samples, one snapshot of the store, into the split files; return (outcome
+    tally, split counts, prompts)."""
     outcomes, counts = Counter(), {"train": 0, "test": 0}
     prompts = {"train": set(), "test": set()}  # hashes, not texts: a million prompts stay small
     fmt, test_fraction, seed = split["fmt"], split["test_fraction"], split["seed"]
-    for batch in store.selected_batches(**filters, progress=progress):
+    for rows in store.selected_batches(**filters, batch=batch, progress=progress):
         lines = {"train": [], "test": []}
-        for sample in batch:
+        for sample in rows:
             outcomes[sample["outcome"]] += 1
             if include_failing or sample["outcome"] == "pass":
                 side = split_of(sample, test_fraction, seed)
@@ -222,15 +223,18 @@ def export_samples(
     categories=None,
     overwrite: bool = False,
     progress: Progress = silent,
+    batch: int | None = None,
 ) -> dict:
     """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest.
 
     Only samples whose every rule passed (by its deciding verdict) go out, unless `include_failing`;
     samples with a rule nobody has judged yet count as not passed. `dataset` keeps one dataset's
     samples; `categories` keeps samples with at least one rule of those categories. Samples are
-    streamed in id batches, and the files appear only when all of them are written. Files of an
-    earlier export in `out_dir` are replaced only with `overwrite`; else ExportExists says what is
-    there. `progress(scanned, total)` follows the store's samples as they are looked at.
+    streamed in id batches (of `batch` ids), all read in one transaction, so the files and the
+    manifest's counts are one snapshot however others review meanwhile; the files appear only when all
+    of them are written. Files of an earlier export in `out_dir` are replaced only with `overwrite`;
+    else ExportExists says what is there. `progress(scanned, total)` follows the store's samples as
+    they are looked at.
     """
     check_settings(fmt, test_fraction)
     jsonl.check_out_dir(out_dir)
@@ -240,7 +244,7 @@ def export_samples(
     filters = _filters(statuses, run_id, dataset, categories)
     split = {"fmt": fmt, "test_fraction": test_fraction, "seed": seed}
     with jsonl.staged_files(out_dir, list(FILES)) as files:
-        outcomes, counts, prompts = _write(store, files, filters, split, include_failing, progress)
+        outcomes, counts, prompts = _write(store, files, filters, split, include_failing, progress, batch)
         if not sum(counts.values()):
             raise _nothing_to_export(outcomes, filters)
         manifest = {

@@ -84,25 +84,32 @@ class SelectionQueries:
     ):
         """Yield the selected samples in id order, one list per `batch` ids, so memory stays bounded.
 
-        Each sample has id, messages, response, the effective system_prompt and its outcome. After the
-        caller is done with each batch, `progress(scanned, total)` counts the store's samples looked at.
+        Every batch is read in one transaction, so all of them show the store as it was at the start:
+        reviews and verdicts written meanwhile by others change none of them. Each sample has id,
+        messages, response, the effective system_prompt and its outcome. After the caller is done with
+        each batch, `progress(scanned, total)` counts the store's samples looked at.
         """
         batch = batch or BATCH
-        # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
-        ranges = self.con.execute(
-            "SELECT id // $batch AS b, count(*) FROM samples GROUP BY b ORDER BY b", {"batch": batch}
-        ).fetchall()
-        params, total, scanned = _params(statuses, run_id, dataset, categories), sum(n for _, n in ranges), 0
-        if progress is not None:
-            progress(0, total)
-        for b, n in ranges:
-            rows = self._rows(_BATCH_SQL, {**params, "lo": b * batch, "hi": (b + 1) * batch - 1})
-            for row in rows:
-                row["messages"] = json.loads(row["messages"])
-            yield rows
-            scanned += n
+        with self.transaction():
+            # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
+            ranges = self.con.execute(
+                "SELECT id // $batch AS b, count(*) FROM samples GROUP BY b ORDER BY b", {"batch": batch}
+            ).fetchall()
+            params, total, scanned = (
+                _params(statuses, run_id, dataset, categories),
+                sum(n for _, n in ranges),
+                0,
+            )
             if progress is not None:
-                progress(scanned, total)
+                progress(0, total)
+            for b, n in ranges:
+                rows = self._rows(_BATCH_SQL, {**params, "lo": b * batch, "hi": (b + 1) * batch - 1})
+                for row in rows:
+                    row["messages"] = json.loads(row["messages"])
+                yield rows
+                scanned += n
+                if progress is not None:
+                    progress(scanned, total)
 
     def selected_tally(self, statuses, run_id=None, dataset=None, categories=None) -> list[tuple]:
         """(system_prompt, outcome, count) over the selected samples, computed in SQL."""
