@@ -25,7 +25,7 @@ PAGES = [
     (st.Page("pages/export.py", title="Export", icon=":material/download:"), "export"),
 ]
 
-identity = login.gate()
+identity = login.gate([page.url_path for page, _ in PAGES])
 try:
     state.store()
 except StoreError as exc:  # another process holds the file, or it is not a store

@@ -14,11 +14,21 @@ from rnr_core.errors import Forbidden, RnrError
 README = "the README's section 'Serving a team'"
 
 
-def gate() -> Identity:
-    """The identity this run acts as; for a refused visitor, the page that says why, then stop."""
+def gate(paths: list[str]) -> Identity:
+    """The identity this run acts as; for a refused visitor, the page that says why, then stop.
+
+    `paths` are the app's page addresses: each shows that page too, so that a link to one is answered
+    the same way. There is no menu (a first visit's menu of the pages folder goes away too)."""
     found = state.admission()
     if isinstance(found, state.Refusal):
-        PAGES[found.kind](found.detail)
+
+        def refused() -> None:
+            PAGES[found.kind](found.detail)
+
+        pages = [
+            st.Page(refused, title="RNR Studio", url_path=path or None, default=not path) for path in paths
+        ]
+        st.navigation(pages, position="hidden").run()
         st.stop()
     return found
 

@@ -64,7 +64,7 @@ def write_team_config(
     return path
 
 
-def write_auth(path: Path, provider: str, cookie_secret: str, **fields) -> Path:
+def write_auth(path: Path, provider: str, cookie_secret: str | None, **fields) -> Path:
     """A secrets.toml whose `[auth]` logs in through `provider`. The redirect URI's `{port}` is the app's
     port (Streamlit fills it in); `fields` replace or, given as None, leave out any of the settings."""
     auth = {
