@@ -139,6 +139,10 @@ class OperatorConfig:
         named = [m.key_env for m in self.models.values() if m.key_env]
         return tuple(dict.fromkeys([*self.key_envs, *named]))
 
+    def model_at(self, model: str, base_url: str) -> TeamModel | None:
+        """The team model serving `model` at `base_url`, if the operator lists one."""
+        return next((m for m in self.models.values() if (m.model, m.base_url) == (model, base_url)), None)
+
     def where(self) -> str:
         """The file to edit, for messages: the loaded file, else where one would be read."""
         return str(self.path or config_path() or Path(settings.rnr_home()) / "config.toml")
@@ -368,3 +372,45 @@ def export_dir(name: str) -> Path:
             "give a plain folder name."
         )
     return target
+
+
+def describe(cfg: OperatorConfig) -> dict:
+    """What `cfg` allows, for `rnr config check`: names and whether keys are set, never their values."""
+    return {
+        "file": str(cfg.path) if cfg.path else None,
+        "mode": cfg.mode,
+        "key_envs": {name: bool(os.environ.get(name)) for name in cfg.key_envs},
+        "export_root": str(cfg.export_root),
+        "roles": dict(cfg.roles),
+        "models": [
+            {
+                "name": m.name,
+                "base_url": m.base_url,
+                "model": m.model,
+                "key_env": m.key_env,
+                "concurrency": m.concurrency,
+                "timeout": m.timeout,
+            }
+            for m in cfg.models.values()
+        ],
+    }
+
+
+def describe_text(d: dict) -> str:
+    """`describe`'s dict as lines for a terminal."""
+    lines = [
+        f"file: {d['file'] or 'none (built-in defaults)'}",
+        f"mode: {d['mode']}",
+        "key_envs: "
+        + (", ".join(f"{n} ({'set' if s else 'not set'})" for n, s in d["key_envs"].items()) or "none"),
+        f"export_root: {d['export_root']}",
+        f"roles: {len(d['roles'])}",
+        *(f"  {who} = {role}" for who, role in d["roles"].items()),
+        f"models: {len(d['models'])}",
+        *(
+            f"  {m['name']}: {m['model']} at {m['base_url']}, key in {m['key_env'] or 'none'}, "
+            f"concurrency {m['concurrency']}, timeout {m['timeout']:g} s"
+            for m in d["models"]
+        ),
+    ]
+    return "\n".join(lines)
