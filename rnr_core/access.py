@@ -83,9 +83,12 @@ def personal_identity(name: str | None = None) -> Identity:
     return Identity(id=(name or "").strip() or getpass.getuser(), role="maintainer", via="os")
 
 
-def login_identity(email: str | None, sub: str | None) -> Identity | None:
-    """The logged-in person (recorded by e-mail, else `sub`) with their role; None if not listed."""
-    email = (email or "").strip().lower()
+def login_identity(email: str | None, sub: str | None, email_verified: bool | None = None) -> Identity | None:
+    """The logged-in person (recorded by e-mail, else `sub`) with their role; None if not listed.
+
+    An e-mail the provider says it has not verified (`email_verified` False) grants no role: anyone
+    could claim it."""
+    email = "" if email_verified is False else (email or "").strip().lower()
     role = config().role_of(email) if email else None
     ident = email or (sub or "").strip()
     return Identity(id=ident, role=role, via="oidc") if role and ident else None
@@ -359,7 +362,8 @@ def export_dir(name: str) -> Path:
         return Path(name).expanduser()
     name = (name or "").strip()
     parts = PurePath(name).parts
-    if not name or PurePath(name).is_absolute() or "\\" in name or any(p in ("..", ".") for p in parts):
+    odd = "\\" in name or any(ord(c) < 32 for c in name)  # a Windows separator, a NUL or a newline
+    if not name or odd or PurePath(name).is_absolute() or any(p in ("..", ".") for p in parts):
         raise SettingError(
             f"Export folder {name!r} must be a plain folder name (such as 2024-05-01-train), not a path: "
             f"exports are written under {cfg.export_root}."

@@ -133,6 +133,8 @@ def test_login_identity_records_the_email_else_nobody(operator, monkeypatch):
     )
     assert access.login_identity("eve@nowhere.org", "sub-2") is None
     assert access.login_identity(None, "sub-3") is None  # no e-mail: no role can be looked up
+    assert access.login_identity("ana@example.com", "sub-1", email_verified=False) is None
+    assert access.login_identity("ana@example.com", "sub-1", email_verified=True) == ana
 
 
 @pytest.mark.parametrize(
@@ -404,7 +406,22 @@ def export_root(operator, monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["", "  ", ".", "..", "../x", "a/../../x", "/etc", "/tmp/x", "a\\..\\x", "escape", "escape/x"]
+    "name",
+    [
+        "",
+        "  ",
+        ".",
+        "..",
+        "../x",
+        "a/../../x",
+        "/etc",
+        "/tmp/x",
+        "a\\..\\x",
+        "a\x00b",
+        "a\nb",
+        "escape",
+        "escape/x",
+    ],
 )
 def test_team_exports_stay_under_the_root(export_root, name):
     with pytest.raises(SettingError) as refused:
