@@ -1,23 +1,23 @@
-"""Who may do what: the acting identity, its role, and the operator's configuration file.
-
-The operator's file (TOML, never edited in the browser) chooses personal or team mode, the roles
-of logged-in people, the models a team may use, the key variables that may be read and where
-exports go. It is read once per process and refused at load time if any entry is wrong.
-"""
+"""Who may do what: the acting identity, its role, and what the operator's configuration allows
+(rnr_core.operator reads and checks that file)."""
 
 import getpass
-import math
-import os
-import re
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from rnr_core import settings
 from rnr_core.errors import Forbidden, SettingError
-from rnr_core.secrets import has_secret, scrub, watch_key_env
+from rnr_core.operator import (  # noqa: F401  (part of this module's interface)
+    MODES,
+    ROLES,
+    OperatorConfig,
+    TeamModel,
+    config_path,
+    describe,
+    describe_text,
+    load,
+)
+from rnr_core.secrets import scrub, watch_key_env
 
-ROLES = ("viewer", "reviewer", "maintainer")  # each may do what the ones before it may
 ACTIONS: dict[str, str] = {
     "read": "viewer",
     **dict.fromkeys(("review", "edit", "label", "vote"), "reviewer"),
@@ -25,11 +25,7 @@ ACTIONS: dict[str, str] = {
         ("generate", "judge", "export", "train", "manage_datasets", "adjudicate", "set_task"), "maintainer"
     ),
 }
-MODES = ("personal", "team")
-DEFAULT_KEY_ENVS = ("OPENAI_API_KEY",)
-DEFAULT_CONCURRENCY = 16
 LOGIN_FIELDS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 # ---- identities and the policy -----------------------------------------------------------
@@ -83,9 +79,12 @@ def personal_identity(name: str | None = None) -> Identity:
     return Identity(id=(name or "").strip() or getpass.getuser(), role="maintainer", via="os")
 
 
-def login_identity(email: str | None, sub: str | None) -> Identity | None:
-    """The logged-in person (recorded by e-mail, else `sub`) with their role; None if not listed."""
-    email = (email or "").strip().lower()
+def login_identity(email: str | None, sub: str | None, email_verified: bool | None = None) -> Identity | None:
+    """The logged-in person (recorded by e-mail, else `sub`) with their role; None if not listed.
+
+    An e-mail the provider says it has not verified (`email_verified` False) grants no role: anyone
+    could claim it."""
+    email = "" if email_verified is False else (email or "").strip().lower()
     role = config().role_of(email) if email else None
     ident = email or (sub or "").strip()
     return Identity(id=ident, role=role, via="oidc") if role and ident else None
@@ -97,60 +96,7 @@ def missing_login(auth: dict | None) -> list[str]:
     return [name for name in LOGIN_FIELDS if not str(auth.get(name) or "").strip()]
 
 
-# ---- the operator's configuration ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TeamModel:
-    """One model the operator lets a team use, picked by `name`."""
-
-    name: str
-    base_url: str
-    model: str
-    key_env: str | None = None
-    concurrency: int = DEFAULT_CONCURRENCY
-    timeout: float = settings.DEFAULT_TIMEOUT
-
-
-@dataclass(frozen=True)
-class OperatorConfig:
-    """The operator's choices; `path` is the file they came from (None: built-in defaults)."""
-
-    mode: str = "personal"
-    key_envs: tuple[str, ...] = DEFAULT_KEY_ENVS
-    export_root: Path = field(default_factory=lambda: settings.rnr_home() / "exports")
-    roles: dict[str, str] = field(default_factory=dict)
-    models: dict[str, TeamModel] = field(default_factory=dict)
-    path: Path | None = None
-
-    @property
-    def team(self) -> bool:
-        return self.mode == "team"
-
-    def role_of(self, email: str | None) -> str | None:
-        """The role of `email`: its own entry, else its domain's `@domain` entry, else None."""
-        email = (email or "").strip().lower()
-        if "@" not in email:
-            return None
-        return self.roles.get(email) or self.roles.get("@" + email.rpartition("@")[2])
-
-    def readable_key_envs(self) -> tuple[str, ...]:
-        """Every environment variable a model may read a key from: key_envs and the team models'."""
-        named = [m.key_env for m in self.models.values() if m.key_env]
-        return tuple(dict.fromkeys([*self.key_envs, *named]))
-
-    def where(self) -> str:
-        """The file to edit, for messages: the loaded file, else where one would be read."""
-        return str(self.path or config_path() or Path(settings.rnr_home()) / "config.toml")
-
-
-def config_path() -> Path | None:
-    """The operator's file: `RNR_CONFIG`, else `RNR_HOME/config.toml` if it exists, else None."""
-    named = os.environ.get("RNR_CONFIG", "").strip()
-    if named:
-        return Path(named).expanduser()
-    home = settings.rnr_home() / "config.toml"
-    return home if home.is_file() else None
+# ---- the configuration, once per process ----------------------------------------------------
 
 
 _LOADED: list[OperatorConfig] = []
@@ -170,156 +116,6 @@ def reload() -> OperatorConfig:
     """Read the configuration again (after the environment or the file changed)."""
     _LOADED.clear()
     return config()
-
-
-def load(path: Path | None) -> OperatorConfig:
-    """The configuration in `path` (None: the defaults), checked entry by entry."""
-    if path is None:
-        return OperatorConfig()
-    data = _read(path)
-    unknown = sorted(set(data) - set(_TOP_LEVEL))
-    if unknown:
-        _refuse(path, unknown[0], f"is not a setting; the settings are {', '.join(_TOP_LEVEL)}")
-    values = {name: check(path, data[name]) for name, check in _TOP_LEVEL.items() if name in data}
-    loaded = OperatorConfig(**values, path=path)
-    if loaded.team:
-        for name, what in (("roles", "a [roles] entry"), ("models", "a [[models]] entry")):
-            if not getattr(loaded, name):
-                _refuse(path, name, f"is empty: team mode needs at least {what}")
-    return loaded
-
-
-def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingError(
-            f"The configuration file {path} does not exist: create it, or unset RNR_CONFIG."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingError(f"Cannot read the configuration file {path} ({exc}).") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingError(f"{path} is not valid TOML ({exc}): fix the line it names.") from None
-
-
-def _refuse(path: Path, entry: str, problem: str):
-    raise SettingError(f"{path}: {entry} {problem}.")
-
-
-def _mode(path: Path, value) -> str:
-    if value not in MODES:
-        _refuse(path, "mode", f"is {scrub(repr(value))}; give one of {', '.join(map(repr, MODES))}")
-    return value
-
-
-def _env_name(path: Path, entry: str, value) -> str:
-    if not (isinstance(value, str) and ENV_NAME.match(value)):
-        # Never repeat the value: a key pasted where its variable's name belongs would leak.
-        _refuse(path, entry, "is not the name of an environment variable (letters, digits and _)")
-    return value
-
-
-def _key_envs(path: Path, value) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        _refuse(path, "key_envs", 'must be a list of variable names, such as ["OPENAI_API_KEY"]')
-    return tuple(_env_name(path, f"key_envs[{i}]", name) for i, name in enumerate(value, 1))
-
-
-def _export_root(path: Path, value) -> Path:
-    root = Path(value).expanduser() if isinstance(value, str) and value.strip() else None
-    if root is None or not root.is_absolute():
-        _refuse(path, "export_root", 'must be an absolute folder path, such as "/srv/rnr/exports"')
-    return root
-
-
-def _roles(path: Path, value) -> dict[str, str]:
-    if not isinstance(value, dict):
-        _refuse(path, "roles", 'must be a table of e-mail or "@domain" = role')
-    roles = {}
-    for who, role in value.items():
-        entry = f"roles.{who!r}"
-        key = who.strip().lower()
-        if key.count("@") != 1 or key.endswith("@") or " " in key:
-            _refuse(path, entry, 'is neither an e-mail address nor an "@domain"')
-        if role not in ROLES:
-            _refuse(path, entry, f"has unknown role {scrub(repr(role))}; the roles are {', '.join(ROLES)}")
-        if key in roles:
-            _refuse(path, entry, "is listed twice (e-mails are compared in lower case)")
-        roles[key] = role
-    return roles
-
-
-_MODEL_KEYS = ("name", "base_url", "model", "key_env", "concurrency", "timeout")
-
-
-def _models(path: Path, value) -> dict[str, TeamModel]:
-    if not isinstance(value, list):
-        _refuse(path, "models", "must be [[models]] tables")
-    models: dict[str, TeamModel] = {}
-    for i, entry in enumerate(value, 1):
-        model = _model(path, i, entry)
-        if model.name in models:
-            _refuse(path, f"models[{i}] ({model.name!r})", "repeats a name; give each model its own")
-        models[model.name] = model
-    return models
-
-
-def _model(path: Path, i: int, entry) -> TeamModel:
-    if not isinstance(entry, dict):
-        _refuse(path, f"models[{i}]", "must be a table with name, base_url and model")
-    label = f"models[{i}]" + (f" ({entry['name']!r})" if isinstance(entry.get("name"), str) else "")
-    unknown = sorted(set(entry) - set(_MODEL_KEYS))
-    if unknown:
-        _refuse(path, label, f"has unknown key {unknown[0]!r}; the keys are {', '.join(_MODEL_KEYS)}")
-    for key in ("name", "base_url", "model"):
-        if not (isinstance(entry.get(key), str) and entry[key].strip()):
-            _refuse(path, label, f"has no {key}; each model needs name, base_url and model")
-    fields = {key: entry[key].strip() for key in ("name", "base_url", "model")}
-    _base_url(path, label, fields["base_url"])
-    return TeamModel(
-        **fields,
-        key_env=_model_key_env(path, label, entry.get("key_env")),
-        concurrency=_concurrency(path, label, entry.get("concurrency", DEFAULT_CONCURRENCY)),
-        timeout=_timeout(path, label, entry.get("timeout", settings.DEFAULT_TIMEOUT)),
-    )
-
-
-def _base_url(path: Path, label: str, url: str) -> None:
-    if has_secret(url):
-        _refuse(path, label, "has a credential in its base_url; put the key in the variable named by key_env")
-    if not re.match(r"^https?://[^/\s]+", url):
-        _refuse(path, label, f"has base_url {url!r}; give an http:// or https:// address")
-
-
-def _model_key_env(path: Path, label: str, value) -> str | None:
-    if value is None:
-        return None
-    name = _env_name(path, f"{label} key_env", value)
-    if not os.environ.get(name, "").strip():
-        _refuse(path, f"{label} key_env", f"names {name}, which is not set: set it before starting")
-    return name
-
-
-def _concurrency(path: Path, label: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        _refuse(path, f"{label} concurrency", "must be a whole number of at least 1")
-    return value
-
-
-def _timeout(path: Path, label: str, value) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0
-    if not ok:
-        _refuse(path, f"{label} timeout", "must be a number of seconds above 0")
-    return float(value)
-
-
-_TOP_LEVEL = {
-    "mode": _mode,
-    "key_envs": _key_envs,
-    "export_root": _export_root,
-    "roles": _roles,
-    "models": _models,
-}
 
 
 # ---- what the configuration allows ----------------------------------------------------------
@@ -355,7 +151,8 @@ def export_dir(name: str) -> Path:
         return Path(name).expanduser()
     name = (name or "").strip()
     parts = PurePath(name).parts
-    if not name or PurePath(name).is_absolute() or "\\" in name or any(p in ("..", ".") for p in parts):
+    odd = "\\" in name or any(ord(c) < 32 for c in name)  # a Windows separator, a NUL or a newline
+    if not name or odd or PurePath(name).is_absolute() or any(p in ("..", ".") for p in parts):
         raise SettingError(
             f"Export folder {name!r} must be a plain folder name (such as 2024-05-01-train), not a path: "
             f"exports are written under {cfg.export_root}."
