@@ -117,9 +117,7 @@ def admission() -> Identity | Refusal:
     user = st.user.to_dict()
     if user.get("is_logged_in") is not True:
         return Refusal("logged_out")
-    # An address the provider has not verified is no proof of who logs in: the role goes by `sub` then.
-    email = user.get("email") if user.get("email_verified") is not False else None
-    found = access.login_identity(email, user.get("sub"))
+    found = access.login_identity(user.get("email"), user.get("sub"), user.get("email_verified"))
     return found or Refusal("unlisted", user.get("email") or user.get("sub"))
 
 

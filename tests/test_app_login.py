@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnr_app import state
 from rnr_core import access
-from tests.apptest import APP, TIMEOUT, texts
+from tests.apptest import APP, TIMEOUT, plain, texts
 from tests.oidc import write_team_config
 
 ROLES = {
@@ -133,7 +133,7 @@ def test_a_viewer_reads_without_any_control_that_writes(team):
     )
     assert not [t for t in at.toggle if t.label == "Edit"]
     at = run(user={"email": "val@viewers.example.com", "sub": "val"})  # AppTest draws the sidebar on Home
-    sidebar = "\n".join(c.value for c in at.sidebar.caption)
+    sidebar = "\n".join(plain(c.value) for c in at.sidebar.caption)
     assert "val@viewers.example.com · viewer" in sidebar
     assert not [w for w in [*at.text_input, *at.selectbox] if w.key in ("reviewer", "team_model")]
 
@@ -156,13 +156,11 @@ def test_a_reviewer_reviews_and_labels_as_their_login(team):
     assert store.review_sample(ids["disputed"])["status"] == "accepted"
 
 
-def test_a_reviewer_is_not_offered_generate_or_export_and_cannot_reach_them(team):
-    rex = {"email": "rex@example.com", "sub": "rex"}
-    at = run(user=rex)
+def test_a_reviewer_is_not_offered_generate_or_export(team):
+    at = run(user={"email": "rex@example.com", "sub": "rex"})
     for page in ("pages/generate.py", "pages/export.py"):
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
-        assert not {"Start generation", "Export", "Import", "Preview counts"} & labels(at), page
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
 
 
 def _act_as_reviewer() -> None:

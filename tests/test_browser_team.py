@@ -44,7 +44,11 @@ def app(tmp_path_factory, stub):
 
 
 def nav(page) -> list[str]:
-    return page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+    """The pages the sidebar offers, by title (a link's text starts with its icon's name)."""
+    return [
+        text.split("\n")[-1]
+        for text in page.get_by_test_id("stSidebarNav").get_by_role("link").all_inner_texts()
+    ]
 
 
 def buttons(page, name: str):
@@ -116,7 +120,9 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
         login(page, running, "mia@example.com", "generate")
         assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Export"]
         sidebar = page.get_by_test_id("stSidebar")
-        sidebar.get_by_text("team-stub").first.wait_for()  # picked by name, no URL or key variable
+        picker = sidebar.get_by_role("combobox", name="Team model")  # by name: no URL or key variable
+        assert picker.input_value() == "team-stub"
+        sidebar.get_by_text(f"Work goes to: openai:stub@{stub.url}").wait_for()
         assert (
             sidebar.get_by_label("Base URL").count() == sidebar.get_by_label("API key variable").count() == 0
         )
@@ -129,7 +135,7 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
             time.sleep(0.2)
         assert len(stub.requests) > sent  # the run went to the operator's endpoint
         goto(page, f"{running.url}/export")
-        folder = page.get_by_label("Folder name")
+        folder = page.get_by_role("textbox", name="Folder name")
         folder.fill("../outside")
         folder.press("Enter")
         idle(page)
