@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnr_app import sidebar, state
+from rnr_app import login, sidebar, state
 from rnr_app.widgets import esc
 from rnr_core.errors import StoreError
 
@@ -16,19 +16,21 @@ def home() -> None:
     render(state.store(), state.jobs())
 
 
+# Each page, and the action that makes it worth offering: a role that may not, does not see it.
+PAGES = [
+    (st.Page(home, title="Home", icon=":material/home:", default=True), "read"),
+    (st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"), "generate"),
+    (st.Page("pages/review.py", title="Review", icon=":material/rate_review:"), "read"),
+    (st.Page("pages/audit.py", title="Judge audit", icon=":material/balance:"), "read"),
+    (st.Page("pages/export.py", title="Export", icon=":material/download:"), "export"),
+]
+
+identity = login.gate([page.url_path for page, _ in PAGES])
 try:
     state.store()
 except StoreError as exc:  # another process holds the file, or it is not a store
     st.error(esc(exc))
     st.stop()
 
-sidebar.draw()
-st.navigation(
-    [
-        st.Page(home, title="Home", icon=":material/home:", default=True),
-        st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
-        st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
-        st.Page("pages/audit.py", title="Judge audit", icon=":material/balance:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:"),
-    ]
-).run()
+sidebar.draw(identity)
+st.navigation([page for page, action in PAGES if state.may(action)]).run()

@@ -1,13 +1,14 @@
-"""Export: choose samples and splits, preview the counts, write the files and download them."""
+"""Export: choose samples and splits, preview the counts, write the files and download them. In team mode
+the folder is a name under the operator's export root, and the files come through the browser."""
 
 from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
 
-from rnr_app import results, state, widgets
+from rnr_app import login, results, state, widgets
 from rnr_app.widgets import esc
-from rnr_core import settings
+from rnr_core import access, settings
 from rnr_core.export import FILES, FORMATS, ExportExists, export_preview, export_samples
 from rnr_core.rules import CATEGORIES
 from rnr_core.store import SAMPLE_STATUSES
@@ -16,6 +17,9 @@ DOWNLOAD_LIMIT = 200 * 1024 * 1024  # bigger files are read from the folder, not
 
 store = state.store()
 st.title("Export")
+if not state.may("export"):
+    login.cannot("export", "exporting")
+    st.stop()
 
 c = st.columns(3)
 statuses = c[0].multiselect("Status", SAMPLE_STATUSES, default=["pending", "accepted"])
@@ -59,9 +63,23 @@ elif shown:
         st.warning(esc(preview["split_warning"]))
     st.caption(esc(f"Counted at {preview['at']} with the settings above."))
 
-default_out = settings.rnr_home() / "exports" / datetime.now().strftime("%Y%m%d-%H%M%S")
-out = st.text_input("Folder", value=str(default_out), key="export_out")
+stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+if state.team():  # no server path to type: a folder name under the export root
+    out = st.text_input("Folder name", value=stamp, key="export_out", help="Under the team's export folder.")
+else:
+    out = st.text_input("Folder", value=str(settings.rnr_home() / "exports" / stamp), key="export_out")
 subject = {**chosen, "fmt": fmt, "out": out}
+
+
+def where(folder) -> str:
+    """A written folder as the page names it: in team mode its name under the export root, not its path."""
+    return str(Path(folder).relative_to(access.config().export_root.resolve()) if state.team() else folder)
+
+
+def write(overwrite: bool, progress) -> dict:
+    """The export, recorded as by whoever may export, into the folder the field names (checked there)."""
+    how = dict(fmt=fmt, overwrite=overwrite, progress=progress, exported_by=state.acting("export"))
+    return export_samples(store, access.export_dir(out), **how, **chosen)
 
 
 def export(overwrite: bool = False) -> None:
@@ -72,11 +90,7 @@ def export(overwrite: bool = False) -> None:
         bar.progress(done / total if total else 1.0, text=f"Exporting: {done:,} of {total:,} samples read")
 
     try:
-        results.act(
-            "export_result",
-            subject,
-            lambda: export_samples(store, out, fmt=fmt, overwrite=overwrite, progress=progress, **chosen),
-        )
+        results.act("export_result", subject, lambda: write(overwrite, progress))
     finally:
         bar.empty()
 
@@ -86,7 +100,7 @@ if st.button("Export", type="primary"):
 done = results.current("export_result", subject)
 failed = done and done.get("error")
 if isinstance(failed, ExportExists):
-    st.warning(esc(f"The folder {failed.out} already holds {failed.contents}. Replace those files?"))
+    st.warning(esc(f"The folder {where(failed.out)} already holds {failed.contents}. Replace those files?"))
     c = st.columns([1, 1, 4])
     if c[0].button("Replace files", type="primary"):
         export(overwrite=True)
@@ -99,7 +113,7 @@ elif failed:
 elif done:
     manifest = done["value"]
     train, test = manifest["counts"]["train"], manifest["counts"]["test"]
-    st.success(esc(f"Wrote {train:,} train and {test:,} test samples to {manifest['out']}."))
+    st.success(esc(f"Wrote {train:,} train and {test:,} test samples to {where(manifest['out'])}."))
     if manifest["split_warning"]:
         st.warning(esc(manifest["split_warning"]))
     for name in FILES:
@@ -110,6 +124,6 @@ elif done:
                 f"Download {name}", path.read_bytes, file_name=name, key=f"dl-{name}", on_click="ignore"
             )
         elif path.is_file():
-            st.caption(esc(f"{name} is too big to download here; find it at {path}."))
+            st.caption(esc(f"{name} is too big to download here; find it at {where(path)}."))
 elif before := results.earlier("export_result", subject):
-    st.caption(esc(f"The last export, made with other settings, is in {before['value']['out']}."))
+    st.caption(esc(f"The last export, made with other settings, is in {where(before['value']['out'])}."))

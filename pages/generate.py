@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnr_app import state, widgets
+from rnr_app import login, state, widgets
 from rnr_app.run_view import runs_section
 from rnr_app.widgets import esc
 from rnr_core.errors import RnrError
@@ -42,6 +42,7 @@ def upload() -> None:
     name = st.text_input("Dataset name", value=file.name.rsplit(".", 1)[0], key="upload_name")
     if st.button("Import", key="upload_import"):
         try:
+            state.acting("manage_datasets")
             done = ingest_upload(store, file.name, file.getvalue(), name, fmt, column)
         except RnrError as exc:
             widgets.error(exc)
@@ -97,15 +98,19 @@ def settings_form(datasets: list[str]) -> RunConfig | None:
 
 
 def start(config: RunConfig) -> None:
+    state.acting("generate")
     run_id = start_run(store, config)
     st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id, gen_pick=run_id)
 
 
-with st.expander("Upload a file"):
-    upload()
+if state.may("manage_datasets"):
+    with st.expander("Upload a file"):
+        upload()
 names = store.dataset_names()
 if not names:
     st.info("No datasets yet: upload a file above.")
+elif not state.may("generate"):
+    login.cannot("generate", "starting runs")
 else:
     try:
         config = settings_form(names)

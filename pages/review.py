@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnr_app import review_edit, state
+from rnr_app import login, review_edit, state
 from rnr_app import review_parts as parts
 from rnr_core.errors import RnrError
 from rnr_core.review import plural
@@ -35,7 +35,7 @@ def act(action: str, sample_id: int, then: int | None) -> None:
     reason, note = parts.inputs(sample_id)
     reason = reason if action == "reject" else None
     try:
-        state.store().review([sample_id], action, state.reviewer(), reason, note)
+        state.store().review([sample_id], action, state.acting("review"), reason, note)
     except RnrError as exc:
         parts.notify("sample", sample_id, "error", exc.says("app"))
         return
@@ -48,7 +48,8 @@ top = st.columns([4, 1, 1, 1])
 matching = store.queue_count(flt)
 top[0].caption(f"{plural(matching, 'sample')} {'matches' if matching == 1 else 'match'}")
 show_queue = top[1].toggle("Queue", key="show_queue")
-editing = top[2].toggle("Edit", key="editing")
+reviewing = state.may("review")  # a viewer reads: no controls that write
+editing = top[2].toggle("Edit", key="editing") if state.may("edit") else False
 show_history = top[3].toggle("History", key="show_history")
 queue_col, sample_col = st.columns([1, 2]) if show_queue else (None, st.container())
 if queue_col:
@@ -58,10 +59,14 @@ with sample_col:
     c = st.columns(4)
     c[0].button("Previous", shortcut="K", on_click=go, args=(prev_id,), disabled=prev_id is None)
     c[1].button("Next", shortcut="J", on_click=go, args=(next_id,), disabled=next_id is None)
-    c[2].button("Accept", shortcut="A", type="primary", on_click=act, args=("accept", current, next_id))
-    c[3].button("Reject", shortcut="X", on_click=act, args=("reject", current, next_id))
+    if reviewing:
+        c[2].button("Accept", shortcut="A", type="primary", on_click=act, args=("accept", current, next_id))
+        c[3].button("Reject", shortcut="X", on_click=act, args=("reject", current, next_id))
     sample = store.review_sample(current)
-    parts.action_inputs(sample)
+    if reviewing:
+        parts.action_inputs(sample)
+    else:
+        login.cannot("review", "accepting, rejecting and editing samples")
     parts.notice("sample", current)
     parts.header(sample)
     if editing:
@@ -71,4 +76,5 @@ with sample_col:
     if show_history:
         review_edit.history(store, sample)
     parts.rejudge(sample)
-parts.bulk(store, flt, matching)
+if reviewing:
+    parts.bulk(store, flt, matching)

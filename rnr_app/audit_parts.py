@@ -6,7 +6,7 @@ Fail and Skip act on that item only, and their message names it.
 
 import streamlit as st
 
-from rnr_app import state, widgets
+from rnr_app import login, state, widgets
 from rnr_core.audit import MISSING
 from rnr_core.errors import RnrError
 
@@ -79,6 +79,9 @@ def show_item(store, item: dict) -> None:
 
 def label_form(item: dict, then: tuple | None) -> None:
     """Pass (P), Fail (F) or Skip (S) this item; nothing is chosen until one is pressed."""
+    if not state.may("label"):
+        login.cannot("label", "labelling verdicts")
+        return
     key = "-".join(map(str, key_of(item)))
     st.markdown("**Does the response follow this rule?**")
     st.text_input("Note (optional)", key=f"audit-note-{key}")
@@ -94,7 +97,7 @@ def _label(item: dict, verdict: str, then: tuple | None) -> None:
     note = st.session_state.get(note_key) or None
     where = f"sample {item['sample_id']}, rule {item['rule_id']}"
     try:
-        state.store().label_verdict(item["sample_id"], item["rule_id"], verdict, state.reviewer(), note)
+        state.store().label_verdict(item["sample_id"], item["rule_id"], verdict, state.acting("label"), note)
     except RnrError as exc:
         st.session_state["audit_notice"] = ("error", f"Not saved ({where}): {exc.says('app')}")
         return

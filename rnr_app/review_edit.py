@@ -86,7 +86,9 @@ def _discard(sample_id: int, fields: list) -> None:
 def _save(sample_id: int, base: dict, fields: list) -> None:
     texts = [st.session_state.get(key, text) for key, _, text, _ in fields]
     try:
-        saved = state.store().save_edit(sample_id, base["version"], state.reviewer(), **_changes(base, texts))
+        saved = state.store().save_edit(
+            sample_id, base["version"], state.acting("edit"), **_changes(base, texts)
+        )
     except VersionConflict as exc:
         _discard(sample_id, fields)  # the edit is stored as a revision; its history shows it
         notify("sample", sample_id, "warning", exc.says("app"))
@@ -119,7 +121,7 @@ def history(store, sample: dict) -> None:
             st.caption(str(rev["created_at"]))
             if rev["diff"]:
                 st.code(rev["diff"], language="diff", wrap_lines=True)
-            if not same:
+            if not same and state.may("edit"):
                 st.button(
                     f"Revert to revision {rev['revision']}",
                     key=f"revert-{sample['id']}-{rev['revision']}",
@@ -130,7 +132,7 @@ def history(store, sample: dict) -> None:
 
 def _revert(sample_id: int, revision: int, version: int) -> None:
     try:
-        done = state.store().revert(sample_id, revision, state.reviewer(), version)
+        done = state.store().revert(sample_id, revision, state.acting("edit"), version)
     except RnrError as exc:
         kind = "warning" if isinstance(exc, VersionConflict) else "error"
         notify("sample", sample_id, kind, exc.says("app"))

@@ -167,8 +167,9 @@ def has_draft(sample_id: int) -> bool:
 
 def rejudge(sample: dict) -> None:
     stale = any(v.get("stale") for v in sample["verdicts"])
-    if st.button("Re-judge" + (" (verdicts are stale)" if stale else "")):
+    if state.may("judge") and st.button("Re-judge" + (" (verdicts are stale)" if stale else "")):
         try:
+            state.acting("judge")
             spec = state.model_settings().resolved_spec()
         except RnrError as exc:  # the sidebar's model is incomplete: say what is missing
             widgets.error(exc)
@@ -224,7 +225,7 @@ def _ask(action: str | None) -> None:
 
 def _bulk(flt: QueueFilter, action: str, reason: str | None) -> None:
     try:
-        done = state.store().review_filter(flt, action, state.reviewer(), reason)
+        done = state.store().review_filter(flt, action, state.acting("review"), reason)
     except RnrError as exc:
         notify("bulk", flt, "error", exc.says("app"))
         return

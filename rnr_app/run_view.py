@@ -6,7 +6,7 @@ picker, the banner, the progress bar and the failed items agree with each other 
 
 import streamlit as st
 
-from rnr_app import state, widgets
+from rnr_app import login, state, widgets
 from rnr_app.widgets import esc
 from rnr_core import run_words
 from rnr_core.errors import RnrError
@@ -67,16 +67,21 @@ def _banner(run: RunState) -> None:
 
 
 def _actions(run: RunState) -> None:
+    if not state.may("generate"):
+        login.cannot("generate", "starting, cancelling and judging runs")
+        return
     c = st.columns(3)
-    if run.running and c[0].button("Cancel run", key=f"cancel-{run.id}"):
+    if run.running and c[0].button("Cancel run", key=f"cancel-{run.id}") and login.allowed("generate"):
         state.jobs().cancel(run.job_id)
     kind = "primary" if run.retry_helps else "secondary"
-    if c[1].button(
+    resume = c[1].button(
         "Resume run", disabled=not run.can_resume, type=kind, help=run_words.next_step(run, "app")
-    ):
+    )
+    if resume and login.allowed("generate"):
         st.session_state.update(gen_job=state.jobs().start("generate", run_id=run.id), gen_run=run.id)
         st.rerun()
-    if c[2].button("Judge run", help="Checkers for verifiable rules, the sidebar's model for the rest."):
+    judge_help = "Checkers for verifiable rules, the sidebar's model for the rest."
+    if c[2].button("Judge run", help=judge_help) and login.allowed("judge"):
         try:
             judge = use_model(state.model_settings()).spec
         except RnrError as exc:

@@ -3,15 +3,17 @@
 Both are remembered per person in the store: restored on a new visit (a reload, a restarted
 server), saved the moment they change. A value that is refused (a credential, an empty name) is
 never kept, not even in the field: the previous one comes back, with the reason under the field.
+In team mode the reviewer is the login and the model one of the operator's, picked by name.
 """
 
 import asyncio
 
 import streamlit as st
 
-from rnr_app import state
+from rnr_app import login, state
 from rnr_app.widgets import esc
-from rnr_core import preferences
+from rnr_core import access, preferences
+from rnr_core.access import Identity
 from rnr_core.errors import RnrError
 from rnr_core.models.connection import MODES, check_connection
 from rnr_core.secrets import scrub
@@ -21,15 +23,33 @@ KEPT = state.KEPT
 CHANGED, REFUSED = "_sidebar_changed", "_sidebar_refused"
 
 
-def draw() -> None:
+def draw(identity: Identity) -> None:
     _restore()
     _save()
     with st.sidebar:
+        if state.team():
+            _team(identity)
+            return
         _field(st.text_input, "reviewer", help="Stored with every action.")
         with st.expander("Model", expanded=False):
             _model_settings()
         st.caption(esc(f"Work goes to: {state.active_spec()}"))
         st.caption(esc(f"Store: {state.db_path()}"))
+
+
+def _team(identity: Identity) -> None:
+    """Who is logged in; for those who may run models, the operator's models by name (no URL, key
+    variable or path to type)."""
+    login.account(identity)
+    if not (access.may(identity, "generate") or access.may(identity, "judge")):
+        return
+    names = list(access.config().models)
+    _field(
+        st.selectbox, "team_model", names, help="The operator's models; their endpoints are set up by them."
+    )
+    if st.button("Test connection"):
+        _test()
+    st.caption(esc(f"Work goes to: {state.active_spec()}"))
 
 
 def _restore() -> None:
@@ -68,7 +88,8 @@ def _field(widget, name: str, *args, **options) -> None:
     kept = st.session_state[KEPT][name]
     # The kept value as the widget's start: a field drawn anew (a new visit, a field that was hidden)
     # shows it; a field already drawn keeps what the user typed.
-    start = {"index": args[0].index(kept)} if widget is st.radio else {"value": kept}
+    choices = widget in (st.radio, st.selectbox)
+    start = {"index": args[0].index(kept) if kept in args[0] else 0} if choices else {"value": kept}
     label = preferences.PREFERENCES[name].label
     widget(label, *args, key=name, on_change=_keep, args=(name,), **start, **options)
     why = st.session_state.get(REFUSED, {}).get(name)

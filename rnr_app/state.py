@@ -1,11 +1,15 @@
-"""What the app holds per process (store, jobs) and per session (reviewer, model settings)."""
+"""What the app holds per process (store, jobs) and per session (who acts, model settings)."""
 
+import ipaddress
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from rnr_core import settings
+from rnr_core import access, settings
+from rnr_core.access import Identity
 from rnr_core.demo import seed_demo
 from rnr_core.errors import RnrError
 from rnr_core.jobs import JobRunner
@@ -67,9 +71,79 @@ def _through_app() -> None:
             st.rerun()
 
 
-def store() -> Store:
-    """This thread's view of the store: DuckDB cursors must not cross threads."""
+@dataclass(frozen=True)
+class Refusal:
+    """Why this visitor may not use the app: `kind` names the page that says so (rnr_app/login.py)."""
+
+    kind: str  # "config", "exposed", "no_login", "logged_out" or "unlisted"
+    detail: object = None
+
+
+def loopback(address: str | None) -> bool:
+    """Whether a server bound to `address` is reachable from this machine only (none: every interface)."""
+    address = (address or "").strip().strip("[]").lower()
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:  # empty (every interface) or a host name, which may resolve to anything
+        return False
+
+
+def login_settings() -> tuple[dict, str | None]:
+    """Streamlit's `[auth]` settings, and why the secrets could not be read (None when they could)."""
+    try:
+        auth = st.secrets.get("auth")
+    except FileNotFoundError as exc:  # no secrets file, or one that is not valid TOML
+        return {}, str(exc)
+    return (dict(auth) if isinstance(auth, Mapping) else {}), None
+
+
+def admission() -> Identity | Refusal:
+    """Who acts in this run, or why nobody may: checked before any page reads the store."""
     _through_app()
+    try:
+        team = access.config().team
+    except RnrError as exc:
+        return Refusal("config", exc)
+    if not team:
+        if not loopback(st.get_option("server.address")):
+            return Refusal("exposed", st.get_option("server.address"))
+        return access.personal_identity(_chosen("reviewer"))
+    auth, unreadable = login_settings()
+    missing = access.missing_login(auth)
+    if missing:
+        return Refusal("no_login", (missing, unreadable))
+    user = st.user.to_dict()
+    if user.get("is_logged_in") is not True:
+        return Refusal("logged_out")
+    found = access.login_identity(user.get("email"), user.get("sub"), user.get("email_verified"))
+    return found or Refusal("unlisted", user.get("email") or user.get("sub"))
+
+
+def identity() -> Identity:
+    """Who acts in this run. A run that may not use the app stops here, showing nothing: app.py's gate
+    has said why (a page reached without it, such as a deep link's first run, shows nothing at all)."""
+    found = admission()
+    if isinstance(found, Refusal):
+        st.stop()
+    return found
+
+
+def may(action: str) -> bool:
+    """Whether the acting identity may do `action`: what to draw, never the check itself (acting())."""
+    return access.may(identity(), action)
+
+
+def acting(action: str) -> str:
+    """The name to record with `action`, checked at the moment it is done; Forbidden if the role may not."""
+    return access.require(identity(), action).id
+
+
+def store() -> Store:
+    """This thread's view of the store: DuckDB cursors must not cross threads. Only for an admitted
+    identity: a run that may not use the app stops before any data is read."""
+    identity()
     base, _ = _open(db_path())
     view = getattr(_local, "store", None)
     if view is None or getattr(_local, "base", None) is not base:
@@ -78,12 +152,19 @@ def store() -> Store:
 
 
 def jobs() -> JobRunner:
+    identity()
     return _open(db_path())[1]
 
 
+def team() -> bool:
+    """Whether the operator runs the app in team mode (login, roles, the operator's models only)."""
+    return access.config().team
+
+
 def owner() -> str:
-    """Whose preferences the sidebar restores and saves (personal mode: the OS user)."""
-    return personal_owner()
+    """Whose preferences the sidebar restores and saves: the login identity, in personal mode the OS user
+    (not the reviewer name, which is itself one of those preferences)."""
+    return identity().owner if team() else personal_owner()
 
 
 def _chosen(name: str):
@@ -95,12 +176,15 @@ def _chosen(name: str):
 
 
 def reviewer() -> str:
-    """The name stored with every review action (set in the sidebar, remembered across visits)."""
-    return _chosen("reviewer") or PREFERENCES["reviewer"].default()
+    """The name stored with every action: the login identity, in personal mode the sidebar's name."""
+    return identity().id
 
 
 def model_settings() -> ModelSettings:
-    """The model the sidebar describes; pages pass its spec to the core."""
+    """The model the sidebar describes; pages pass its spec to the core. In team mode the operator's
+    model the person picked by name, with the operator's endpoint, key variable and limits."""
+    if team():
+        return ModelSettings(team=_chosen("team_model"))
     return ModelSettings(
         spec=_chosen("model_spec"),
         base_url=_chosen("base_url"),

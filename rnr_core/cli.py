@@ -524,6 +524,15 @@ def _models(args, store):
     _emit(args, valid_forms(), lambda forms: "\n".join(forms))
 
 
+@command("config", "check the operator's configuration file (RNR_CONFIG, else RNR_HOME/config.toml)")(
+    lambda p: p.add_argument("action", choices=["check"], help="load the file, refuse a bad entry, show it")
+)
+def _config(args, store):
+    from rnr_core import access
+
+    _emit(args, access.describe(access.reload()), access.describe_text)
+
+
 # ---- ifeval ------------------------------------------------------------------------------
 
 
@@ -578,7 +587,7 @@ def _ifeval(args, store):
     _emit(args, summary, _accuracy_text)
 
 
-NO_STORE = {"models", "ifeval"}
+NO_STORE = {"models", "ifeval", "config"}
 
 
 # ---- entry point -------------------------------------------------------------------------

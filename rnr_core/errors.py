@@ -41,6 +41,10 @@ class SettingError(RnrError):
     """A setting from the environment or a flag has a value that cannot be used."""
 
 
+class Forbidden(RnrError):
+    """The acting identity's role does not allow the action; nothing was done."""
+
+
 class OutputError(RnrError):
     """An output file or directory cannot be written; nothing was written."""
 

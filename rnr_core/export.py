@@ -223,6 +223,7 @@ def export_samples(
     categories=None,
     overwrite: bool = False,
     progress: Progress = silent,
+    exported_by: str | None = None,
     batch: int | None = None,
 ) -> dict:
     """Write train.jsonl, test.jsonl and manifest.json under `out_dir`; return the manifest.
@@ -261,6 +262,7 @@ def export_samples(
             "prompts": prompts,
             "split_warning": split_warning(counts, prompts, test_fraction),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "exported_by": exported_by,
         }
         files["manifest.json"].write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
     return {**manifest, "out": str(Path(out_dir))}

@@ -5,7 +5,7 @@ import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rnr_core import settings
+from rnr_core import access, settings
 from rnr_core.errors import SettingError
 from rnr_core.models.connection import MODES, check_key_env, check_limits
 from rnr_core.secrets import has_secret, scrub
@@ -47,6 +47,14 @@ def _key_env(label: str, value) -> str:
     return check_key_env(str(value).strip())
 
 
+def _team_model(label: str, value) -> str:
+    return access.team_model(str(value)).name
+
+
+def _first(names) -> str:
+    return next(iter(names), "")
+
+
 def _timeout(label: str, value) -> float:
     check_limits(float(value), 1)
     return float(value)
@@ -63,7 +71,9 @@ PREFERENCES: dict[str, Preference] = {
     "model_spec": Preference("Model spec", lambda: settings.DEFAULT_MODEL, _text),
     "base_url": Preference("Base URL", lambda: "", _text),
     "endpoint_model": Preference("Model name", lambda: "", _text),
-    "key_env": Preference("API key variable", lambda: "OPENAI_API_KEY", _key_env),
+    "key_env": Preference("API key variable", lambda: _first(access.config().key_envs), _key_env),
+    # Team mode: the operator's model, by name; its endpoint and key variable are the operator's.
+    "team_model": Preference("Team model", lambda: _first(access.config().models), _team_model),
     "timeout": Preference("Timeout (s)", lambda: settings.DEFAULT_TIMEOUT, _timeout),
     "concurrency": Preference("Concurrency", lambda: 16, _concurrency),
 }

@@ -33,7 +33,8 @@ def _key_forms(key: str) -> set[str]:
     return {key, quote(key, safe=""), json.dumps(key)[1:-1]}
 
 
-# Environment variables that hold API keys: OPENAI_API_KEY, plus any a user names in the app.
+# Environment variables that hold API keys: OPENAI_API_KEY, plus every one the operator's configuration
+# lets a model read (rnr_core.access adds them when it loads it, before any key is read).
 KEY_ENVS = {"OPENAI_API_KEY"}
 
 

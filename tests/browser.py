@@ -20,8 +20,10 @@ needs_chromium = pytest.mark.skipif(
 
 
 @contextlib.contextmanager
-def serve(db: Path, tmp_path: Path, **env):
-    """`streamlit run app.py` over the store at `db` on a free loopback port; yields its URL."""
+def serve(db: Path, tmp_path: Path, *options: str, **env):
+    """`streamlit run app.py` over the store at `db` on a free loopback port; yields its URL.
+
+    `options` are more `streamlit run` options (such as `--secrets.files`); `env` more variables."""
     port = free_port()
     env = dict(os.environ, RNR_DB=str(db), RNR_HOME=str(tmp_path / "home"), **env)
     log = (tmp_path / f"streamlit-{port}.log").open("w")
@@ -38,6 +40,7 @@ def serve(db: Path, tmp_path: Path, **env):
             "127.0.0.1",
             "--server.headless",
             "true",
+            *options,
         ],
         cwd=ROOT,
         env=env,

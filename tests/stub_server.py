@@ -25,7 +25,7 @@ class StubServer:
     """
 
     def __init__(self, steps=(), default=("ok", "fine"), port: int = 0):
-        self.steps, self.default, self.requests = list(steps), default, []
+        self.steps, self.default, self.requests, self.auth = list(steps), default, [], []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -35,6 +35,7 @@ class StubServer:
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.requests.append(body)
+                stub.auth.append(self.headers.get("Authorization", ""))  # what credential arrived
                 step = stub.steps.pop(0) if stub.steps else stub.default
                 if callable(step):
                     step = step(body)

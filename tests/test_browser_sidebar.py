@@ -26,6 +26,9 @@ CHOSEN = {
 @pytest.fixture
 def seeded(tmp_path):
     db = tmp_path / "app.duckdb"
+    # The operator lets a model read its key from MY_KEY_VAR too (serve's RNR_HOME is tmp_path/home).
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "config.toml").write_text('key_envs = ["OPENAI_API_KEY", "MY_KEY_VAR"]\n')
     return db, seed(db)
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rnr_core import preferences
+from rnr_core import access, preferences
 from rnr_core.demo import CURATED_RUN, DEMO_FILE, SAMPLES_FILE, import_curated, load_curated, seed_demo
 from rnr_core.errors import IngestError, SettingError
 from rnr_core.generate import RunConfig
@@ -32,12 +32,23 @@ CHOSEN = {
 }
 
 
-def test_preferences_survive_reopening_the_store_and_belong_to_their_owner(tmp_path):
+@pytest.fixture
+def my_key_var_allowed(tmp_path, monkeypatch):
+    """The operator lets a model read its key from MY_KEY_VAR too."""
+    (tmp_path / "config.toml").write_text('key_envs = ["OPENAI_API_KEY", "MY_KEY_VAR"]\n')
+    monkeypatch.setenv("RNR_CONFIG", str(tmp_path / "config.toml"))
+    access.reload()
+    yield
+    monkeypatch.undo()
+    access.reload()
+
+
+def test_preferences_survive_reopening_the_store_and_belong_to_their_owner(tmp_path, my_key_var_allowed):
     db = str(tmp_path / "prefs.duckdb")
     with Store(db) as store:
         preferences.save(store, "os:ada", {**CHOSEN, "base_url": "  http://127.0.0.1:8000/v1 "})
     with Store(db) as store:
-        assert preferences.load(store, "os:ada") == CHOSEN  # trimmed as kept
+        assert preferences.load(store, "os:ada") == {**CHOSEN, "team_model": ""}  # trimmed as kept
         defaults = preferences.load(store, "os:bob")
     assert defaults["model_mode"] == "Spec" and defaults["model_spec"] == "local"
     assert defaults["reviewer"] == preferences.PREFERENCES["reviewer"].default()

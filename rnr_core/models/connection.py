@@ -1,12 +1,11 @@
 """Model settings a user picks at run time (endpoint, key variable, timeout, concurrency) and a
 connection check that says what failed."""
 
-import os
 import re
 import time
 from dataclasses import dataclass
 
-from rnr_core import settings
+from rnr_core import access, settings
 from rnr_core.errors import RnrError, SettingError
 from rnr_core.models.base import GenParams
 from rnr_core.models.openai_compat import DEFAULT_RETRY, OpenAICompatModel, from_spec
@@ -23,7 +22,8 @@ MODES = ("Spec", "Endpoint")
 @dataclass(frozen=True)
 class ModelSettings:
     """A spec (`local`, `openai:gpt-4o-mini`, ...), or with `endpoint` set an OpenAI-compatible
-    server's base URL and model name (the spec is then unused)."""
+    server's base URL and model name (the spec is then unused). With `team` set, the operator's model of
+    that name, whose settings replace all others (see `team_model_settings`)."""
 
     spec: str = settings.DEFAULT_MODEL
     base_url: str = ""
@@ -32,11 +32,13 @@ class ModelSettings:
     timeout: float = settings.DEFAULT_TIMEOUT
     concurrency: int = 16
     endpoint: bool = False
+    team: str = ""
 
     def resolved_spec(self) -> str:
         """The spec runs record: the endpoint's `openai:<model>@<url>` in endpoint mode."""
-        if self.endpoint:  # the endpoint's fields, even empty ones: never the spec in their place
-            return self._endpoint_spec()
+        s = effective(self)
+        if s.endpoint:  # the endpoint's fields, even empty ones: never the spec in their place
+            return s._endpoint_spec()
         if not self.spec.strip():
             raise SettingError(
                 "The model spec is empty: type one under Model in the sidebar ('local' is the "
@@ -64,13 +66,41 @@ class ModelSettings:
 
 
 def check_key_env(name: str) -> str:
-    """`name` if it can name an environment variable; the message never repeats it (it may be a key)."""
-    if not _ENV_NAME.match(name):
+    """`name` if it names an environment variable the operator allows ('' sends no key); the message
+    never repeats it (it may be a key)."""
+    if name and not _ENV_NAME.match(name):
         raise SettingError(
             "API key variable takes the NAME of an environment variable that holds the key (letters, digits "
             "and _, such as OPENAI_API_KEY), never the key itself."
         )
-    return name
+    return name and access.allowed_key_env(name)
+
+
+def team_model_settings(name: str) -> ModelSettings:
+    """The settings of the operator's model `name`: its endpoint, key variable, timeout and concurrency."""
+    m = access.team_model(name)
+    return ModelSettings(
+        base_url=m.base_url,
+        model=m.model,
+        key_env=m.key_env or "",
+        timeout=m.timeout,
+        concurrency=m.concurrency,
+        endpoint=True,
+        team=m.name,
+    )
+
+
+def effective(s: ModelSettings) -> ModelSettings:
+    """The settings that run: a team model's own (never a visitor's key variable or URL); in team mode
+    nothing else."""
+    if s.team:
+        return team_model_settings(s.team)
+    if access.config().team:
+        raise SettingError(
+            "In team mode only the operator's models can be used: pick one by name under Model in the "
+            "sidebar."
+        )
+    return s
 
 
 def check_limits(timeout: float, concurrency: int) -> None:
@@ -84,6 +114,7 @@ def _check(s: ModelSettings) -> None:
 
 
 def _build(s: ModelSettings, retry: RetryPolicy = DEFAULT_RETRY):
+    s = effective(s)
     _check(s)
     spec = s.resolved_spec()
     refuse_credentials(spec)
@@ -117,5 +148,5 @@ async def check_connection(s: ModelSettings) -> dict:
         "spec": model.spec,
         "latency_ms": round((time.perf_counter() - start) * 1000),
         "reply": done.text[:80],
-        "key_set": bool(os.environ.get(s.key_env)),
+        "key_set": bool(getattr(model, "api_key", None)),
     }

@@ -8,7 +8,7 @@ import weakref
 import openai
 from openai.types.chat import ChatCompletion
 
-from rnr_core import settings
+from rnr_core import access, settings
 from rnr_core.errors import ModelCallError, ModelSpecError
 from rnr_core.models.base import Completion, GenParams, Model
 from rnr_core.models.registry import backend, refuse_credentials
@@ -44,7 +44,9 @@ class OpenAICompatModel(Model):
         self.name, self.base_url, self.timeout, self.retry = name, base_url, timeout, retry
         self.concurrency = concurrency or int(os.environ.get("RNR_CONCURRENCY", "16"))
         self.key_env = key_env
-        self.api_key = os.environ.get(key_env)
+        # Only a variable the operator allows is ever read: a visitor must not make the server send
+        # another one (a cloud credential, a password) to a URL of their choosing.
+        self.api_key = os.environ.get(access.allowed_key_env(key_env)) if key_env else None
         if not self.api_key and base_url is None:
             raise ModelSpecError("No API key found for OpenAI.", hint="api_key", key_env=key_env)
         # Background jobs each run their own event loop; entries go when their loop is collected.
@@ -141,4 +143,8 @@ def from_spec(rest: str, **options) -> OpenAICompatModel:
 
 @backend("openai", "openai:<model> (key in OPENAI_API_KEY) or openai:<model>@<base-url>")
 def _make(rest: str) -> OpenAICompatModel:
+    name, _, url = rest.partition("@")
+    team = access.config().model_at(name, url)
+    if team:  # a team model's recorded spec resumes with the operator's key variable and limits
+        return from_spec(rest, timeout=team.timeout, concurrency=team.concurrency, key_env=team.key_env or "")
     return from_spec(rest, timeout=settings.timeout())
