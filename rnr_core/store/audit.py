@@ -136,9 +136,9 @@ class AuditQueries(TaskQueries):
         reviewer: str | None = None,
     ) -> list[dict]:
         """Machine verdicts on rules `reviewer` has not labelled that fewer people have labelled than the
-        audit asks per item (one by default: rules nobody labelled), riskiest first: checker and LLM judge disagree,
-        then the judge was unsure or unparsable, each ranked by the fewest human labels in the rule's
-        category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
+        audit asks per item (one by default: rules nobody labelled), riskiest first: checker and LLM judge
+        disagree, then the judge was unsure or unparsable, each ranked by the fewest human labels in the
+        rule's category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
         (1-4096, 4097-8192, ...) lowest first, and within a block ranked the same way."""
         if limit <= 0 or (judge is not None and not self._one(_JUDGED, [judge])):
             return []

@@ -40,8 +40,9 @@ class DecisionQueries(TaskQueries):
             self.con.execute(f"DELETE FROM review_decisions WHERE {scope}", params)
         if values["action"] != "reset":
             self.con.execute(
-                "INSERT OR REPLACE INTO review_decisions (sample_id, reviewer, adjudicates, decision, reason, "
-                f"note, created_at) SELECT s.id, ?, false, ?, ?, ?, current_timestamp FROM samples s WHERE {where}",
+                "INSERT OR REPLACE INTO review_decisions (sample_id, reviewer, adjudicates, decision, "
+                "reason, note, created_at) SELECT s.id, ?, false, ?, ?, ?, current_timestamp "
+                f"FROM samples s WHERE {where}",
                 [values["by"], values["action"], values["reason"], values["note"], *params],
             )
         if values["action"] == "reset":
@@ -63,8 +64,9 @@ class DecisionQueries(TaskQueries):
         """Each sample's standing decisions, oldest first: reviewer, decision, reason, note, created_at and
         whether it is an adjudicator's ruling."""
         rows = self._rows(
-            "SELECT sample_id, reviewer, decision, reason, note, created_at, adjudicates FROM review_decisions "
-            "WHERE list_contains(?, sample_id) ORDER BY sample_id, adjudicates, created_at, reviewer",
+            "SELECT sample_id, reviewer, decision, reason, note, created_at, adjudicates "
+            "FROM review_decisions WHERE list_contains(?, sample_id) "
+            "ORDER BY sample_id, adjudicates, created_at, reviewer",
             [list(sample_ids)],
         )
         out: dict[int, list[dict]] = {i: [] for i in sample_ids}

@@ -81,8 +81,9 @@ PEOPLE = "(judge LIKE 'human:%' OR judge LIKE 'adjudicator:%')"
 
 def open_items(where: str, closed: str = CLOSED) -> str:
     """CTEs ending in `items`: current checker and LLM verdicts matching `where` on rules not `closed` (an
-    aggregate over each rule's human and adjudicator verdicts, such as CLOSED), each with the checker's verdict on the same rule where an LLM judge also gave one (rare:
-    the checker takes verifiable rules, the LLM free-form ones), whether they disagree, whether the
+    aggregate over each rule's human and adjudicator verdicts, such as CLOSED), each with the checker's
+    verdict on the same rule where an LLM judge also gave one (rare: the checker takes verifiable rules,
+    the LLM free-form ones), whether they disagree, whether the
     judge was unsure, and whether it is a checker verdict an LLM verdict also covers (the queue leaves
     those to the LLM's item unless asked for the checker, so one rule is not offered twice)."""
     return f"""current AS MATERIALIZED (

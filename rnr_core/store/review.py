@@ -5,8 +5,8 @@ import re
 
 from rnr_core.errors import NotFound, ReviewError, VersionConflict
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, QueueFilter, clean_name, excerpt
-from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 from rnr_core.store.decisions import DecisionQueries
+from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 from rnr_core.store.edits import Busy, EditQueries
 from rnr_core.store.samples import SAMPLE_STATUSES
 
@@ -223,7 +223,10 @@ class ReviewQueries(DecisionQueries, EditQueries):
         return self._busy_is_conflict(write)
 
     def _set_review(self, where: str, params: list, values: dict) -> int:
-        # Both statements read the same snapshot of samples, so they select the same rows.
+        # The matching ids are read once: the writes below change what a filter matches (a reviewer's own
+        # queue leaves out what they decided), and every statement must act on the same samples.
+        ids = [i for (i,) in self.con.execute(f"SELECT s.id FROM samples s WHERE {where}", params).fetchall()]
+        where, params = "s.id IN (SELECT unnest(?::BIGINT[]))", [ids]
         self.con.execute(
             "INSERT INTO review_actions (sample_id, action, reviewer, reason, note) "
             f"SELECT s.id, ?, ?, ?, ? FROM samples s WHERE {where}",

@@ -11,9 +11,7 @@ class TaskQueries:
     def labels_per_item(self, task: str) -> int:
         """How many people must label each item of `task` ('review' or 'audit'); 1 unless set."""
         clean_labels_per_item(task, 1)
-        return self._scalar(
-            "SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = ?", [task]
-        )
+        return self._scalar("SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = ?", [task])
 
     def task_settings(self) -> dict:
         """{task: {labels_per_item, set_by, set_at}} for the tasks a maintainer has set."""
