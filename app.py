@@ -29,6 +29,7 @@ st.navigation(
         st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"),
         st.Page("pages/review.py", title="Review", icon=":material/rate_review:"),
         st.Page("pages/audit.py", title="Judge audit", icon=":material/balance:"),
+        st.Page("pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"),
         st.Page("pages/export.py", title="Export", icon=":material/download:"),
     ]
 ).run()
