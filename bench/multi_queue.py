@@ -55,8 +55,6 @@ def team_store(path: str, n: int) -> Store:
         for sql in TEAM:
             store.con.execute(sql)
     store.reindex()
-    for task in ("review", "audit"):
-        store.set_labels_per_item(task, 2, "bench")
     print(f"gave {n:,} samples a team's decisions in {time.perf_counter() - start:.0f} s")
     return store
 
@@ -74,7 +72,20 @@ def main() -> None:
     open_store(args.db, args.n).close()
     store = team_store(args.db, args.n)
     mid, r = args.n // 2, args.repeat
-    print(f"review: {store.review_dispute_count():,} disputed samples; two labels per item")
+    ids = iter(range(mid, args.n))
+    shared = QueueFilter()
+    print("one label per item (the baseline, same store):")
+    row("shared queue page", timed(lambda: store.queue(shared, limit=20), r))
+    row("shared queue count", timed(lambda: store.queue_count(shared), r))
+    row("shared queue neighbours", timed(lambda: store.neighbours(shared, mid), r))
+    accept = lambda: store.review([next(ids)], "accept", "dan")  # noqa: E731
+    row("review one sample (dan accepts, N = 1)", timed(accept, r))
+    row("audit queue page (N = 1)", timed(lambda: store.audit_queue(limit=20, reviewer="bob"), r))
+    for task in ("review", "audit"):
+        start = time.perf_counter()
+        store.set_labels_per_item(task, 2, "bench")
+        print(f"set two labels per item of the {task} in {(time.perf_counter() - start) * 1000:.0f} ms")
+    print(f"two labels per item: {store.review_dispute_count():,} disputed samples")
     for who in ("ann", "dan"):
         flt = QueueFilter(open_for=who)
         print(f"  queue open for {who}: {store.queue_count(flt):,} samples")
@@ -88,10 +99,7 @@ def main() -> None:
         row(f"neighbours, open for {who}", timed(lambda f=flt: store.neighbours(f, mid), r))
     pending = QueueFilter(status="pending", open_for="dan")
     row("queue page, pending and open for dan", timed(lambda: store.queue(pending, limit=20), r))
-    ids = iter(range(mid, args.n))
-    row(
-        "review one sample (dan accepts, N = 2)", timed(lambda: store.review([next(ids)], "accept", "dan"), r)
-    )
+    row("review one sample (dan accepts, N = 2)", timed(accept, r))
     row("audit queue page for bob (N = 2)", timed(lambda: store.audit_queue(limit=20, reviewer="bob"), r))
     row("audit queue page, no reviewer", timed(lambda: store.audit_queue(limit=20), r))
     row("review disputes (first 50)", timed(lambda: store.review_disputes(50), r))
