@@ -423,3 +423,17 @@ def test_kappa_tables_agree_with_sklearn_on_random_tables():
         table = np.zeros((1, 3, 3))
         np.add.at(table[0], (a, b), 1)
         assert _kappa_of_tables(table)[0] == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_the_cli_shows_and_sets_labels_per_item(tmp_path, capsys):
+    from rnr_core.cli import main
+
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["tasks", "review", "--labels-per-item", "2", "--by", "mia", "--db", db]) == 0
+    assert capsys.readouterr().out.splitlines() == ["review\t2 per item", "audit\t1 per item"]
+    assert main(["tasks", "audit", "--labels-per-item", "0", "--db", db]) == 2
+    assert "whole number from 1 to 10, not 0" in capsys.readouterr().err
+    assert main(["tasks", "--labels-per-item", "3", "--db", db]) == 2
+    assert "Name the task to set" in capsys.readouterr().err
+    with Store(db) as store:
+        assert store.task_settings()["review"]["set_by"] == "mia" and "audit" not in store.task_settings()
