@@ -1,19 +1,28 @@
 """Review: a filtered queue of samples; read, edit, accept or reject each, by keyboard too."""
 
+from dataclasses import replace
+
 import streamlit as st
 
-from rnr_app import login, review_edit, state
+from rnr_app import login, review_edit, state, task_parts
 from rnr_app import review_parts as parts
 from rnr_core.errors import RnrError
 from rnr_core.review import plural
 
 store = state.store()
 st.title("Review")
+per_sample = task_parts.labels_setting(store, "review")
 flt = parts.filters(store)
+if per_sample > 1:  # each reviewer's own queue: what they have not decided, until enough people have
+    flt = replace(flt, open_for=state.identity().id)
+task_parts.own_queue("review", per_sample)
 page = store.queue(flt, after_id=st.session_state.get("queue_after"), limit=20)
 if not page:
-    filtered = flt != parts.QueueFilter()
-    st.info("No samples match these filters." if filtered else "No samples yet: start a run on Generate.")
+    filtered = replace(flt, open_for=None) != parts.QueueFilter()
+    if flt.open_for:
+        st.info("Nothing left for you here: you decided every sample, or enough people have.")
+    else:
+        st.info("No samples match these filters." if filtered else "No samples yet: start a run on Generate.")
     st.stop()
 current = st.session_state.get("review_id")
 if current not in {r["id"] for r in page}:
@@ -69,6 +78,8 @@ with sample_col:
         login.cannot("review", "accepting, rejecting and editing samples")
     parts.notice("sample", current)
     parts.header(sample)
+    if per_sample > 1:
+        parts.decisions(store.decisions([current])[current])
     if editing:
         review_edit.edit_form(sample)
     else:

@@ -232,3 +232,16 @@ def _bulk(flt: QueueFilter, action: str, reason: str | None) -> None:
     _ask(None)
     why = f" ({REJECT_REASONS[reason]})" if reason else ""
     notify("bulk", flt, "success", f"{plural(done, 'sample')} marked {REVIEW_ACTIONS[action]}{why}.")
+
+
+def decisions(standing: list[dict]) -> None:
+    """Who has decided this sample so far, and how: each person's accept or reject, and any ruling."""
+    if not standing:
+        st.caption("Nobody has decided this sample yet.")
+        return
+    words = [
+        f"{d['reviewer']}{' (adjudicator)' if d['adjudicates'] else ''}: {d['decision']}"
+        + (f" ({REJECT_REASONS.get(d['reason'], d['reason'])})" if d["reason"] else "")
+        for d in standing
+    ]
+    st.caption(widgets.esc("Decisions so far: " + " · ".join(words)))

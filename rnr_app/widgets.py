@@ -18,7 +18,12 @@ def esc(text) -> str:
 
 
 VERDICT_COLOURS = {"pass": "green", "fail": "red", "unknown": "orange"}
-JUDGE_SHORT = (("human:", "human"), ("checker", "checker"), ("llm:", "LLM judge"))
+JUDGE_SHORT = (
+    ("adjudicator:", "adjudicator"),
+    ("human:", "human"),
+    ("checker", "checker"),
+    ("llm:", "LLM judge"),
+)
 
 
 def judge_label(judge: str) -> str:

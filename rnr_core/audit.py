@@ -1,6 +1,7 @@
-"""Agreement of each machine judge with human labels, overall and per rule category, and its words."""
+"""Agreement of each machine judge with human labels, and of people with each other (the judge's
+ceiling), overall and per rule category, and its words."""
 
-from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS, agreement
+from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS, agreement, human_agreement
 
 MISSING = "—"  # what a table shows where a number does not exist
 
@@ -51,8 +52,9 @@ def trust(result: dict) -> str:
     return f"not trustworthy (kappa < {KAPPA_FLOOR})"
 
 
-def agreement_rows(groups: dict) -> list[dict]:
-    """Table rows of agreements keyed by judge or (judge, category): rounded, never None."""
+def agreement_rows(groups: dict, ceiling: dict | None = None) -> list[dict]:
+    """Table rows of agreements keyed by judge or (judge, category): rounded, never None. With `ceiling`
+    (people's agreement per category, None for all), each row shows it beside the judge's kappa."""
     rows = []
     for key, r in groups.items():
         judge, category = key if isinstance(key, tuple) else (key, None)
@@ -64,7 +66,66 @@ def agreement_rows(groups: dict) -> list[dict]:
                 "Accuracy": MISSING if r["accuracy"] is None else f"{r['accuracy']:.0%}",
                 "Kappa": number(r["kappa"]),
                 "Kappa 95% CI": interval(r["kappa_ci95"]),
-                "Trust": trust(r),
             }
+            | ({CEILING: _ceiling_value(ceiling.get(category))} if ceiling is not None else {})
+            | {"Trust": trust(r)}
         )
     return rows
+
+
+# --- people with each other ------------------------------------------------------------------------
+
+CEILING = "People agree (ceiling)"
+
+
+def human_agreement_report(store, seed: int = 0, n_boot: int = 1000) -> dict:
+    """{"overall": agreement, "by_category": {category: agreement}} of people with each other, over the
+    rules two or more people labelled (an adjudicator's ruling is not an independent label: left out)."""
+    items: dict[tuple, dict] = {}
+    category: dict[tuple, str] = {}
+    for row in store.people_labels():
+        if row["judge"].startswith("human:"):
+            key = (row["sample_id"], row["rule_id"])
+            items.setdefault(key, {})[row["judge"]] = row["verdict"]
+            category[key] = row["category"]
+    grouped: dict[str, list[dict]] = {}
+    for key, labels in items.items():
+        grouped.setdefault(category[key], []).append(labels)
+    return {
+        "overall": human_agreement(list(items.values()), seed=seed, n_boot=n_boot),
+        "by_category": {
+            c: human_agreement(labels, seed=seed, n_boot=n_boot) for c, labels in sorted(grouped.items())
+        },
+    }
+
+
+def _ceiling_value(result: dict | None) -> str:
+    """People's agreement as a judge's ceiling: the number where it can be told, else MISSING."""
+    return number(result["value"]) if result and result["enough"] else MISSING
+
+
+def people_words(result: dict) -> str:
+    """What people's agreement says, in words, with the reason where it says nothing."""
+    if not result["enough"]:
+        n = result["n_items"]
+        return f"too few items labelled by two or more people to tell ({n} of the {MIN_LABELS} needed)"
+    if result["value"] is None:
+        return "cannot tell: people gave one and the same label throughout"
+    return f"{result['statistic']}: the most a judge can be expected to reach here"
+
+
+def human_rows(report: dict) -> list[dict]:
+    """Table rows of people's agreement, overall then per category: rounded, never None."""
+    groups = {"all categories": report["overall"], **report["by_category"]}
+    return [
+        {
+            "Category": category,
+            "Items": r["n_items"],
+            "People": r["n_raters"],
+            "Measure": r["statistic"] or MISSING,
+            "Agreement": number(r["value"]),
+            "95% CI": interval(r["ci95"]),
+            "Reading": people_words(r),
+        }
+        for category, r in groups.items()
+    ]

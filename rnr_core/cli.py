@@ -533,6 +533,29 @@ def _config(args, store):
     _emit(args, access.describe(access.reload()), access.describe_text)
 
 
+# ---- tasks -------------------------------------------------------------------------------
+
+
+def _tasks_args(p):
+    from rnr_core.review import TASKS
+
+    p.add_argument("task", nargs="?", choices=list(TASKS), help="the task to set")
+    p.add_argument("--labels-per-item", type=int, metavar="N", help="how many people must label each item")
+    p.add_argument("--by", default=os.environ.get("USER") or "cli", help="who sets it (default $USER)")
+
+
+@command("tasks", "show or set how many people label each item of the review and the audit")(_tasks_args)
+def _tasks(args, store):
+    from rnr_core.review import TASKS
+
+    if args.labels_per_item is not None:
+        if args.task is None:
+            raise SettingError("Name the task to set: rnr tasks review --labels-per-item N (or audit).")
+        store.set_labels_per_item(args.task, args.labels_per_item, args.by)
+    shown = {task: store.labels_per_item(task) for task in TASKS}
+    _emit(args, shown, lambda t: "\n".join(f"{task}\t{n} per item" for task, n in t.items()))
+
+
 # ---- ifeval ------------------------------------------------------------------------------
 
 

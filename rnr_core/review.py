@@ -15,8 +15,14 @@ REJECT_REASONS = {
     "duplicate": "Duplicate",
     "other": "Other",
 }
-# What each review action sets the sample's status to.
+# What each review action sets the sample's status to (with several reviewers per sample, once enough
+# of them agree; see rnr_core/store/decisions.py).
 REVIEW_ACTIONS = {"accept": "accepted", "reject": "rejected", "reset": "pending"}
+# An adjudicator's ruling on a sample whose reviewers disagree: what it decides, and its status.
+RULINGS = {"accept": "accepted", "reject": "rejected"}
+# The tasks that can ask several people to label each item: a sample's review, a verdict's audit.
+TASKS = {"review": "review of each sample", "audit": "human label of each audited verdict"}
+MAX_LABELS_PER_ITEM = 10
 VERDICT_FILTERS = {
     "any_failed": "Any rule failed",
     "judge_unsure": "Judge unsure",
@@ -31,7 +37,8 @@ class QueueFilter:
     """What the review queue shows; None (or a blank string) leaves a field unfiltered.
 
     rule_kind is a rule kind id or "free-form"; verdict one of VERDICT_FILTERS; search is plain
-    text matched anywhere (case-insensitive) in the conversation, system prompt or response.
+    text matched anywhere (case-insensitive) in the conversation, system prompt or response;
+    open_for a reviewer's name (their own queue when several people review each sample).
     """
 
     status: str | None = None
@@ -42,6 +49,8 @@ class QueueFilter:
     verdict: str | None = None
     reviewer: str | None = None
     search: str | None = None
+    # Only samples this person has not decided yet, that fewer than the review's labels per item have.
+    open_for: str | None = None
 
     def __post_init__(self):
         if self.verdict and self.verdict not in VERDICT_FILTERS:
@@ -186,3 +195,15 @@ def _clean_rule(rule: dict, rid: str, i: int, old: dict | None) -> dict:
     if kind:
         build(kind, kwargs, where=f"rules[{i}]")  # refuses an unknown kind or bad kwargs
     return {"id": rid, "text": text, "category": category, "kind": kind, "kwargs": kwargs if kind else None}
+
+
+def clean_labels_per_item(task: str, n) -> int:
+    """How many people must label each item of `task`: a whole number from 1 to MAX_LABELS_PER_ITEM."""
+    if task not in TASKS:
+        raise ReviewError(f"Unknown task {task!r}; use one of {', '.join(TASKS)}.")
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_LABELS_PER_ITEM:
+        raise ReviewError(
+            f"Labels per item of the {task} must be a whole number from 1 to {MAX_LABELS_PER_ITEM}, "
+            f"not {n!r}; nothing was changed."
+        )
+    return n

@@ -1,9 +1,13 @@
-"""Pass-rate metrics from per-rule verdicts, with bootstrap 95% confidence intervals (pure)."""
+"""Pass-rate metrics from per-rule verdicts, agreement of judges and people, with bootstrap 95%
+confidence intervals (pure)."""
 
 import numpy as np
 
-# Which judge decides a rule when several have spoken: a person, then code, then an LLM.
-PRECEDENCE = ("human:", "checker", "llm:")
+# Which judge decides a rule when several have spoken: an adjudicator (who settles a disagreement between
+# people), a person, then code, then an LLM. Among judges of one rank the latest decides: so when people
+# disagree and nobody has adjudicated yet, the latest person's label stands (as it did before several
+# people could label one rule) and the disagreement waits in the adjudicator's queue.
+PRECEDENCE = ("adjudicator:", "human:", "checker", "llm:")
 FREE_FORM = "free-form"
 
 
@@ -154,3 +158,78 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
         "labels": list(LABELS),
         "trustworthy": None if kappa is None or n < MIN_LABELS else kappa >= KAPPA_FLOOR,
     }
+
+
+def _kappa_of_tables(tables: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of each k x k table (rater one's label by rater two's) in a stack; NaN if undefined."""
+    n = tables.sum(axis=(1, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_o = np.trace(tables, axis1=1, axis2=2) / n
+        p_e = (tables.sum(axis=2) * tables.sum(axis=1)).sum(axis=1) / n**2
+        return np.where(p_e < 1, (p_o - p_e) / (1 - p_e), np.nan)
+
+
+def _percentile_ci(draws: np.ndarray) -> list[float] | None:
+    """The 2.5th and 97.5th percentiles of the defined draws; None without any."""
+    draws = draws[np.isfinite(draws)]
+    if not len(draws):
+        return None
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return [float(low), float(high)]
+
+
+def _cohen(items: list[dict], raters: list[str], values: list, rng, n_boot: int) -> tuple[float, list | None]:
+    """Cohen's kappa of the two raters over the items (sklearn), with a bootstrap CI over items."""
+    from sklearn.metrics import cohen_kappa_score  # slow import, kept off the CLI path
+
+    first, second = ([i[r] for i in items] for r in raters)
+    kappa = float(cohen_kappa_score(first, second, labels=values))
+    codes = np.array([values.index(a) * len(values) + values.index(b) for a, b in zip(first, second)])
+    draws = codes[rng.integers(0, len(codes), size=(n_boot, len(codes)))]
+    cells = np.stack([(draws == c).sum(axis=1) for c in range(len(values) ** 2)], axis=1)
+    return kappa, _percentile_ci(_kappa_of_tables(cells.reshape(n_boot, len(values), len(values))))
+
+
+def _alpha(items: list[dict], values: list, rng, n_boot: int) -> tuple[float, list | None]:
+    """Krippendorff's alpha (nominal) over the items (`krippendorff`), with a bootstrap CI over items."""
+    import krippendorff
+
+    counts = np.array([[sum(v == value for v in i.values()) for value in values] for i in items])
+
+    def alpha(rows: np.ndarray) -> float:
+        return krippendorff.alpha(value_counts=rows, value_domain=values, level_of_measurement="nominal")
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # a draw where everyone agrees on one value
+        draws = [alpha(counts[rng.integers(0, len(counts), size=len(counts))]) for _ in range(n_boot)]
+    return float(alpha(counts)), _percentile_ci(np.array(draws, dtype=float))
+
+
+def human_agreement(items: list[dict], seed: int = 0, n_boot: int = 1000) -> dict:
+    """How much people agree with each other, from items each given as {person: label} (nominal labels).
+
+    Items with fewer than two labels show no agreement and are left out. Cohen's kappa when the same two
+    people labelled every item; Krippendorff's alpha (nominal) otherwise (more people per item, or
+    different people on different items: alpha allows missing labels). Each with a percentile bootstrap
+    95% CI over items, seeded. `value` is None where undefined (one and the same label throughout) or
+    with no items; `enough` is whether there are MIN_LABELS items or more.
+    """
+    items = [i for i in items if len(i) >= 2]
+    raters = sorted({r for i in items for r in i})
+    values = sorted({v for i in items for v in i.values()})
+    result = {
+        "n_items": len(items),
+        "n_raters": len(raters),
+        "statistic": None,
+        "value": None,
+        "ci95": None,
+        "enough": len(items) >= MIN_LABELS,
+    }
+    if not items:
+        return result
+    paired = len(raters) == 2 and all(len(i) == 2 for i in items)
+    result["statistic"] = "Cohen's kappa" if paired else "Krippendorff's alpha"
+    if len(values) < 2:
+        return result
+    rng = np.random.default_rng(seed)
+    value, ci = _cohen(items, raters, values, rng, n_boot) if paired else _alpha(items, values, rng, n_boot)
+    return result | {"value": value, "ci95": ci}

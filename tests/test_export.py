@@ -229,7 +229,7 @@ def test_line_separators_are_escaped_one_record_per_line(store, tmp_path, script
 # ---- streamed export: filters, SQL outcomes, preview, staging ------------------------------------
 
 CATEGORIES = ("format", "safety", "style")
-JUDGES = ("checker", "llm:a", "llm:b", "human:ann", "human:bob", "other")
+JUDGES = ("checker", "llm:a", "llm:b", "human:ann", "human:bob", "adjudicator:mia", "other")
 
 
 def add_plain_sample(store, run: str, prompt_id: int, key: str) -> int:

@@ -154,7 +154,7 @@ def test_sql_deciding_verdicts_match_the_python_ones(store):
     from rnr_core.stats import effective_verdict
 
     rng = random.Random(7)
-    judges = ["checker", "llm:a", "llm:b", "human:x", "human:y", "other"]
+    judges = ["checker", "llm:a", "llm:b", "human:x", "human:y", "adjudicator:z", "other"]
     times = [datetime(2026, 3, 1, 9), datetime(2026, 3, 1, 10)]  # two instants, so ties happen
     rows = []
     for i in range(80):

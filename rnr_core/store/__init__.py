@@ -1,5 +1,6 @@
 """The DuckDB store: the only place that writes SQL."""
 
+from rnr_core.store.adjudication import AdjudicationQueries
 from rnr_core.store.audit import AuditQueries
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
@@ -20,6 +21,7 @@ class Store(
     SelectionQueries,
     StatsQueries,
     AuditQueries,
+    AdjudicationQueries,
     ReviewQueries,
     VerdictQueries,
     CallLog,

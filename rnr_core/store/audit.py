@@ -4,8 +4,9 @@ import json
 
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.review import plural
-from rnr_core.store.derived import open_items
+from rnr_core.store.derived import PEOPLE, open_items
 from rnr_core.store.effective import rules, rules_of_few, with_rules
+from rnr_core.store.tasks import TaskQueries
 
 HUMAN = "human:"
 LABELS = ("pass", "fail")
@@ -32,7 +33,8 @@ SELECT category, kind, count(*) AS labels FROM located GROUP BY ALL"""
 
 # The same from the kept labels (migration 6), which every verdict write keeps current: the queue's ranking.
 _KEPT_LABEL_COUNTS = """SELECT category, kind, count(*) AS labels FROM (
-    SELECT DISTINCT sample_id, rule_id, category, kind FROM audit_verdicts WHERE risk IS NULL) GROUP BY ALL"""
+    SELECT DISTINCT sample_id, rule_id, category, kind FROM audit_verdicts
+    WHERE risk IS NULL AND judge LIKE 'human:%') GROUP BY ALL"""
 
 # Each rule's human labels so far in its category and kind (given as parallel lists).
 _LABELS_GIVEN = """labels_given AS (
@@ -41,10 +43,13 @@ category_labels AS (SELECT category, sum(n) AS n FROM labels_given GROUP BY cate
 kind_labels AS (SELECT kind, sum(n) AS n FROM labels_given GROUP BY kind)"""
 _ORDER = "category_labels, kind_labels, sample_id, rule_id, judge"
 
-# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items.
-_RISKY = f"""WITH {_LABELS_GIVEN}
+# The next $limit keys of tier $tier (disagree or unsure) in queue order, from the kept risky items (open
+# to everyone) less the rules $me labelled.
+_RISKY = f"""WITH {_LABELS_GIVEN},
+mine AS (SELECT sample_id, rule_id FROM audit_verdicts WHERE risk IS NULL AND judge = $me)
 SELECT sample_id, rule_id, judge FROM (
     SELECT a.*, coalesce(c.n, 0) AS category_labels, coalesce(k.n, 0) AS kind_labels FROM audit_verdicts a
+    ANTI JOIN mine m ON m.sample_id = a.sample_id AND m.rule_id = a.rule_id
     LEFT JOIN category_labels c USING (category) LEFT JOIN kind_labels k USING (kind)
     WHERE risk = $tier AND ($category IS NULL OR category = $category)
       AND CASE WHEN $judge IS NULL THEN NOT covered ELSE judge = $judge END)
@@ -85,11 +90,14 @@ def _coverage(where: str) -> str:
     return f"{_items(where)}\nORDER BY (sample_id - 1) // {BLOCK}, {_ORDER} LIMIT $limit"
 
 
-# Every current human label (the latest per rule) beside every current machine verdict on that rule.
+# Every rule's deciding human verdict beside every current machine verdict on that rule. The deciding human
+# verdict is an adjudicator's where there is one, else the latest person's label, as for judges of one rank
+# in rnr_core.stats.effective_verdict.
 _PAIRS = f"""WITH human AS (
-    SELECT sample_id, hash(rule_id) AS rule_h, arg_max(verdict, created_at) AS human,
-        arg_max(substr(judge, 7), created_at) AS reviewer
-    FROM verdicts WHERE judge LIKE 'human:%' AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
+    SELECT sample_id, hash(rule_id) AS rule_h,
+        arg_max(verdict, (judge LIKE 'adjudicator:%', created_at)) AS human,
+        arg_max(substr(judge, strpos(judge, ':') + 1), (judge LIKE 'adjudicator:%', created_at)) AS reviewer
+    FROM verdicts WHERE {PEOPLE} AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
     GROUP BY sample_id, rule_h),
 pairs AS (
     SELECT h.*, v.rule_id, v.judge, v.verdict AS machine FROM human h JOIN verdicts v
@@ -118,13 +126,19 @@ def _reasons(item: dict) -> list[str]:
     return reasons
 
 
-class AuditQueries:
+class AuditQueries(TaskQueries):
     def audit_queue(
-        self, judge: str | None = None, category: str | None = None, limit: int = 20, offset: int = 0
+        self,
+        judge: str | None = None,
+        category: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        reviewer: str | None = None,
     ) -> list[dict]:
-        """Machine verdicts no person has labelled yet, riskiest first: checker and LLM judge disagree,
-        then the judge was unsure or unparsable, each ranked by the fewest human labels in the rule's
-        category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
+        """Machine verdicts on rules `reviewer` has not labelled that fewer people have labelled than the
+        audit asks per item (one by default: rules nobody labelled), riskiest first: checker and LLM judge
+        disagree, then the judge was unsure or unparsable, each ranked by the fewest human labels in the
+        rule's category, then kind, then by sample id; then every other verdict, by blocks of BLOCK sample ids
         (1-4096, 4097-8192, ...) lowest first, and within a block ranked the same way."""
         if limit <= 0 or (judge is not None and not self._one(_JUDGED, [judge])):
             return []
@@ -132,6 +146,8 @@ class AuditQueries:
         params = {
             "judge": judge,
             "category": category,
+            "n": self.labels_per_item("audit"),
+            "me": HUMAN + reviewer.strip() if reviewer and reviewer.strip() else None,
             "label_categories": [g["category"] for g in given],
             "label_kinds": [g["kind"] for g in given],
             "label_counts": [g["labels"] for g in given],
@@ -152,11 +168,12 @@ class AuditQueries:
         (a key whose verdicts changed behind the store's back is skipped)."""
         items: list[dict] = []
         skip = 0
+        ranked = {k: v for k, v in params.items() if k != "n"}  # the kept items are open at the audit's n
         while len(items) < need:
             ask = need - len(items)
             keys = [
                 tuple(k.values())
-                for k in self._rows(_RISKY, {**params, "tier": tier, "limit": ask, "skip": skip})
+                for k in self._rows(_RISKY, {**ranked, "tier": tier, "limit": ask, "skip": skip})
             ]
             if not keys:
                 break
@@ -232,9 +249,9 @@ class AuditQueries:
                     sample_id, HUMAN + reviewer, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
                 )
                 self.con.execute(
-                    "INSERT INTO review_actions (sample_id, action, reviewer, note) "
-                    "VALUES (?, 'label', ?, ?)",
-                    [sample_id, reviewer, note],
+                    "INSERT INTO review_actions (sample_id, action, reviewer, note, rule_id, decision) "
+                    "VALUES (?, 'label', ?, ?, ?, ?)",
+                    [sample_id, reviewer, note, rule_id, verdict],
                 )
 
         self.short_write(write)

@@ -63,16 +63,33 @@ def refresh_flags_sql(scope: str) -> str:
         OR samples.verdict_disagree IS DISTINCT FROM f.disagree)"""
 
 
-def open_items(where: str) -> str:
-    """CTEs ending in `items`: current checker and LLM verdicts matching `where` on rules no person has
-    labelled, each with the checker's verdict on the same rule where an LLM judge also gave one (rare:
-    the checker takes verifiable rules, the LLM free-form ones), whether they disagree, whether the
+_LABELS = "count(*) FILTER (WHERE judge LIKE 'human:%')"
+_ADJUDICATED = "bool_or(judge LIKE 'adjudicator:%')"
+# Whether a rule's item is closed, as an aggregate over the rule's human and adjudicator verdicts
+# (`judge`): for person $me ('human:<name>', or NULL) with $n labels asked per item, enough people
+# labelled it, $me did, or an adjudicator decided it. With $n = 1 it is "someone labelled it".
+CLOSED = f"{_LABELS} >= $n OR bool_or(judge = $me) OR {_ADJUDICATED}"
+# The same for everyone (the audit's kept items), at the audit task's labels per item.
+KEPT_CLOSED = (
+    f"{_LABELS} >= (SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = 'audit') "
+    f"OR {_ADJUDICATED}"
+)
+# As the audit was before labels per item could be set (migration 6 runs before the tasks table exists).
+LABELLED_ONCE = f"{_LABELS} >= 1"
+PEOPLE = "(judge LIKE 'human:%' OR judge LIKE 'adjudicator:%')"
+
+
+def open_items(where: str, closed: str = CLOSED) -> str:
+    """CTEs ending in `items`: current checker and LLM verdicts matching `where` on rules not `closed` (an
+    aggregate over each rule's human and adjudicator verdicts, such as CLOSED), each with the checker's
+    verdict on the same rule where an LLM judge also gave one (rare: the checker takes verifiable rules,
+    the LLM free-form ones), whether they disagree, whether the
     judge was unsure, and whether it is a checker verdict an LLM verdict also covers (the queue leaves
     those to the LLM's item unless asked for the checker, so one rule is not offered twice)."""
     return f"""current AS MATERIALIZED (
     SELECT sample_id, rule_id, hash(rule_id) AS rule_h, judge, verdict FROM verdicts
     WHERE {where} AND stale IS NOT TRUE),
-labelled AS (SELECT DISTINCT sample_id, rule_h FROM current WHERE judge LIKE 'human:%'),
+labelled AS (SELECT sample_id, rule_h FROM current WHERE {PEOPLE} GROUP BY ALL HAVING {closed}),
 machine AS (
     SELECT v.* FROM current v ANTI JOIN labelled l ON l.sample_id = v.sample_id AND l.rule_h = v.rule_h
     WHERE judge = 'checker' OR judge LIKE 'llm:%'),
@@ -95,22 +112,22 @@ items AS (
 _KEPT_COLUMNS = "x.sample_id, x.rule_id, x.judge, x.risk, x.covered, r.category, r.kind"
 
 
-def refresh_audit_sql(scope: str) -> list[str]:
+def refresh_audit_sql(scope: str, closed: str = KEPT_CLOSED) -> list[str]:
     """Statements that recompute the judge audit's kept verdicts of the samples in `scope` (a predicate
-    on the sample id written `{id}`): each open item whose judges disagree (risk 0) or whose judge was
-    unsure (risk 1), and each current human label (risk NULL), with its rule's category and kind and
-    whether it is a checker verdict an LLM verdict covers."""
+    on the sample id written `{id}`): each open item (not `closed` to everyone) whose judges disagree
+    (risk 0) or whose judge was unsure (risk 1), and each current human label and adjudication (risk
+    NULL), with its rule's category and kind and whether it is a checker verdict an LLM verdict covers."""
     return [
         f"DELETE FROM audit_verdicts WHERE {scope.format(id='sample_id')}",
         f"""INSERT INTO audit_verdicts WITH scope AS (
             SELECT id, system_prompt_id, edited_rules FROM samples WHERE {scope.format(id="id")}),
         {rules(prompts="id IN (SELECT system_prompt_id FROM scope)", samples="scope")},
-        {open_items(scope.format(id="sample_id"))},
+        {open_items(scope.format(id="sample_id"), closed)},
         kept AS (
             SELECT sample_id, rule_h, rule_id, judge, CASE WHEN disagree THEN 0 ELSE 1 END AS risk, covered
             FROM items WHERE disagree OR unsure
             UNION ALL
-            SELECT sample_id, rule_h, rule_id, judge, NULL, false FROM current WHERE judge LIKE 'human:%'),
+            SELECT sample_id, rule_h, rule_id, judge, NULL, false FROM current WHERE {PEOPLE}),
         {with_rules("located", "kept", _KEPT_COLUMNS, "scope")}
         SELECT * FROM located""",
     ]

@@ -1,6 +1,6 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
-from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
+from rnr_core.store.derived import LABELLED_ONCE, refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
 
@@ -241,7 +241,7 @@ def _audit_queue() -> list[str]:
             covered BOOLEAN NOT NULL,
             category VARCHAR,
             kind VARCHAR NOT NULL)""",
-        *refresh_audit_sql("true"),
+        *refresh_audit_sql("true", LABELLED_ONCE),
     ]
 
 
@@ -281,3 +281,40 @@ def _run_error_hint() -> list[str]:
     # A run's error is stored as what happened; the hint (rnr_core.hints) lets the CLI and the app
     # each say what to change in their own words.
     return ["ALTER TABLE runs ADD COLUMN error_hint VARCHAR"]
+
+
+@migration(10, "several reviewers per item: labels per item, decisions, disputes")
+def _several_reviewers() -> list[str]:
+    return [
+        # How many people must label each item of a task ('review' or 'audit'); no row: one.
+        """CREATE TABLE tasks (
+            kind VARCHAR PRIMARY KEY,
+            labels_per_item INTEGER NOT NULL,
+            set_by VARCHAR NOT NULL,
+            set_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        # Each person's standing accept/reject of a sample (one per person), and an adjudicator's
+        # decision on a disputed one. review_actions logs every action; this table answers "who has
+        # decided what" with an index lookup instead of replaying the log.
+        """CREATE TABLE review_decisions (
+            sample_id BIGINT NOT NULL,
+            reviewer VARCHAR NOT NULL,
+            adjudicates BOOLEAN NOT NULL,
+            decision VARCHAR NOT NULL,
+            reason VARCHAR,
+            note VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (sample_id, reviewer, adjudicates))""",
+        # Kept by every decision: how many people decided the sample, and whether the people who
+        # decided it disagree with no adjudication yet (the adjudicator's queue).
+        "ALTER TABLE samples ADD COLUMN decisions INTEGER DEFAULT 0",
+        "ALTER TABLE samples ADD COLUMN disputed BOOLEAN DEFAULT false",
+        # Samples reviewed before this migration count as decided by the one reviewer who reviewed them.
+        """INSERT INTO review_decisions (sample_id, reviewer, adjudicates, decision, reason, note, created_at)
+            SELECT id, reviewer, false, CASE status WHEN 'accepted' THEN 'accept' ELSE 'reject' END,
+                reject_reason, review_note, coalesce(reviewed_at, updated_at)
+            FROM samples WHERE status IN ('accepted', 'rejected') AND reviewer IS NOT NULL""",
+        "UPDATE samples SET decisions = 1 WHERE status IN ('accepted', 'rejected') AND reviewer IS NOT NULL",
+        # What an adjudication decided, and on which rule for an audit one (also kept for labels).
+        "ALTER TABLE review_actions ADD COLUMN rule_id VARCHAR",
+        "ALTER TABLE review_actions ADD COLUMN decision VARCHAR",
+    ]

@@ -5,6 +5,7 @@ import re
 
 from rnr_core.errors import NotFound, ReviewError
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, QueueFilter, clean_name, excerpt
+from rnr_core.store.decisions import DecisionQueries
 from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 from rnr_core.store.edits import EditQueries
 from rnr_core.store.samples import SAMPLE_STATUSES
@@ -79,6 +80,11 @@ _FILTERS = {
     "verdict": lambda v: (_VERDICT_FLAGS[v], []),
     "reviewer": lambda v: ("s.reviewer = ?", [v]),
     "search": _search,
+    "open_for": lambda v: (
+        "s.decisions < (SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = 'review') "
+        "AND s.id NOT IN (SELECT sample_id FROM review_decisions WHERE reviewer = ?)",
+        [v.strip()],
+    ),
 }
 
 
@@ -95,7 +101,7 @@ def _where(flt: QueueFilter) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
-class ReviewQueries(EditQueries):
+class ReviewQueries(DecisionQueries, EditQueries):
     # --- the queue -------------------------------------------------------------------------------
 
     def queue(
@@ -217,25 +223,16 @@ class ReviewQueries(EditQueries):
         return self.short_write(write)
 
     def _set_review(self, where: str, params: list, values: dict) -> int:
-        # Both statements read the same snapshot of samples, so they select the same rows.
+        # The matching ids are read once: the writes below change what a filter matches (a reviewer's own
+        # queue leaves out what they decided), and every statement must act on the same samples.
+        ids = [i for (i,) in self.con.execute(f"SELECT s.id FROM samples s WHERE {where}", params).fetchall()]
+        where, params = "s.id IN (SELECT unnest(?::BIGINT[]))", [ids]
         self.con.execute(
             "INSERT INTO review_actions (sample_id, action, reviewer, reason, note) "
             f"SELECT s.id, ?, ?, ?, ? FROM samples s WHERE {where}",
             [values["action"], values["by"], values["reason"], values["note"], *params],
         )
-        reviewed = values["status"] != "pending"
-        return self._scalar(
-            "UPDATE samples s SET status = ?, reviewer = ?, reject_reason = ?, review_note = ?, "
-            f"reviewed_at = {'current_timestamp' if reviewed else 'NULL'}, updated_at = current_timestamp "
-            f"WHERE {where}",
-            [
-                values["status"],
-                values["by"] if reviewed else None,
-                values["reason"],
-                values["note"] if reviewed else None,
-                *params,
-            ],
-        )
+        return self._decide(where, params, values)
 
     def reindex(self) -> None:
         """Recompute the rule tags and verdict flags the queues filter on, the audit's risky items and

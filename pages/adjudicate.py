@@ -1,0 +1,93 @@
+"""Adjudicate: where people disagree (accept or reject, pass or fail), a maintainer rules."""
+
+import streamlit as st
+
+from rnr_app import state, widgets
+from rnr_core.errors import RnrError
+from rnr_core.review import REJECT_REASONS, plural
+
+SHOWN = 20
+
+store = state.store()
+st.title("Adjudicate")
+st.caption(
+    "Items that enough people labelled and that they disagree on. Your ruling is recorded as an "
+    "adjudication and decides the item over every person's label."
+)
+notice = st.session_state.pop("adjudicate_notice", None)
+if notice:
+    getattr(st, notice[0])(widgets.esc(notice[1]))
+
+
+def settle(ruling: str, *args, said: str, **options) -> None:
+    """Record a ruling (a store method's name and its arguments), keeping the outcome for the next run. A
+    callback runs in the next script run, whose thread needs its own cursor: the store is looked up here,
+    and the policy is asked at the moment of the ruling."""
+    try:
+        getattr(state.store(), ruling)(*args, adjudicator=state.acting("adjudicate"), **options)
+    except RnrError as exc:
+        st.session_state["adjudicate_notice"] = ("error", exc.says("app"))
+        return
+    st.session_state["adjudicate_notice"] = ("success", said)
+
+
+def review_dispute(item: dict) -> None:
+    sid = item["id"]
+    st.markdown(f"**Sample {sid}** · {widgets.esc(item['instruction'])}")
+    for d in item["decisions"]:
+        why = f" ({REJECT_REASONS.get(d['reason'], d['reason'])})" if d["reason"] else ""
+        note = f": “{d['note']}”" if d["note"] else ""
+        st.text(f"{d['reviewer']}: {d['decision']}{why}{note}")
+    c = st.columns([1, 1, 2])
+    reason = c[2].selectbox(
+        "Reason, to reject", list(REJECT_REASONS), format_func=REJECT_REASONS.get, key=f"adj-reason-{sid}"
+    )
+    c[0].button(
+        "Accept",
+        key=f"adj-accept-{sid}",
+        on_click=settle,
+        args=("adjudicate_review", sid, "accept"),
+        kwargs={"said": f"Sample {sid} accepted by your ruling."},
+    )
+    c[1].button(
+        "Reject",
+        key=f"adj-reject-{sid}",
+        on_click=settle,
+        args=("adjudicate_review", sid, "reject"),
+        kwargs={"said": f"Sample {sid} rejected by your ruling.", "reason": reason},
+    )
+
+
+def label_dispute(item: dict) -> None:
+    sid, rule = item["sample_id"], item["rule_id"]
+    st.markdown(f"**Sample {sid} · rule {widgets.esc(rule)}** ({widgets.esc(item['category'])})")
+    st.text(item["rule_text"] or "")
+    for label in item["labels"]:
+        st.text(f"{label['reviewer']}: {label['verdict']}{': ' + label['note'] if label['note'] else ''}")
+    with st.expander("The sample"):
+        sample = store.review_sample(sid)
+        widgets.conversation(sample["messages"], sample["response"])
+    c = st.columns(2)
+    for col, verdict in zip(c, ("pass", "fail")):
+        col.button(
+            verdict.capitalize(),
+            key=f"adj-{verdict}-{sid}-{rule}",
+            on_click=settle,
+            args=("adjudicate_label", sid, rule, verdict),
+            kwargs={"said": f"Rule {rule} of sample {sid}: {verdict} by your ruling."},
+        )
+
+
+reviews, labels = store.review_disputes(SHOWN), store.label_disputes()
+st.subheader(f"Reviews ({plural(store.review_dispute_count(), 'sample')})")
+if not reviews:
+    st.info("No sample's reviewers disagree.")
+for item in reviews:
+    with st.container(border=True):
+        review_dispute(item)
+st.subheader(f"Audit labels ({plural(len(labels), 'rule')})")
+if not labels:
+    st.info("No rule's labels disagree.")
+for item in labels[:SHOWN]:
+    with st.container(border=True):
+        label_dispute(item)
