@@ -6,6 +6,7 @@ A refused visitor sees only that page: no sidebar, no navigation, nothing from t
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_app.admission import Refusal
 from rnr_app.widgets import esc
 from rnr_core import access
 from rnr_core.access import Identity
@@ -20,7 +21,7 @@ def gate(paths: list[str]) -> Identity:
     `paths` are the app's page addresses: each shows that page too, so that a link to one is answered
     the same way. There is no menu (a first visit's menu of the pages folder goes away too)."""
     found = state.admission()
-    if isinstance(found, state.Refusal):
+    if isinstance(found, Refusal):
 
         def refused() -> None:
             PAGES[found.kind](found.detail)

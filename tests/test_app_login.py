@@ -8,10 +8,11 @@ from streamlit.testing.v1 import AppTest
 from rnr_app import state
 from rnr_core import access
 from tests.apptest import APP, TIMEOUT, plain, texts
-from tests.oidc import write_team_config
+from tests.oidc import NO_SERVER, write_team_config
 
 ROLES = {
     "mia@example.com": "maintainer",
+    "ops@example.com": "maintainer",
     "rex@example.com": "reviewer",
     "@viewers.example.com": "viewer",
 }
@@ -35,7 +36,8 @@ def address():
 @pytest.fixture
 def team(app_db, tmp_path, monkeypatch):
     """Team mode over the seeded store: the operator's file names ROLES and one model."""
-    path = write_team_config(tmp_path / "rnr-config.toml", ROLES, export_root=tmp_path / "exports")
+    models = [{**NO_SERVER, "name": name} for name in ("small", "large")]
+    path = write_team_config(tmp_path / "rnr-config.toml", ROLES, models, export_root=tmp_path / "exports")
     monkeypatch.setenv("RNR_CONFIG", str(path))
     access.reload()
     yield app_db
@@ -189,3 +191,15 @@ def test_every_write_asks_the_policy_at_the_moment_it_is_done(team, email, says)
     at.user = {"is_logged_in": True, "email": email, "sub": email}
     at.run()
     assert says in texts(at)
+
+
+def test_a_maintainer_picks_the_operators_model_by_name_and_it_is_kept_for_their_login_only(team):
+    mia = {"email": "mia@example.com", "sub": "mia"}
+    at = run(user=mia)
+    assert at.selectbox(key="team_model").options == ["small", "large"]
+    assert not [w for w in at.text_input if w.key in ("base_url", "key_env", "model_spec", "reviewer")]
+    at.selectbox(key="team_model").set_value("large").run()
+    assert "Model: openai:smollm2@http://127.0.0.1:9/v1" in texts(at)
+    assert run(user=mia).selectbox(key="team_model").value == "large"  # a new visit, the same login
+    ops = {"email": "ops@example.com", "sub": "ops"}
+    assert run(user=ops).selectbox(key="team_model").value == "small"  # another login: the default

@@ -123,6 +123,11 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
         picker = sidebar.get_by_role("combobox", name="Team model")  # by name: no URL or key variable
         assert picker.input_value() == "team-stub"
         sidebar.get_by_text(f"Work goes to: openai:stub@{stub.url}").wait_for()
+        sidebar.get_by_role("button", name="Test connection").click()
+        idle(page)
+        sidebar.get_by_text(
+            re.compile(rf"Connected to openai:stub@{re.escape(stub.url)} in \d+ ms")
+        ).wait_for()
         assert (
             sidebar.get_by_label("Base URL").count() == sidebar.get_by_label("API key variable").count() == 0
         )
