@@ -78,7 +78,7 @@ def _watch(jobs) -> None:
 def render(store, jobs) -> None:
     started = time.monotonic()
     st.title("RNR Studio")
-    st.caption(widgets.esc(f"Model: {state.active_spec()} · Store: {state.db_path()}"))
+    st.caption(widgets.esc(state.where()))
     if demo := home_line(store):
         st.info(widgets.esc(demo))
     if store.path in state.demo_problem:

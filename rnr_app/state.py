@@ -151,8 +151,18 @@ def model_settings() -> ModelSettings:
 
 
 def active_spec() -> str:
-    """The spec work goes to, credentials masked, or what is missing from the sidebar's settings."""
+    """The spec work goes to, credentials masked, or what is missing from the sidebar's settings. In team
+    mode the operator's model by name: its endpoint is the operator's business."""
+    if team():
+        return _chosen("team_model") or "none (the operator lists none)"
     try:
         return model_settings().shown_spec()
     except RnrError as exc:
         return f"not set: {exc}"
+
+
+def where() -> str:
+    """What the page says about where work goes and is kept: the store's path only in personal mode
+    (a team's visitors have no business with the server's paths)."""
+    model = f"Model: {active_spec()}"
+    return model if team() else f"{model} · Store: {db_path()}"

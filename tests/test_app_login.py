@@ -199,7 +199,9 @@ def test_a_maintainer_picks_the_operators_model_by_name_and_it_is_kept_for_their
     assert at.selectbox(key="team_model").options == ["small", "large"]
     assert not [w for w in at.text_input if w.key in ("base_url", "key_env", "model_spec", "reviewer")]
     at.selectbox(key="team_model").set_value("large").run()
-    assert "Model: openai:smollm2@http://127.0.0.1:9/v1" in texts(at)
+    shown = texts(at)
+    assert "Work goes to: large" in shown  # by the operator's name: the endpoint and the store stay theirs
+    assert not [t for t in shown if "127.0.0.1:9" in t or "Store: " in t]
     assert run(user=mia).selectbox(key="team_model").value == "large"  # a new visit, the same login
     ops = {"email": "ops@example.com", "sub": "ops"}
     assert run(user=ops).selectbox(key="team_model").value == "small"  # another login: the default
