@@ -34,4 +34,10 @@ except StoreError as exc:  # another process holds the file, or it is not a stor
     st.stop()
 
 sidebar.draw(identity)
-st.navigation([page for page, action in PAGES if state.may(action)]).run()
+try:
+    st.navigation([page for page, action in PAGES if state.may(action)]).run()
+except Exception as exc:  # a store cut short fails only the query that reads a missing block
+    damage = state.store().damage(exc)
+    if damage is None:
+        raise
+    st.error(esc(damage))

@@ -668,7 +668,13 @@ def _run(args) -> int | None:
     if args.command in NO_STORE:
         return handler(args, None)
     with _open_store(args) as store:
-        return handler(args, store)
+        try:
+            return handler(args, store)
+        except Exception as exc:  # blocks missing past the file's end fail only the query that reads them
+            damage = store.damage(exc)
+            if damage is None:
+                raise
+            raise damage from exc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,9 +19,12 @@ _LOCK_HOLDER = re.compile(r"held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)")
 # Every DuckDB file starts with an 8-byte checksum, then these magic bytes.
 _MAGIC, _MAGIC_AT = b"DUCK", 8
 # Then two database headers, each in its own 4 KiB slot; the one with the higher iteration is current.
-# Blocks follow the three slots, so a whole file holds at least 3 * 4 KiB + block_count * block size.
+# Whole blocks follow the three slots. The header's block count is no size: it counts free blocks too,
+# and DuckDB trims free blocks off the file's end without lowering it.
 _SLOT, _HEADERS = 4096, (4096, 8192)
 _HEADER = struct.Struct("<QQQQQQ")  # checksum, iteration, meta block, free list, block count, block size
+# What DuckDB says when a query reads a block that lies past the file's end.
+_PAST_END = re.compile(r'Could not read enough bytes from file "(?P<path>[^"]+)"')
 # The write-ahead log: a version entry, then entries of (size, checksum, payload); a commit ends with
 # a flush entry, whose payload is field 100 (the entry type) = 100, then the end-of-object mark.
 _WAL_VERSION_TYPE, _WAL_CHECKSUMMED, _WAL_FLUSH = 98, 2, b"\x64\x00\x64\xff\xff"
@@ -56,17 +59,26 @@ def _connect(path: str) -> duckdb.DuckDBPyConnection:
         _check_whole(Path(path).expanduser())
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(path)
+        con = duckdb.connect(path)
     except duckdb.Error as exc:
         held = _LOCK_HOLDER.search(str(exc))
-        if not held:
-            raise _not_a_store(path, exc) from exc
+        if not held:  # DuckDB reads the catalog's blocks as it opens: they may be past the end
+            raise _not_a_store(path, _past_end(exc, path) or exc) from exc
         raise StoreLocked(
             f"The database {path} is in use by another process "
             f"(PID {held['pid']}, {_describe(int(held['pid']), held['prog'])}). DuckDB allows one writer "
             "per file: close that program (another rnr command or the app), "
             "or use a different file with --db or RNR_DB."
         ) from exc
+    try:
+        damage = None if path == ":memory:" else _blocks_missing(con, Path(path).expanduser())
+    except BaseException:
+        con.close()
+        raise
+    if damage:
+        con.close()  # nothing was written: the file stays as it was
+        raise _not_a_store(path, damage)
+    return con
 
 
 def _describe(pid: int, prog: str) -> str:
@@ -97,8 +109,8 @@ def _check_is_duckdb(path: Path) -> None:
 def _check_whole(path: Path) -> None:
     """Refuse a file cut short, or one whose write-ahead log is, before DuckDB opens it.
 
-    DuckDB would fail on the missing blocks only when a query reads them, and it replays a log cut short
-    up to its last complete commit, then checkpoints and deletes it: what followed is lost unasked.
+    DuckDB replays a log cut short up to its last complete commit, then checkpoints and deletes it: what
+    followed is lost unasked. Blocks missing from the file itself are found once it is open.
     """
     if not path.is_file():
         return
@@ -108,20 +120,78 @@ def _check_whole(path: Path) -> None:
 
 
 def _cut_short(path: Path) -> str | None:
-    """Why the file is shorter than its current header says it is, or None."""
+    """Why the file cannot be DuckDB's headers followed by whole blocks, or None."""
     size = path.stat().st_size
     with path.open("rb") as f:
         head = f.read(3 * _SLOT)
     if len(head) < 3 * _SLOT:
         return f"it is cut short: {size:,} bytes, less than DuckDB's {3 * _SLOT:,} bytes of headers"
     current = max((_HEADER.unpack_from(head, at) for at in _HEADERS), key=lambda h: h[1])
-    blocks, block_size = current[4], current[5]
+    block_size = current[5]
     if not block_size or block_size & (block_size - 1) or block_size > 1 << 24:
         return None  # a header layout this check does not know: DuckDB judges it
-    need = 3 * _SLOT + blocks * block_size
-    if size < need:
-        return f"it is cut short: its header counts {blocks:,} blocks, {need:,} bytes, but it holds {size:,}"
+    if (size - 3 * _SLOT) % block_size:
+        return f"it is cut short: {size:,} bytes, which ends inside one of its {block_size:,}-byte blocks"
     return None
+
+
+def _blocks_missing(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
+    """Why the open file lacks blocks its tables or catalog use, or None; reads metadata only (no data).
+
+    Blocks in use are never past a healthy file's end; a block past the end is read only when a query
+    needs it, so without this a store cut short fails later, on whichever query meets the gap first.
+    """
+    size = path.stat().st_size
+    try:
+        block_size, used = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        held = (size - 3 * _SLOT) // block_size
+        if used > held:
+            return f"it is cut short: it uses {used:,} blocks of {block_size:,} bytes but holds {held:,}"
+        highest = _highest_block(con)
+    except duckdb.IOException as exc:
+        why = _past_end(exc, str(path))
+        if why is None:
+            raise
+        return why
+    if highest >= held:
+        return f"it is cut short: it uses block {highest:,} but holds only {held:,} blocks"
+    return None
+
+
+def _highest_block(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest block id the catalog or any table's stored columns use (-1: none)."""
+    highest = con.execute("SELECT coalesce(max(block_id), -1) FROM pragma_metadata_info()").fetchone()[0]
+    tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = current_schema() AND NOT temporary"
+    ).fetchall()
+    for (table,) in tables:
+        used = con.execute(
+            "SELECT coalesce(max(block_id), -1) FROM pragma_storage_info(?) WHERE persistent", [table]
+        ).fetchone()[0]
+        highest = max(highest, used)
+    return highest
+
+
+def _past_end(exc: duckdb.Error, path: str) -> str | None:
+    """Why, in the damaged-store message's words, when `exc` is a read past the end of the file at `path`."""
+    read = _PAST_END.search(str(exc))
+    if not isinstance(exc, duckdb.IOException) or not read or not _same_file(read["path"], path):
+        return None
+    return "it is cut short: a block it uses lies past the end of the file"
+
+
+def _same_file(a: str, b: str) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def damaged(exc: BaseException, path: str) -> StoreError | None:
+    """The damaged-store error when `exc` is DuckDB reading past the end of the store at `path`, else None."""
+    why = _past_end(exc, path) if isinstance(exc, duckdb.Error) else None
+    return _not_a_store(path, why) if why else None
 
 
 def _wal_cut_short(path: Path) -> str | None:
@@ -230,6 +300,10 @@ class StoreBase:
     def close(self) -> None:
         self.flush_log()
         self.con.close()
+
+    def damage(self, exc: BaseException) -> StoreError | None:
+        """The damaged-store error when `exc` is a query reading past the end of this store's file."""
+        return None if self.path == ":memory:" else damaged(exc, self.path)
 
     def for_thread(self):
         """A view of the same database with its own cursor, for use by one other thread.
