@@ -207,6 +207,26 @@ def test_a_log_cut_inside_its_version_entry_is_refused(tmp_path):
     assert_refused_untouched(db, "is cut short")
 
 
+UNREADABLE = {
+    "an unknown version entry": lambda log: b"\xc8\x00" + log[2:],  # its first field is not 100, the type
+    "an encrypted log": lambda log: bytes(random.Random(7).randbytes(64)) + log[64:],
+}
+
+
+@pytest.mark.parametrize("layout", UNREADABLE)
+def test_a_log_this_check_cannot_read_is_no_proof_of_damage(tmp_path, layout):
+    """A log in a layout the check does not know (a newer DuckDB, encryption) is left to DuckDB to judge:
+    never the cut-short message, nor its advice to truncate the log."""
+    from rnr_core.store.db import _wal_cut_short
+
+    db = tmp_path / "rnr.duckdb"
+    killed_writer(db, [300])
+    wal = Path(f"{db}.wal")
+    wal.write_bytes(UNREADABLE[layout](wal.read_bytes()))
+    assert _wal_cut_short(db) is None
+    assert "truncate" not in rnr_datasets(db).stderr
+
+
 @pytest.mark.parametrize("cut", ["store", "log"])
 def test_the_apps_start_page_shows_the_damaged_store_message(tmp_path, monkeypatch, cut):
     db = tmp_path / "rnr.duckdb"

@@ -212,13 +212,20 @@ def _wal_cut_short(path: Path) -> str | None:
     )
 
 
+class _CutInVersion(Exception):
+    """The log ends inside its version entry."""
+
+
 def _wal_last_commit(f, size: int) -> int | None:
     """Where the log's last complete commit ends (0: none), or None for a log this check does not read
-    (another version, or encrypted)."""
+    (another version or layout, or encrypted): only a log provably cut inside an entry is damage."""
+    head = f.read(256)
     try:
-        pos, version = _wal_version(f.read(256))
+        pos, version = _wal_version(head, whole=len(head) == size)
+    except _CutInVersion:
+        return 0
     except (IndexError, struct.error, ValueError):
-        return 0  # not even the version entry is whole
+        return None  # not the version entry this check knows: DuckDB judges the log
     if version != _WAL_CHECKSUMMED:
         return None
     end = pos
@@ -234,20 +241,26 @@ def _wal_last_commit(f, size: int) -> int | None:
     return end
 
 
-def _wal_version(head: bytes) -> tuple[int, int]:
+def _wal_version(head: bytes, whole: bool) -> tuple[int, int]:
     """The end of the log's version entry and the version it names (fields: 100 type, 101 version,
-    102 the database's identifier as a list of bytes, 103 the checkpoint iteration)."""
+    102 the database's identifier as a list of bytes, 103 the checkpoint iteration). `whole`: `head` is
+    the whole log, so running out of it inside an entry that began as a version entry is a cut."""
     pos, fields = 0, {}
-    while True:
-        (field,), pos = struct.unpack_from("<H", head, pos), pos + 2
-        if field == 0xFFFF:
-            break
-        if field == 102:
-            count, pos = _varint(head, pos)
-            for _ in range(count):
-                _, pos = _varint(head, pos)
-        else:
-            fields[field], pos = _varint(head, pos)
+    try:
+        while True:
+            (field,), pos = struct.unpack_from("<H", head, pos), pos + 2
+            if field == 0xFFFF:
+                break
+            if field == 102:
+                count, pos = _varint(head, pos)
+                for _ in range(count):
+                    _, pos = _varint(head, pos)
+            else:
+                fields[field], pos = _varint(head, pos)
+    except (IndexError, struct.error):
+        if whole and fields.get(100) == _WAL_VERSION_TYPE:
+            raise _CutInVersion from None
+        raise
     if fields.get(100) != _WAL_VERSION_TYPE:
         raise ValueError("not a version entry")
     return pos, fields.get(101)
