@@ -56,6 +56,17 @@ def _timeout_arg(p) -> None:
     )
 
 
+def acting_user(flag: str) -> str:
+    """Who acts from the CLI when no flag names someone: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError) as exc:  # no USER/LOGNAME and no passwd entry (a bare container)
+        raise SettingError(
+            "Cannot tell who you are: the environment has no USER or LOGNAME and this process's user has "
+            f"no entry in the system's user list. Pass {flag} NAME to say who acts."
+        ) from exc
+
+
 def _emit(args, data, human: Callable[[object], str]) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False) if args.json else human(data))
 
@@ -310,9 +321,7 @@ def _review_args(p, action: str) -> None:
     p.add_argument(
         "--reviewer",
         type=_name,
-        default=getpass.getuser(),
-        help="who reviews, recorded with each sample and in its review history (default: the OS user, "
-        "%(default)s)",
+        help="who reviews, recorded with each sample and in its review history (default: the OS user)",
     )
     if action == "reject":
         p.add_argument("--reason", required=True, choices=REJECT_REASONS, help="why they are rejected")
@@ -356,14 +365,62 @@ def _samples(args, store):
 
 
 def _review(args, store) -> None:
-    """Accept or reject by id through the store's review, which records who and why, as the app does."""
-    from rnr_core.review import REVIEW_ACTIONS, plural
+    """Accept or reject by id through the store's review, which records who and why, as the app does;
+    then say what each sample now is: with several reviews per sample, one decision may not decide it."""
+    from rnr_core.review import REVIEW_ACTIONS
 
+    reviewer = args.reviewer or acting_user("--reviewer")
     reason = getattr(args, "reason", None)
-    changed = store.review(args.ids, args.action, args.reviewer, reason, args.note)
-    status = REVIEW_ACTIONS[args.action]
-    result = {"status": status, "changed": changed, "reviewer": args.reviewer, "reason": reason}
-    _emit(args, result, lambda r: f"{plural(changed, 'sample')} {status} by {args.reviewer}")
+    changed = store.review(args.ids, args.action, reviewer, reason, args.note)
+    status, needed = REVIEW_ACTIONS[args.action], store.labels_per_item("review")
+    samples = [_review_outcome(store.get_sample(i), status, needed) for i in dict.fromkeys(args.ids)]
+    result = {"status": status, "changed": changed, "reviewer": reviewer, "reason": reason}
+    _emit(args, {**result, "samples": samples}, _review_text)
+
+
+def _review_outcome(sample: dict, wanted: str, needed: int) -> dict:
+    """What a sample is after a decision on it: decided, waiting for more people, or disputed."""
+    if sample["disputed"]:
+        outcome = "disputed"
+    elif sample["status"] == "pending":
+        outcome = "waiting"
+    else:  # decided: by this decision and any agreeing ones, or by an adjudicator's earlier ruling
+        outcome = "decided" if sample["status"] == wanted else "ruled"
+    return {
+        "id": sample["id"],
+        "outcome": outcome,
+        "status": sample["status"],
+        "decisions": sample["decisions"],
+        "needed": needed,
+    }
+
+
+def _ids(group: list[dict], counted: bool = False) -> str:
+    said = (f"{s['id']} ({s['decisions']} of {s['needed']})" if counted else str(s["id"]) for s in group)
+    return ", ".join(said)
+
+
+# How each outcome reads, given its samples.
+_OUTCOME_TEXT = {
+    "decided": lambda g: f"{g[0]['status']}: {_ids(g)}",
+    "waiting": lambda g: f"still pending until enough reviewers decide (decided so far): {_ids(g, True)}",
+    "disputed": lambda g: f"disputed (the reviewers disagree), waiting for an adjudicator: {_ids(g)}",
+    "ruled": lambda g: f"left as an adjudicator ruled ({g[0]['status']}): {_ids(g)}",
+}
+
+
+def _review_text(result: dict) -> str:
+    from rnr_core.review import plural
+
+    samples, by = result["samples"], result["reviewer"]
+    if all(s["outcome"] == "decided" for s in samples):
+        return f"{plural(len(samples), 'sample')} {result['status']} by {by}"
+    lines = [f"{by}'s decision ({result['status']}) is recorded on {plural(len(samples), 'sample')}:"]
+    for outcome, says in _OUTCOME_TEXT.items():
+        group = [s for s in samples if s["outcome"] == outcome]
+        if group:
+            lines.append(f"  {plural(len(group), 'sample')} {says(group)}")
+    return "\n".join(lines)
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -541,7 +598,7 @@ def _tasks_args(p):
 
     p.add_argument("task", nargs="?", choices=list(TASKS), help="the task to set")
     p.add_argument("--labels-per-item", type=int, metavar="N", help="how many people must label each item")
-    p.add_argument("--by", default=os.environ.get("USER") or "cli", help="who sets it (default $USER)")
+    p.add_argument("--by", type=_name, help="who sets it (default: the OS user)")
 
 
 @command("tasks", "show or set how many people label each item of the review and the audit")(_tasks_args)
@@ -551,7 +608,7 @@ def _tasks(args, store):
     if args.labels_per_item is not None:
         if args.task is None:
             raise SettingError("Name the task to set: rnr tasks review --labels-per-item N (or audit).")
-        store.set_labels_per_item(args.task, args.labels_per_item, args.by)
+        store.set_labels_per_item(args.task, args.labels_per_item, args.by or acting_user("--by"))
     shown = {task: store.labels_per_item(task) for task in TASKS}
     _emit(args, shown, lambda t: "\n".join(f"{task}\t{n} per item" for task, n in t.items()))
 

@@ -4,6 +4,7 @@ import argparse
 import getpass
 import json
 import os
+import pwd
 import signal
 import subprocess
 import sys
@@ -200,7 +201,13 @@ def test_accept_and_reject_record_the_reviewer_and_a_review_action(tmp_path):
     ids = seed(db)
     one, two = ids["plain"], ids["disputed"]
     done = json.loads(rnr("samples", "accept", str(one), "--db", db, "--json").stdout)
-    assert done == {"status": "accepted", "changed": 1, "reviewer": getpass.getuser(), "reason": None}
+    assert done == {
+        "status": "accepted",
+        "changed": 1,
+        "reviewer": getpass.getuser(),
+        "reason": None,
+        "samples": [{"id": one, "outcome": "decided", "status": "accepted", "decisions": 1, "needed": 1}],
+    }
     said = rnr(
         "samples",
         "reject",
@@ -235,6 +242,64 @@ def test_accept_and_reject_record_the_reviewer_and_a_review_action(tmp_path):
             for i in sorted([one, two])
         ),
     ]
+
+
+def test_with_two_reviews_per_sample_one_decision_is_said_to_wait_and_disagreement_is_disputed(tmp_path):
+    db = str(tmp_path / "s.duckdb")
+    ids = seed(db)
+    one, two = sorted([ids["plain"], ids["disputed"]])
+    rnr("tasks", "review", "--labels-per-item", "2", "--by", "lead", "--db", db)
+    said = rnr("samples", "accept", str(one), str(two), "--reviewer", "dan", "--db", db).stdout
+    assert said.splitlines() == [
+        "dan's decision (accepted) is recorded on 2 samples:",
+        "  2 samples still pending until enough reviewers decide (decided so far): "
+        f"{one} (1 of 2), {two} (1 of 2)",
+    ]
+    args = ["--reviewer", "eve", "--db", db, "--json"]
+    done = json.loads(rnr("samples", "reject", str(one), "--reason", "other", *args).stdout)
+    assert done["samples"] == [
+        {"id": one, "outcome": "disputed", "status": "pending", "decisions": 2, "needed": 2}
+    ]
+    assert (
+        "1 sample disputed (the reviewers disagree), waiting for an adjudicator: "
+        in rnr("samples", "reject", str(one), "--reason", "other", "--reviewer", "eve", "--db", db).stdout
+    )
+    done = json.loads(rnr("samples", "accept", str(two), *args).stdout)
+    assert done["samples"] == [
+        {"id": two, "outcome": "decided", "status": "accepted", "decisions": 2, "needed": 2}
+    ]
+    assert (
+        rnr("samples", "accept", str(two), "--reviewer", "eve", "--db", db).stdout
+        == "1 sample accepted by eve\n"
+    )
+
+
+def test_who_acts_is_the_os_user_and_a_clear_error_when_there_is_none(tmp_path, monkeypatch, capsys):
+    """Without USER/LOGNAME and with no entry in the user list (a bare container), every command still
+    runs; one that records who acts asks for --reviewer or --by, and the flags work."""
+    db = str(tmp_path / "s.duckdb")
+    ids = seed(db)
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+
+    def no_entry(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")  # what the lookup raises for an unlisted uid
+
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert main(["tasks", "--db", db]) == 0
+    acts = (
+        (["samples", "accept", str(ids["plain"])], "--reviewer"),
+        (["tasks", "review", "--labels-per-item", "2"], "--by"),
+    )
+    for args, flag in acts:
+        capsys.readouterr()
+        assert main([*args, "--db", db]) == 2
+        said = capsys.readouterr().err
+        assert "Cannot tell who you are" in said and f"Pass {flag} NAME" in said and "unexpected" not in said
+        assert main([*args, flag, "kim", "--db", db]) == 0
+    with Store(db) as store:
+        assert store.get_sample(ids["plain"])["reviewer"] == "kim"
+        assert store.task_settings()["review"]["set_by"] == "kim"
 
 
 @pytest.mark.parametrize(
