@@ -1,6 +1,7 @@
 """Train/test splits of samples, streamed to files in chat formats that trainers read as is."""
 
 from collections import Counter
+from contextlib import closing
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -196,17 +197,21 @@ def _write(store, files: dict, filters: dict, split: dict, include_failing: bool
     outcomes, counts = Counter(), {"train": 0, "test": 0}
     prompts = {"train": set(), "test": set()}  # hashes, not texts: a million prompts stay small
     fmt, test_fraction, seed = split["fmt"], split["test_fraction"], split["seed"]
-    for rows in store.selected_batches(**filters, batch=batch, progress=progress):
-        lines = {"train": [], "test": []}
-        for sample in rows:
-            outcomes[sample["outcome"]] += 1
-            if include_failing or sample["outcome"] == "pass":
-                side = split_of(sample, test_fraction, seed)
-                lines[side].append(jsonl.dumps(FORMATS[fmt](sample)))
-                prompts[side].add(hash(sample["system_prompt"]))
-        for side, rows in lines.items():
-            files[f"{side}.jsonl"].writelines(rows)
-            counts[side] += len(rows)
+    # The snapshot's transaction is held here, not only inside the generator: a write that fails (a full
+    # disk) would leave the generator suspended inside it, and the transaction open on this cursor.
+    batches = store.selected_batches(**filters, batch=batch, progress=progress)
+    with store.transaction(), closing(batches):
+        for rows in batches:
+            lines = {"train": [], "test": []}
+            for sample in rows:
+                outcomes[sample["outcome"]] += 1
+                if include_failing or sample["outcome"] == "pass":
+                    side = split_of(sample, test_fraction, seed)
+                    lines[side].append(jsonl.dumps(FORMATS[fmt](sample)))
+                    prompts[side].add(hash(sample["system_prompt"]))
+            for side, rows in lines.items():
+                files[f"{side}.jsonl"].writelines(rows)
+                counts[side] += len(rows)
     return outcomes, counts, {side: len(hashes) for side, hashes in prompts.items()}
 
 

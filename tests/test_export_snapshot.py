@@ -1,9 +1,13 @@
 """An export taken while others review is one snapshot: its files and manifest show the store as it was
 at one moment, however many reviews are committed between its batches."""
 
+import errno
 import json
 import re
+import resource
 import threading
+
+import pytest
 
 from bench.app_store import seed
 from rnr_core.export import export_samples
@@ -91,3 +95,24 @@ def test_an_export_while_others_review_is_one_snapshot(tmp_path):
     # The files are the store at one moment: the accepted samples after some number of commits.
     assert exported in reviewer.states
     assert reviewer.states.index(exported) <= seen[0]
+
+
+def test_a_write_failing_mid_export_ends_its_transaction(tmp_path):
+    """A full disk mid-export (here: the file-size limit, EFBIG) ends the snapshot's transaction with the
+    export, so the same cursor writes, and commits, at once."""
+    db = str(tmp_path / "rnr.duckdb")
+    seed(db, N, 5)
+    with Store(db) as store:
+        view = store.for_thread()
+        pending = store._scalar("SELECT min(id) FROM samples WHERE status = 'pending'")
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, limits[1]))
+        try:
+            with pytest.raises(OSError) as full:
+                export_samples(view, tmp_path / "out", statuses=("accepted", "pending"), batch=BATCH)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        assert full.value.errno == errno.EFBIG  # it failed writing, between batches
+        assert view.review([pending], "accept", "wen") == 1
+        assert store.get_sample(pending)["status"] == "accepted"  # committed: another cursor sees it
+        view.close()
