@@ -173,7 +173,7 @@ def test_a_write_that_keeps_conflicting_is_a_version_conflict(tmp_path):
         ann, job = store.for_thread(), store.for_thread()
         job.con.begin()  # another writer's verdict on the same rule, not yet committed
         job.add_verdicts(ids["failing"], "human:ann", [{"rule_id": "r1", "verdict": "fail"}])
-        with pytest.raises(VersionConflict, match="nothing was changed"):
+        with pytest.raises(VersionConflict, match="changing this rule's labels .* nothing was changed"):
             ann.label_verdict(ids["failing"], "r1", "pass", "ann")
         job.con.rollback()
         assert store._scalar("SELECT count(*) FROM review_actions") == 0
@@ -190,5 +190,45 @@ def test_other_errors_are_not_retried(tmp_path):
             store.con.execute("SELECT * FROM no_such_table")
 
         with pytest.raises(duckdb.CatalogException):
-            store.short_write(write)
+            store.short_write(write, "these samples")
         assert runs["n"] == 1
+
+
+def test_a_key_already_there_is_the_writers_mistake_raised_at_once(tmp_path):
+    """A statement that inserts a key already committed is a bug to see, not a race to retry 8 times and
+    then blame on another reviewer."""
+    with Store(str(tmp_path / "rnr.duckdb")) as store:
+        store.set_labels_per_item("review", 2, "ana")
+        runs = Counter()
+
+        def write():
+            runs["n"] += 1
+            with store.transaction():
+                store.con.execute(
+                    "INSERT INTO tasks (kind, labels_per_item, set_by) VALUES ('review', 3, 'x')"
+                )
+
+        with pytest.raises(duckdb.ConstraintException, match="Duplicate key"):
+            store.short_write(write, "how many people label each item")
+        assert runs["n"] == 1
+
+
+def test_a_key_another_writer_commits_first_is_retried(tmp_path):
+    """Two writers inserting the same key at once: the one committing second fails at commit, a real
+    race, and runs again, now replacing the other's row."""
+    with Store(str(tmp_path / "rnr.duckdb")) as store:
+        tab, other = store.for_thread(), store.for_thread()
+        other.con.begin()
+        other.set_preference("os:ana", "timeout", 30)
+        runs = Counter()
+
+        def write():
+            runs["n"] += 1
+            with tab.transaction():
+                tab.set_preference("os:ana", "timeout", 45)
+                if runs["n"] == 1:
+                    other.con.commit()  # the other writer's row with the same key lands first
+
+        tab.short_write(write, "these preferences")
+        assert runs["n"] == 2 and store.preferences("os:ana") == {"timeout": 45}
+        tab.close(), other.close()

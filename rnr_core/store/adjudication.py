@@ -120,7 +120,7 @@ class AdjudicationQueries:
                 self._resolve("s.id = ?", [sample_id])
                 return RULINGS[ruling]
 
-        return self.short_write(write)
+        return self.short_write(write, "this sample's decisions")
 
     # --- audit labels ----------------------------------------------------------------------------
 
@@ -159,4 +159,4 @@ class AdjudicationQueries:
                     [sample_id, by, note, rule_id, verdict],
                 )
 
-        self.short_write(write)
+        self.short_write(write, "this rule's labels")

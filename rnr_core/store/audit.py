@@ -254,7 +254,7 @@ class AuditQueries(TaskQueries):
                     [sample_id, reviewer, note, rule_id, verdict],
                 )
 
-        self.short_write(write)
+        self.short_write(write, "this rule's labels")
 
     def _check_rule(self, sample_id: int, rule_id: str) -> None:
         """NotFound unless the sample exists and `rule_id` is one of its current rules."""

@@ -35,7 +35,7 @@ _WAL_VERSION_TYPE, _WAL_CHECKSUMMED, _WAL_FLUSH = 98, 2, b"\x64\x00\x64\xff\xff"
 # for the winner, and a pause lets the winner commit (a third of a second at most, in all).
 WRITE_TRIES, WRITE_BACKOFF, WRITE_PAUSE_MAX = 8, 0.005, 0.08
 BUSY = (
-    "Another reviewer or job was changing these samples at the same moment; nothing was changed. "
+    "Another reviewer or job was changing {what} at the same moment; nothing was changed. "
     "Reload and try again."
 )
 
@@ -45,10 +45,16 @@ class Busy(Exception):
 
 
 def conflicted(exc: duckdb.Error) -> bool:
-    """Whether DuckDB refused a write because another transaction wrote the same rows first."""
+    """Whether DuckDB refused a write because another transaction wrote the same rows first.
+
+    That is a TransactionException: a conflict on a row ("Conflict on update", "... tuple deletion"), or
+    at commit a key that a concurrent transaction committed first ("Failed to commit: ... duplicate
+    key"). A statement meeting a key already committed raises a ConstraintException instead: the
+    writer's own mistake (upserts resolve such keys), which a retry would only repeat.
+    """
     text = str(exc)
-    return isinstance(exc, duckdb.TransactionException | duckdb.ConstraintException) and (
-        "Conflict on" in text or "duplicate key" in text.lower()
+    return isinstance(exc, duckdb.TransactionException) and (
+        "Conflict on" in text or ("Failed to commit" in text and "duplicate key" in text.lower())
     )
 
 
@@ -379,13 +385,13 @@ class StoreBase:
                 time.sleep(random.uniform(0.5, 1.5) * min(WRITE_BACKOFF * 2**attempt, WRITE_PAUSE_MAX))
         raise Busy
 
-    def short_write(self, write, busy: str = BUSY):
-        """`retrying`, with a lasting conflict said as the VersionConflict the Review page explains,
-        never as DuckDB's own message."""
+    def short_write(self, write, what: str):
+        """`retrying`, with a lasting conflict said as the VersionConflict the Review page explains, naming
+        `what` was being changed ("these samples", "your preferences"), never as DuckDB's own message."""
         try:
             return self.retrying(write)
         except Busy:
-            raise VersionConflict(busy) from None
+            raise VersionConflict(BUSY.format(what=what)) from None
 
     def _rows(self, sql: str, params=()) -> list[dict]:
         cur = self.con.execute(sql, params)

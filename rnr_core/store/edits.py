@@ -81,7 +81,7 @@ class EditQueries:
             return self.retrying(lambda: self._apply_edit(sample_id, base_version, author, action, edit))
         except (_Stale, Busy):
             pass  # a true version conflict, or one that outlasted the retries: keep both versions
-        draft = self.short_write(lambda: self._save_draft(sample_id, author, edit))
+        draft = self.short_write(lambda: self._save_draft(sample_id, author, edit), "this sample")
         raise VersionConflict(
             f"Another reviewer saved sample {sample_id} first. Your edit is kept as revision {draft}; "
             "reload the sample to see both versions (revert to revision "

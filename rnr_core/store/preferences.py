@@ -25,4 +25,4 @@ class PreferenceQueries:
                 for name, value in values.items():
                     self.set_preference(owner, name, value)
 
-        self.short_write(write)
+        self.short_write(write, "these preferences")

@@ -207,7 +207,7 @@ class ReviewQueries(DecisionQueries, EditQueries):
                     )
                 return self._set_review("list_contains(?, s.id)", [ids], values)
 
-        return self.short_write(write)
+        return self.short_write(write, "these samples")
 
     def review_filter(
         self, flt: QueueFilter, action: str, reviewer: str, reason: str | None = None, note: str | None = None
@@ -220,7 +220,7 @@ class ReviewQueries(DecisionQueries, EditQueries):
             with self.transaction():
                 return self._set_review(where, params, values)
 
-        return self.short_write(write)
+        return self.short_write(write, "these samples")
 
     def _set_review(self, where: str, params: list, values: dict) -> int:
         # The matching ids are read once: the writes below change what a filter matches (a reviewer's own

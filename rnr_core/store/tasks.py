@@ -36,4 +36,4 @@ class TaskQueries:
                     for sql in refresh_audit_sql(_LABELLED):
                         self.con.execute(sql)
 
-        self.short_write(write)
+        self.short_write(write, "how many people label each item")
