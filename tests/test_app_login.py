@@ -92,7 +92,7 @@ def test_personal_mode_on_loopback_is_as_before(app_db, address, where):
     assert [t.label for t in run(auth=None).text_input if t.key == "reviewer"] == ["Reviewer"]
 
 
-def test_a_bad_operator_file_shows_visitors_nothing_of_it_and_logs_the_entry(app_db, tmp_path, monkeypatch, caplog):
+def test_a_bad_operator_file_shows_visitors_nothing_and_logs_the_entry(app_db, tmp_path, monkeypatch, caplog):
     _, ids = app_db
     path = write_team_config(tmp_path / "rnr-config.toml", {"ceo@corp.example": "owner"}, [NO_SERVER])
     monkeypatch.setenv("RNR_CONFIG", str(path))
