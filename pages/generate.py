@@ -98,8 +98,7 @@ def settings_form(datasets: list[str]) -> RunConfig | None:
 
 
 def start(config: RunConfig) -> None:
-    state.acting("generate")
-    run_id = start_run(store, config)
+    run_id = start_run(store, config, started_by=state.acting("generate"))
     st.session_state.update(gen_job=jobs.start("generate", run_id=run_id), gen_run=run_id, gen_pick=run_id)
 
 

@@ -61,5 +61,5 @@ def admit(personal_name: str | None) -> Identity | Refusal:
     user = st.user.to_dict()
     if user.get("is_logged_in") is not True:
         return Refusal("logged_out")
-    found = access.login_identity(user.get("email"), user.get("sub"), user.get("email_verified"))
+    found = access.login_identity(user.get("email"), user.get("email_verified"))
     return found or Refusal("unlisted", user.get("email") or user.get("sub"))

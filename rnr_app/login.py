@@ -3,6 +3,8 @@
 A refused visitor sees only that page: no sidebar, no navigation, nothing from the store.
 """
 
+import logging
+
 import streamlit as st
 
 from rnr_app import state, widgets
@@ -13,6 +15,9 @@ from rnr_core.access import Identity
 from rnr_core.errors import Forbidden, RnrError
 
 README = "the README's section 'Serving a team'"
+# What the operator must fix goes to the server's log (the terminal that started it): a page any visitor
+# can reach names no file, path or configured identity.
+log = logging.getLogger("rnr_studio")
 
 
 def gate(paths: list[str]) -> Identity:
@@ -35,8 +40,12 @@ def gate(paths: list[str]) -> Identity:
 
 
 def _config(exc: RnrError) -> None:
+    log.error("The operator's configuration cannot be used: %s", exc.says("cli"))
     st.title("RNR Studio cannot start")
-    st.error(esc(f"The operator's configuration cannot be used: {exc.says('app')}"))
+    st.error(
+        "The operator's configuration cannot be used, so nothing is shown. The server's log names the "
+        "file and the entry to fix; 'rnr config check' shows it too."
+    )
 
 
 def _exposed(address: str | None) -> None:
@@ -52,8 +61,8 @@ def _exposed(address: str | None) -> None:
     st.markdown(
         esc(
             'Serve it on this machine only (server.address = "127.0.0.1", as .streamlit/config.toml sets), '
-            f'or serve a team: set mode = "team" with roles and models in {access.config().where()}, and '
-            f"login under [auth] in .streamlit/secrets.toml; {README} shows how."
+            'or serve a team: set mode = "team" with roles and models in the operator\'s configuration file, '
+            f"and login under [auth] in the secrets file; {README} shows how."
         )
     )
 
@@ -61,16 +70,21 @@ def _exposed(address: str | None) -> None:
 def _no_login(detail: tuple[list[str], str | None]) -> None:
     missing, unreadable = detail
     files = ", ".join(st.get_option("secrets.files"))
+    log.error(
+        "Team mode is on (%s) but the [auth] section of the secrets file (%s) lacks %s.%s",
+        access.config().where(),
+        files,
+        ", ".join(missing),
+        f" {unreadable}" if unreadable else "",
+    )
     st.title("RNR Studio cannot start: team mode needs login")
     st.error(
         esc(
-            f"Team mode is on ({access.config().where()}) but login is not configured: the [auth] section of "
-            f"the secrets file ({files}) lacks {', '.join(missing)}. Add them and restart the server; "
+            f"Team mode is on but login is not configured: the [auth] section of the secrets file lacks "
+            f"{', '.join(missing)}. Add them and restart the server (its log names the files it read); "
             f"{README} shows an example."
         )
     )
-    if unreadable:
-        st.caption(esc(unreadable))
 
 
 def _logged_out(_=None) -> None:
@@ -107,8 +121,7 @@ def account(identity: Identity) -> None:
 
 def cannot(action: str, doing: str) -> None:
     """The line a read-only view shows in place of its controls: this role may not do `doing`."""
-    allowed = " and ".join(f"{role}s" for role in access.who_may(action))
-    st.caption(esc(f"You are a {state.identity().role}: {doing} is for {allowed}."))
+    st.caption(esc(f"You are a {state.identity().role}: {doing} is for {access.who_may_text(action)}."))
 
 
 def allowed(action: str) -> bool:

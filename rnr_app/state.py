@@ -129,11 +129,6 @@ def _chosen(name: str):
     return PREFERENCES[name].default() if value is None else value
 
 
-def reviewer() -> str:
-    """The name stored with every action: the login identity, in personal mode the sidebar's name."""
-    return identity().id
-
-
 def model_settings() -> ModelSettings:
     """The model the sidebar describes; pages pass its spec to the core. In team mode the operator's
     model the person picked by name, with the operator's endpoint, key variable and limits."""

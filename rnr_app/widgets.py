@@ -98,12 +98,23 @@ def _live(job_id: str, title: str) -> None:
     _show(job, title)
 
 
+def _cancel(job: dict) -> None:
+    """Cancel a job: its kind's own action (generate, judge), so the policy is asked at the click."""
+    try:
+        state.acting(job["kind"])
+    except RnrError as exc:
+        error(exc)
+        return
+    state.jobs().cancel(job["id"])
+
+
 def _show(job: dict, title: str) -> None:
     p, running = job["progress"], job["status"] == "running"
     st.markdown(f"**{esc(title)}** · {job['kind']} · `{job['status']}`")
     st.progress(min(1.0, p["done"] / p["total"]) if p["total"] else 0.0, text=progress_line(p, running))
     if running:
+        # Cancelling is the job kind's own action (generate, judge): the policy is asked at the click.
         if st.button("Cancel", key=f"cancel-{job['id']}"):
-            state.jobs().cancel(job["id"])
+            _cancel(job)
     elif job["error"]:
         st.error(esc(job["error_app"] or job["error"]))

@@ -63,12 +63,17 @@ def who_may(action: str) -> list[str]:
     return [role for role in ROLES if _rank(role) >= _rank(ACTIONS[action])]
 
 
+def who_may_text(action: str) -> str:
+    """The roles allowed `action`, in words: "reviewers and maintainers"."""
+    return " and ".join(f"{role}s" for role in who_may(action))
+
+
 def require(identity: Identity, action: str) -> Identity:
     """`identity` if it may do `action`; else Forbidden, naming the identity, its role and who may."""
     if not may(identity, action):
-        allowed = " and ".join(f"{role}s" for role in who_may(action))
         raise Forbidden(
-            f"{identity.id} is a {identity.role} and may not {action.replace('_', ' ')}: only {allowed} may. "
+            f"{identity.id} is a {identity.role} and may not {action.replace('_', ' ')}: "
+            f"only {who_may_text(action)} may. "
             "Ask the operator for another role if you need it."
         )
     return identity
@@ -79,15 +84,16 @@ def personal_identity(name: str | None = None) -> Identity:
     return Identity(id=(name or "").strip() or getpass.getuser(), role="maintainer", via="os")
 
 
-def login_identity(email: str | None, sub: str | None, email_verified: bool | None = None) -> Identity | None:
-    """The logged-in person (recorded by e-mail, else `sub`) with their role; None if not listed.
+def login_identity(email: str | None, email_verified: object = None) -> Identity | None:
+    """The logged-in person, recorded by e-mail, with their role; None if not listed.
 
-    An e-mail the provider says it has not verified (`email_verified` False) grants no role: anyone
-    could claim it."""
-    email = "" if email_verified is False else (email or "").strip().lower()
+    Roles are given to e-mails, so a login without one gets none. An e-mail the provider says it has
+    not verified (`email_verified` false, as a boolean or, from some providers, a string) grants no
+    role: anyone could claim it."""
+    unverified = email_verified is False or str(email_verified).strip().lower() == "false"
+    email = "" if unverified else (email or "").strip().lower()
     role = config().role_of(email) if email else None
-    ident = email or (sub or "").strip()
-    return Identity(id=ident, role=role, via="oidc") if role and ident else None
+    return Identity(id=email, role=role, via="oidc") if role else None
 
 
 def missing_login(auth: dict | None) -> list[str]:

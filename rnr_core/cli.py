@@ -204,7 +204,7 @@ def _generate(args, store):
     elif not args.dataset:
         raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
     else:
-        run_id = start_run(store, _run_config(args))
+        run_id = start_run(store, _run_config(args), started_by=getpass.getuser())
         seed = store.get_run(run_id)["config"]["seed"]
         print(
             f"Started {run_id} (seed {seed}); if it stops, finish it with 'rnr generate --resume {run_id}'.",

@@ -102,6 +102,7 @@ def picker_label(state: RunState) -> str:
     the label an option had when it was picked, so a status or a count here would go stale; the
     run's status and counts are shown beside the picker instead."""
     started = f" · started {state.created_at:%Y-%m-%d %H:%M}" if state.created_at else ""
+    started += f" by {state.started_by}" if state.started_by else ""
     return f"{state.id} · {state.dataset} · {state.model}{started}"
 
 
@@ -119,6 +120,7 @@ def table_row(state: RunState) -> dict:
         "items failed": items.failed,
         "items not tried": items.left,
         "created": state.created_at,
+        "started by": state.started_by,
     }
 
 

@@ -58,6 +58,7 @@ class RunState:
     error: str | None = None
     error_hint: str | None = None
     created_at: datetime | None = None
+    started_by: str | None = None  # the login or OS user who started it (None: before it was recorded)
     updated_at: datetime | None = None
     rate: float | None = None  # items finished per second by the live job
     eta_s: float | None = None  # seconds left at that rate; only while running
@@ -151,6 +152,7 @@ def _state(row: dict, job: dict | None) -> RunState:
         error=row["error"],
         error_hint=row.get("error_hint"),
         created_at=row["created_at"],
+        started_by=row.get("started_by"),
         updated_at=row["updated_at"],
     )
     if status != "running":

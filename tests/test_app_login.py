@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnr_app import state
 from rnr_core import access
+from rnr_core.errors import SettingError
 from tests.apptest import APP, TIMEOUT, plain, texts
 from tests.oidc import NO_SERVER, write_team_config
 
@@ -91,13 +92,32 @@ def test_personal_mode_on_loopback_is_as_before(app_db, address, where):
     assert [t.label for t in run(auth=None).text_input if t.key == "reviewer"] == ["Reviewer"]
 
 
-def test_team_mode_without_login_names_the_file_and_what_is_missing(team):
+def test_a_bad_operator_file_shows_visitors_nothing_and_logs_the_entry(app_db, tmp_path, monkeypatch, caplog):
+    _, ids = app_db
+    path = write_team_config(tmp_path / "rnr-config.toml", {"ceo@corp.example": "owner"}, [NO_SERVER])
+    monkeypatch.setenv("RNR_CONFIG", str(path))
+    with pytest.raises(SettingError):
+        access.reload()  # forgets the loaded file; the app reads the bad one on its next run
+    try:
+        at = run(auth=AUTH)
+    finally:
+        monkeypatch.delenv("RNR_CONFIG")
+        access.reload()
+    shown = texts(at)
+    assert "configuration cannot be used" in shown and "server's log" in shown
+    assert "ceo@corp.example" not in shown and str(path) not in shown and "owner" not in shown
+    logged = caplog.text
+    assert str(path) in logged and "ceo@corp.example" in logged  # the operator's terminal says which entry
+    shows_nothing_of_the_store(at, ids)
+
+
+def test_team_mode_without_login_names_what_is_missing_and_no_path(team):
     _, ids = team
     at = run(auth={"redirect_uri": AUTH["redirect_uri"], "client_id": "rnr-studio"})
     shown = texts(at)
     assert "login is not configured" in shown
     assert "cookie_secret, client_secret, server_metadata_url" in shown
-    assert "secrets.toml" in shown
+    assert "secrets.toml" not in shown and "config.toml" not in shown  # paths go to the server's log only
     assert "redirect_uri" not in shown.split("lacks", 1)[1].split(".", 1)[0]
     assert "Log in" not in labels(at)
     shows_nothing_of_the_store(at, ids)

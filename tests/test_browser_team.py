@@ -238,7 +238,10 @@ def test_team_mode_without_login_configured_says_what_is_missing_and_shows_nothi
         goto(page, url)
         page.get_by_text("login is not configured").wait_for()
         shown = page.inner_text("body")
-        assert str(secrets) in shown and "lacks cookie_secret, client_secret." in shown
-        assert str(config) in shown
+        assert "lacks cookie_secret, client_secret." in shown
+        # A page anyone can reach names no server path: the operator finds them in the server's log.
+        assert str(secrets) not in shown and str(config) not in shown and str(tmp_path) not in shown
         assert page.get_by_role("button", name="Log in").count() == 0
         shows_nothing(page)
+    logged = "".join(p.read_text() for p in tmp_path.glob("streamlit-*.log"))
+    assert str(secrets) in logged and str(config) in logged and "cookie_secret, client_secret" in logged

@@ -111,6 +111,7 @@ def test_documented_flow_on_the_embedded_model(tmp_path):
     )
     assert run["status"] == "completed", run
     assert run["counts"]["samples"] == 5  # 3 plain, 1 tempting, 1 out of scope
+    assert run["started_by"] == getpass.getuser()  # who started it, as the app records its login
     judged = json.loads(rnr("judge", "--run", run["id"], "--judge", "local", "--db", db, "--json").stdout)
     assert judged["checker_verdicts"] == 0  # generation already checked the verifiable rule
     assert judged["llm_verdicts"] + judged["unknown"] == 5  # one free-form rule per sample

@@ -194,3 +194,15 @@ def test_a_failed_connection_test_speaks_of_no_run(tmp_path):
     )
     assert not result["ok"] and "Cannot reach" in result["error"]
     assert "resume" not in result["error"].lower()
+
+
+def test_a_run_records_who_started_it_and_every_view_says_so(store, dataset, scripted):
+    scripted(answer())
+    anon = run_state(store, start_run(store, config()))
+    run_id = start_run(store, config(), started_by="ana@example.com")
+    state = run_state(store, run_id)
+    assert store.get_run(run_id)["started_by"] == state.started_by == "ana@example.com"
+    assert [r["started_by"] for r in store.list_runs() if r["id"] == run_id] == ["ana@example.com"]
+    assert run_words.picker_label(state).endswith(" by ana@example.com")
+    assert run_words.table_row(state)["started by"] == "ana@example.com"
+    assert anon.started_by is None and " by " not in run_words.picker_label(anon)

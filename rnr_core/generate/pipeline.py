@@ -20,8 +20,8 @@ SP_MAX_TOKENS = 700
 RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
 
 
-def start_run(store, config: RunConfig) -> str:
-    """Plan a run and record it; nothing is generated yet."""
+def start_run(store, config: RunConfig, started_by: str | None = None) -> str:
+    """Plan a run and record it, with who started it; nothing is generated yet."""
     get_model(config.model)  # fail on a bad spec before anything is written
     dataset_id = store.dataset_id(config.dataset)
     if dataset_id is None:
@@ -29,7 +29,7 @@ def start_run(store, config: RunConfig) -> str:
         raise NotFound(f"No dataset {config.dataset!r} (have: {names}).", hint="import")
     planned = plan_groups(config, store.instruction_ids(dataset_id))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
-    store.create_run(run_id, dataset_id, config.model, planned.as_dict())
+    store.create_run(run_id, dataset_id, config.model, planned.as_dict(), started_by)
     return run_id
 
 

@@ -1,7 +1,6 @@
 """Model settings a user picks at run time (endpoint, key variable, timeout, concurrency) and a
 connection check that says what failed."""
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -11,9 +10,9 @@ from rnr_core.models.base import GenParams
 from rnr_core.models.openai_compat import DEFAULT_RETRY, OpenAICompatModel, from_spec
 from rnr_core.models.registry import get_model, refuse_credentials, register_model
 from rnr_core.models.retry import RetryPolicy
+from rnr_core.operator import ENV_NAME
 from rnr_core.secrets import scrub, watch_key_env
 
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PING = [{"role": "user", "content": "Reply with the word OK."}]
 # How the sidebar names the model: a spec string, or an OpenAI-compatible endpoint's fields.
 MODES = ("Spec", "Endpoint")
@@ -68,7 +67,7 @@ class ModelSettings:
 def check_key_env(name: str) -> str:
     """`name` if it names an environment variable the operator allows ('' sends no key); the message
     never repeats it (it may be a key)."""
-    if name and not _ENV_NAME.match(name):
+    if name and not ENV_NAME.match(name):
         raise SettingError(
             "API key variable takes the NAME of an environment variable that holds the key (letters, digits "
             "and _, such as OPENAI_API_KEY), never the key itself."

@@ -318,3 +318,9 @@ def _several_reviewers() -> list[str]:
         "ALTER TABLE review_actions ADD COLUMN rule_id VARCHAR",
         "ALTER TABLE review_actions ADD COLUMN decision VARCHAR",
     ]
+
+
+@migration(11, "runs: who started each")
+def _run_starter() -> list[str]:
+    # The login (team mode) or OS user who started a run, as every review action records its reviewer.
+    return ["ALTER TABLE runs ADD COLUMN started_by VARCHAR"]

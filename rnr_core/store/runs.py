@@ -4,10 +4,13 @@ import json
 
 
 class RunQueries:
-    def create_run(self, run_id: str, dataset_id: int, model: str, config: dict) -> None:
+    def create_run(
+        self, run_id: str, dataset_id: int, model: str, config: dict, started_by: str | None = None
+    ) -> None:
         self.con.execute(
-            "INSERT INTO runs (id, dataset_id, model, config, status) VALUES (?, ?, ?, ?, 'running')",
-            [run_id, dataset_id, model, json.dumps(config)],
+            "INSERT INTO runs (id, dataset_id, model, config, status, started_by) "
+            "VALUES (?, ?, ?, ?, 'running', ?)",
+            [run_id, dataset_id, model, json.dumps(config), started_by],
         )
 
     def get_run(self, run_id: str) -> dict | None:
@@ -22,7 +25,7 @@ class RunQueries:
 
     def list_runs(self) -> list[dict]:
         runs = self._rows(
-            "SELECT r.id, d.name AS dataset, r.model, r.status, r.created_at, r.updated_at "
+            "SELECT r.id, d.name AS dataset, r.model, r.status, r.started_by, r.created_at, r.updated_at "
             "FROM runs r JOIN datasets d ON d.id = r.dataset_id ORDER BY r.created_at"
         )
         for run in runs:
@@ -48,7 +51,7 @@ class RunQueries:
         """
         runs = self._rows(
             "SELECT r.id, d.name AS dataset, r.model, r.config, r.status, r.error, r.error_hint, "
-            "r.created_at, r.updated_at FROM runs r JOIN datasets d ON d.id = r.dataset_id "
+            "r.started_by, r.created_at, r.updated_at FROM runs r JOIN datasets d ON d.id = r.dataset_id "
             "WHERE ?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], r.id) "
             "ORDER BY r.created_at DESC, r.id LIMIT ?",
             [run_ids, run_ids, limit if limit is not None else 2**62],
