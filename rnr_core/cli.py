@@ -56,15 +56,23 @@ def _timeout_arg(p) -> None:
     )
 
 
-def acting_user(flag: str) -> str:
-    """Who acts from the CLI when no flag names someone: the OS user."""
+def os_user() -> str | None:
+    """The OS user, or None where the process has none (no USER/LOGNAME and no passwd entry)."""
     try:
         return getpass.getuser()
-    except (KeyError, OSError) as exc:  # no USER/LOGNAME and no passwd entry (a bare container)
+    except (KeyError, OSError):  # a bare container: the caller decides whether that matters
+        return None
+
+
+def acting_user(flag: str) -> str:
+    """Who acts from the CLI when no flag names someone: the OS user."""
+    user = os_user()
+    if user is None:
         raise SettingError(
             "Cannot tell who you are: the environment has no USER or LOGNAME and this process's user has "
             f"no entry in the system's user list. Pass {flag} NAME to say who acts."
-        ) from exc
+        )
+    return user
 
 
 def _emit(args, data, human: Callable[[object], str]) -> None:
@@ -204,7 +212,7 @@ def _generate(args, store):
     elif not args.dataset:
         raise RnrError("Give --dataset NAME to start a run, or --resume RUN_ID to finish one.")
     else:
-        run_id = start_run(store, _run_config(args), started_by=getpass.getuser())
+        run_id = start_run(store, _run_config(args), started_by=os_user())  # unknown: recorded as such
         seed = store.get_run(run_id)["config"]["seed"]
         print(
             f"Started {run_id} (seed {seed}); if it stops, finish it with 'rnr generate --resume {run_id}'.",
