@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnr_app import state, widgets
+from rnr_app import login, state, widgets
 from rnr_core.errors import RnrError
 from rnr_core.review import REJECT_REASONS, plural
 
@@ -10,6 +10,9 @@ SHOWN = 20
 
 store = state.store()
 st.title("Adjudicate")
+if not state.may("adjudicate"):  # navigation offers the page to maintainers only; a stale link lands here
+    login.cannot("adjudicate", "adjudicating disagreements")
+    st.stop()
 st.caption(
     "Items that enough people labelled and that they disagree on. Your ruling is recorded as an "
     "adjudication and decides the item over every person's label."
@@ -19,12 +22,20 @@ if notice:
     getattr(st, notice[0])(widgets.esc(notice[1]))
 
 
-def settle(ruling: str, *args, said: str, **options) -> None:
-    """Record a ruling (a store method's name and its arguments), keeping the outcome for the next run. A
-    callback runs in the next script run, whose thread needs its own cursor: the store is looked up here,
-    and the policy is asked at the moment of the ruling."""
+def on_review(store, adjudicator: str, sample_id: int, ruling: str, reason: str | None = None) -> None:
+    store.adjudicate_review(sample_id, ruling, adjudicator, reason=reason)
+
+
+def on_label(store, adjudicator: str, sample_id: int, rule_id: str, verdict: str) -> None:
+    store.adjudicate_label(sample_id, rule_id, verdict, adjudicator)
+
+
+def settle(rule, *args, said: str) -> None:
+    """Record a ruling (`rule(store, adjudicator, *args)`), keeping the outcome for the next run. A callback
+    runs in the next script run, whose thread needs its own cursor: the store is looked up here, and the
+    policy is asked at the moment of the ruling."""
     try:
-        getattr(state.store(), ruling)(*args, adjudicator=state.acting("adjudicate"), **options)
+        rule(state.store(), state.acting("adjudicate"), *args)
     except RnrError as exc:
         st.session_state["adjudicate_notice"] = ("error", exc.says("app"))
         return
@@ -46,15 +57,15 @@ def review_dispute(item: dict) -> None:
         "Accept",
         key=f"adj-accept-{sid}",
         on_click=settle,
-        args=("adjudicate_review", sid, "accept"),
+        args=(on_review, sid, "accept"),
         kwargs={"said": f"Sample {sid} accepted by your ruling."},
     )
     c[1].button(
         "Reject",
         key=f"adj-reject-{sid}",
         on_click=settle,
-        args=("adjudicate_review", sid, "reject"),
-        kwargs={"said": f"Sample {sid} rejected by your ruling.", "reason": reason},
+        args=(on_review, sid, "reject", reason),
+        kwargs={"said": f"Sample {sid} rejected by your ruling."},
     )
 
 
@@ -73,21 +84,21 @@ def label_dispute(item: dict) -> None:
             verdict.capitalize(),
             key=f"adj-{verdict}-{sid}-{rule}",
             on_click=settle,
-            args=("adjudicate_label", sid, rule, verdict),
+            args=(on_label, sid, rule, verdict),
             kwargs={"said": f"Rule {rule} of sample {sid}: {verdict} by your ruling."},
         )
 
 
-reviews, labels = store.review_disputes(SHOWN), store.label_disputes()
+reviews, labels = store.review_disputes(SHOWN), store.label_disputes(SHOWN)
 st.subheader(f"Reviews ({plural(store.review_dispute_count(), 'sample')})")
 if not reviews:
     st.info("No sample's reviewers disagree.")
 for item in reviews:
     with st.container(border=True):
         review_dispute(item)
-st.subheader(f"Audit labels ({plural(len(labels), 'rule')})")
+st.subheader(f"Audit labels ({plural(store.label_dispute_count(), 'rule')})")
 if not labels:
     st.info("No rule's labels disagree.")
-for item in labels[:SHOWN]:
+for item in labels:
     with st.container(border=True):
         label_dispute(item)

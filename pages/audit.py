@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnr_app import audit_parts as parts
 from rnr_app import state, task_parts
-from rnr_core.audit import agreement_report, agreement_rows, human_agreement_report, human_rows
+from rnr_core.audit import agreement_rows, human_rows
 from rnr_core.rules import CATEGORIES
 from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS
 
@@ -57,11 +57,10 @@ def confusion_chart(result: dict, title: str):
 
 
 def agreement_view() -> None:
-    report = agreement_report(store)
+    report, people = parts.agreement(store)
     if not report["by_judge"]:
         st.info("No human labels yet: label some verdicts first.")
         return
-    people = human_agreement_report(store)
     st.caption(
         f"A judge is trusted where at least {MIN_LABELS} labels give a Cohen's kappa of {KAPPA_FLOOR} or "
         "more; the interval is a 95% bootstrap confidence interval. Beside it, how much people agree with "

@@ -7,6 +7,7 @@ Fail and Skip act on that item only, and their message names it.
 import streamlit as st
 
 from rnr_app import login, state, widgets
+from rnr_core import audit
 from rnr_core.audit import MISSING
 from rnr_core.errors import RnrError
 
@@ -117,3 +118,17 @@ def notice() -> None:
     kept = st.session_state.pop("audit_notice", None)
     if kept:
         getattr(st, kept[0])(widgets.esc(kept[1]))
+
+
+def agreement(store) -> tuple[dict, dict | None]:
+    """The judges' agreement with people, and people's with each other (None without any label pair): each
+    computed again only when the store has changed since (its change token), as the bootstraps take
+    seconds and the tab redraws on every click."""
+    return _agreement(store.path, store.change_token())
+
+
+@st.cache_data(max_entries=4, show_spinner="Computing agreement…")
+def _agreement(path: str, token: tuple) -> tuple[dict, dict | None]:
+    store = state.store()
+    judges = audit.agreement_report(store)
+    return judges, audit.human_agreement_report(store) if judges["by_judge"] else None

@@ -23,6 +23,9 @@ RULINGS = {"accept": "accepted", "reject": "rejected"}
 # The tasks that can ask several people to label each item: a sample's review, a verdict's audit.
 TASKS = {"review": "review of each sample", "audit": "human label of each audited verdict"}
 MAX_LABELS_PER_ITEM = 10
+# Who decided a sample reviewed before reviewers were recorded (the CLI once set a status with none): a name
+# no person can be given (clean_name refuses it), so their decision counts but is nobody's.
+UNRECORDED = "(unrecorded)"
 VERDICT_FILTERS = {
     "any_failed": "Any rule failed",
     "judge_unsure": "Judge unsure",
@@ -129,6 +132,10 @@ def clean_name(name, field: str = "reviewer") -> str:
     """A non-blank person's name, stripped."""
     if not isinstance(name, str) or not name.strip():
         raise ReviewError(f"The {field} name is blank; enter your name (the sidebar's Reviewer field) first.")
+    if name.strip() == UNRECORDED:
+        raise ReviewError(
+            f"The {field} name {UNRECORDED!r} is reserved for reviews recorded without a name; use your own."
+        )
     return name.strip()
 
 

@@ -1,9 +1,15 @@
 """Several people per item through AppTest: the setting, each reviewer's queue, agreement, adjudication."""
 
+import pytest
+from streamlit.testing.v1 import AppTest
+
 from rnr_app import state
+from rnr_core import access
 from rnr_core.review import QueueFilter
 from tests.app_data import SCRIPT
-from tests.apptest import open_page, plain, texts
+from tests.apptest import TIMEOUT, open_page, plain, texts
+from tests.oidc import write_team_config
+from tests.test_app_login import AUTH
 
 
 def button(at, key: str):
@@ -109,3 +115,62 @@ def test_agreement_shows_people_with_each_other_as_the_ceiling(app_db):
         "too few items labelled by two or more people to tell (1 of the 10 needed)"
     }
     assert "None" not in people.to_string() and "nan" not in people.to_string()
+
+
+def test_agreement_is_computed_again_only_when_the_store_changes(app_db, monkeypatch):
+    from rnr_core import audit
+
+    _, ids = app_db
+    store = state.store()
+    for who, verdict in (("ann", "pass"), ("bob", "fail")):
+        store.label_verdict(ids["disputed"], "r1", verdict, who)
+    calls = []
+    real = audit.human_agreement_report
+    monkeypatch.setattr(audit, "human_agreement_report", lambda s, **kw: calls.append(1) or real(s, **kw))
+    at = open_page("pages/audit.py", reviewer="ada", audit_tab="Agreement")
+    shown = at.dataframe[2].value.to_string()
+    at.run()
+    at.run()
+    assert len(calls) == 1 and at.dataframe[2].value.to_string() == shown  # redraws reuse the figures
+    state.store().label_verdict(ids["disputed"], "r1", "pass", "cy")
+    at.run()
+    assert len(calls) == 2 and "3" in at.dataframe[2].value["People"].astype(str).tolist()
+
+
+@pytest.fixture
+def team(app_db, tmp_path, monkeypatch):
+    """Team mode over the seeded store, with one maintainer and one reviewer."""
+    roles = {"mia@example.com": "maintainer", "rex@example.com": "reviewer"}
+    monkeypatch.setenv("RNR_CONFIG", str(write_team_config(tmp_path / "rnr-config.toml", roles)))
+    access.reload()
+    yield app_db
+    monkeypatch.delenv("RNR_CONFIG")
+    access.reload()
+
+
+def _adjudicate_page() -> None:
+    """The Adjudicate page reached without the navigation (a stale link): the page guards itself."""
+    import runpy
+
+    from tests.apptest import APP
+
+    runpy.run_path(str(APP.parent / "pages" / "adjudicate.py"))
+
+
+@pytest.mark.parametrize(
+    "email, rules", [("rex@example.com", False), ("mia@example.com", True)], ids=["reviewer", "maintainer"]
+)
+def test_only_a_maintainer_is_shown_the_disputes_and_rulings(team, email, rules):
+    _, ids = team
+    store = state.store()
+    store.set_labels_per_item("review", 2, "mia")
+    store.review([ids["disputed"]], "accept", "ada")
+    store.review([ids["disputed"]], "reject", "bob", reason="unsafe")
+    at = AppTest.from_function(_adjudicate_page, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email_verified": True, "email": email, "sub": email}
+    at.run()
+    assert not at.exception, at.exception
+    assert bool(at.button) == rules and ("bob: reject (Unsafe)" in texts(at)) == rules
+    if not rules:
+        assert "You are a reviewer: adjudicating disagreements is for maintainers." in texts(at)

@@ -485,3 +485,125 @@ def test_reviewers_deciding_at_once_are_each_counted_once(store):
         )
         assert (state, disputed) == expected
     assert len(done) > 60  # most went through despite the contention
+
+
+# --- raising and lowering N, rulings and older reviews -----------------------------------------------
+
+
+def test_raising_labels_per_item_reopens_a_dispute_for_one_more_person(store):
+    s1 = disputed_sample(store)
+    store.set_labels_per_item("review", 3, "mia")
+    assert status(store, s1) == ("pending", False, 2, None)  # no longer a dispute: a third person decides
+    assert store.review_disputes() == [] and store.review_dispute_count() == 0
+    assert ids_in(store, QueueFilter(open_for="cy")) == [s1]
+    store.review([s1], "reject", "cy", reason="unsafe")
+    assert status(store, s1) == ("pending", True, 3, None)  # still two against one: disputed at three
+    store.set_labels_per_item("review", 2, "mia")
+    assert status(store, s1)[:2] == ("pending", True)
+
+
+def test_a_ruling_stands_against_later_decisions_whatever_n(store):
+    s1 = disputed_sample(store)
+    store.adjudicate_review(s1, "accept", "mia")
+    store.set_labels_per_item("review", 1, "mia")
+    store.review([s1], "reject", "eve", reason="unsafe")  # recorded, but the ruling decides
+    assert status(store, s1) == ("accepted", False, 1, "mia")
+    standing = store.decisions([s1])[s1]
+    assert [(d["reviewer"], d["decision"], d["adjudicates"]) for d in standing] == [
+        ("eve", "reject", False),
+        ("mia", "accept", True),
+    ]
+    store.set_labels_per_item("review", 3, "mia")  # more people asked: a ruled sample is not reopened
+    assert status(store, s1)[0] == "accepted"
+    assert ids_in(store, QueueFilter(open_for="cy")) == []
+    store.review([s1], "reset", "mia")  # only a reset starts over
+    assert status(store, s1) == ("pending", False, 0, None) and store.decisions([s1]) == {s1: []}
+
+
+def test_migration_10_counts_reviews_with_no_reviewer_as_decided(tmp_path, monkeypatch):
+    from rnr_core.review import UNRECORDED
+    from rnr_core.store import db, migrations
+
+    path = str(tmp_path / "old.duckdb")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] < 10])
+    with Store(path) as old:
+        s1, s2 = add_samples(old, 2)
+        # What `rnr samples accept/reject` did before it recorded a reviewer.
+        old.con.execute("UPDATE samples SET status = 'accepted' WHERE id = ?", [s1])
+        old.con.execute("UPDATE samples SET status = 'rejected', reject_reason = 'other' WHERE id = ?", [s2])
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert [status(store, s) for s in (s1, s2)] == [
+            ("accepted", False, 1, None),
+            ("rejected", False, 1, None),
+        ]
+        (d,) = store.decisions([s1])[s1]
+        assert (d["reviewer"], d["decision"]) == (UNRECORDED, "accept")
+        store.set_labels_per_item("review", 2, "mia")
+        store.review([s1], "accept", "bob")
+        store.review([s2], "accept", "bob")
+        assert status(store, s1) == ("accepted", False, 2, "bob")  # agrees with the earlier review
+        assert status(store, s2) == ("pending", True, 2, None)  # disagrees: a dispute, not a fresh start
+    with pytest.raises(ReviewError, match="reserved"):
+        store.review([s1], "accept", UNRECORDED)
+
+
+# --- the adjudicator's lists in SQL -----------------------------------------------------------------
+
+
+def test_label_disputes_come_a_page_at_a_time_with_their_count(store):
+    s1, s2, s3 = add_samples(store, 3)
+    for s in (s1, s2, s3):
+        judge(store, s, LLM, r2="pass", r3="pass")
+    store.set_labels_per_item("audit", 2, "mia")
+    for s, rule in ((s1, "r3"), (s2, "r2"), (s3, "r2"), (s1, "r2")):
+        store.label_verdict(s, rule, "pass", "ann")
+        store.label_verdict(s, rule, "fail", "bob")
+    store.label_verdict(s2, "r3", "pass", "ann")  # one label, and two who agree: no dispute
+    store.label_verdict(s3, "r3", "fail", "ann")
+    store.label_verdict(s3, "r3", "fail", "bob")
+    assert store.label_dispute_count() == 4
+    assert [(d["sample_id"], d["rule_id"]) for d in store.label_disputes(limit=3)] == [
+        (s1, "r2"),
+        (s1, "r3"),
+        (s2, "r2"),
+    ]
+    store.adjudicate_label(s1, "r3", "fail", "mia")
+    assert store.label_dispute_count() == 3
+    assert [(d["sample_id"], d["rule_id"]) for d in store.label_disputes()] == [
+        (s1, "r2"),
+        (s2, "r2"),
+        (s3, "r2"),
+    ]
+
+
+def test_the_judge_is_compared_with_the_deciding_persons_label_as_everywhere_else(store):
+    from rnr_core.stats import rule_outcomes
+
+    (s1,) = add_samples(store, 1)
+    judge(store, s1, LLM, r2="pass", r3="pass")
+    at = "2024-01-01 00:00:00"
+    # Two people labelling at the same instant, written in either order: the judge first by name decides.
+    for rule, first, second in (
+        ("r2", ("ann", "pass"), ("bob", "fail")),
+        ("r3", ("bob", "fail"), ("ann", "pass")),
+    ):
+        for who, verdict in (first, second):
+            store.con.execute(
+                "INSERT INTO verdicts (sample_id, rule_id, judge, verdict, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [s1, rule, "human:" + who, verdict, at],
+            )
+    store.reindex()
+    deciding = {r["id"]: v for r, v in rule_outcomes(store.review_sample(s1)) if r["id"] in ("r2", "r3")}
+    pairs = {p["rule_id"]: (p["human"], p["reviewer"]) for p in store.audit_pairs()}
+    assert deciding == {"r2": "pass", "r3": "pass"}
+    assert pairs == {"r2": ("pass", "ann"), "r3": ("pass", "ann")}
+    assert store.rule_pass_counts() == store.recount_rule_passes()
+
+
+def test_every_task_says_what_its_new_labels_per_item_re_resolve():
+    from rnr_core.review import TASKS
+    from rnr_core.store.tasks import ON_SET
+
+    assert set(ON_SET) == set(TASKS)

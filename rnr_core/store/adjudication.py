@@ -27,27 +27,55 @@ labels AS (
 {with_rules("located", "labels", "x.* EXCLUDE (rule_h), r.category, r.text AS rule_text", samples="scope")}
 SELECT * FROM located ORDER BY sample_id, rule_id, created_at, judge"""
 
+# The rules in dispute: labelled by at least the audit's labels per item of people ($n), some pass and some
+# fail, with no adjudication; optionally of one sample and rule. The kept labels (current, on rules the
+# sample still has) find the candidates; the verdicts then say whether their labels differ (a join on the
+# rule id's hash, as in store/effective.py: integer keys are the faster probe at millions of verdicts).
+_DISPUTES = f"""WITH candidates AS (
+    SELECT sample_id, hash(rule_id) AS rule_h FROM audit_verdicts
+    WHERE risk IS NULL AND ($sample IS NULL OR (sample_id = $sample AND rule_id = $rule))
+    GROUP BY sample_id, rule_id
+    HAVING count(*) FILTER (WHERE judge LIKE 'human:%') >= greatest($n, 2)
+        AND NOT bool_or(judge LIKE '{ADJUDICATOR}%')),
+disputes AS (
+    SELECT v.sample_id, v.rule_id FROM verdicts v
+    SEMI JOIN candidates c ON c.sample_id = v.sample_id AND c.rule_h = hash(v.rule_id)
+    WHERE starts_with(v.judge, 'human:') AND v.stale IS NOT TRUE AND v.verdict IN ('pass', 'fail')
+    GROUP BY ALL HAVING min(v.verdict) <> max(v.verdict))"""
+_DISPUTE_KEYS = f"{_DISPUTES}\nSELECT * FROM disputes ORDER BY sample_id, rule_id LIMIT $limit"
+_DISPUTE_COUNT = f"{_DISPUTES}\nSELECT count(*) FROM disputes"
+
+# Each person's label on the given (sample, rule) keys, with the rule's category and text.
+_DISPUTE_LABELS = f"""WITH keys AS (SELECT unnest($samples) AS sample_id, unnest($rules) AS rule_id),
+labels AS (
+    SELECT v.sample_id, hash(v.rule_id) AS rule_h, v.rule_id, v.judge, v.verdict, v.rationale, v.created_at
+    FROM verdicts v SEMI JOIN keys USING (sample_id, rule_id)
+    WHERE v.judge LIKE 'human:%' AND v.stale IS NOT TRUE AND v.verdict IN ('pass', 'fail')
+      AND v.sample_id IN (SELECT sample_id FROM keys)),
+{rules_of_few("labels")},
+{with_rules("located", "labels", "x.* EXCLUDE (rule_h), r.category, r.text AS rule_text", samples="scope")}
+SELECT * FROM located ORDER BY sample_id, rule_id, created_at, judge"""
+
 
 def _person(judge: str) -> str:
     return judge.split(":", 1)[1]
 
 
-def _label_disputes(rows: list[dict], n: int) -> list[dict]:
-    """Rules that at least `n` people labelled, some pass and some fail, with no adjudication yet."""
+def _with_labels(keys: list[dict], labels: list[dict]) -> list[dict]:
+    """Each disputed rule with its category, text and each person's label, in the keys' order."""
     by_rule: dict[tuple, list[dict]] = {}
-    for row in rows:
+    for row in labels:
         by_rule.setdefault((row["sample_id"], row["rule_id"]), []).append(row)
     disputes = []
-    for (sample_id, rule_id), labels in by_rule.items():
-        people = [lb for lb in labels if lb["judge"].startswith("human:")]
-        if len(people) < n or len(labels) > len(people) or len({lb["verdict"] for lb in people}) < 2:
+    for key in keys:
+        people = by_rule.get((key["sample_id"], key["rule_id"]))
+        if not people:  # edited away between the two reads
             continue
         disputes.append(
-            {
-                "sample_id": sample_id,
-                "rule_id": rule_id,
-                "category": labels[0]["category"],
-                "rule_text": labels[0]["rule_text"],
+            key
+            | {
+                "category": people[0]["category"],
+                "rule_text": people[0]["rule_text"],
                 "labels": [
                     {"reviewer": _person(lb["judge"]), "verdict": lb["verdict"], "note": lb["rationale"]}
                     for lb in people
@@ -129,10 +157,24 @@ class AdjudicationQueries:
         sample, or all): sample_id, rule_id, judge, verdict, rationale, created_at, category, rule_text."""
         return self._rows(_PEOPLE_LABELS, {"sample": sample_id})
 
-    def label_disputes(self) -> list[dict]:
-        """Rules that at least the audit's labels per item of people labelled, some pass and some fail, with
-        no adjudication: sample_id, rule_id, category, rule_text and each person's label."""
-        return _label_disputes(self.people_labels(), self.labels_per_item("audit"))
+    def label_disputes(self, limit: int = 50) -> list[dict]:
+        """The first `limit` rules, by sample and rule id, that at least the audit's labels per item of people
+        labelled, some pass and some fail, with no adjudication: sample_id, rule_id, category, rule_text and
+        each person's label."""
+        keys = self._rows(_DISPUTE_KEYS, self._dispute_params(limit=limit))
+        if not keys:
+            return []
+        labels = self._rows(
+            _DISPUTE_LABELS,
+            {"samples": [k["sample_id"] for k in keys], "rules": [k["rule_id"] for k in keys]},
+        )
+        return _with_labels(keys, labels)
+
+    def label_dispute_count(self) -> int:
+        return self._scalar(_DISPUTE_COUNT, self._dispute_params())
+
+    def _dispute_params(self, sample_id: int | None = None, rule_id: str | None = None, **more) -> dict:
+        return {"n": self.labels_per_item("audit"), "sample": sample_id, "rule": rule_id, **more}
 
     def adjudicate_label(
         self, sample_id: int, rule_id: str, verdict: str, adjudicator: str, note: str | None = None
@@ -144,8 +186,7 @@ class AdjudicationQueries:
 
         def write() -> None:
             with self.transaction():
-                rows = [r for r in self.people_labels(sample_id) if r["rule_id"] == rule_id]
-                if not _label_disputes(rows, self.labels_per_item("audit")):
+                if not self._scalar(_DISPUTE_COUNT, self._dispute_params(sample_id, rule_id)):
                     raise LabelError(
                         f"People do not disagree on rule {rule_id!r} of sample {sample_id} (or it was "
                         "settled already); nothing was written. Reload the page."

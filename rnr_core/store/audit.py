@@ -5,7 +5,7 @@ import json
 from rnr_core.errors import LabelError, NotFound
 from rnr_core.review import plural
 from rnr_core.store.derived import PEOPLE, open_items
-from rnr_core.store.effective import rules, rules_of_few, with_rules
+from rnr_core.store.effective import deciding, rules, rules_of_few, with_rules
 from rnr_core.store.tasks import TaskQueries
 
 HUMAN = "human:"
@@ -90,15 +90,14 @@ def _coverage(where: str) -> str:
     return f"{_items(where)}\nORDER BY (sample_id - 1) // {BLOCK}, {_ORDER} LIMIT $limit"
 
 
-# Every rule's deciding human verdict beside every current machine verdict on that rule. The deciding human
-# verdict is an adjudicator's where there is one, else the latest person's label, as for judges of one rank
-# in rnr_core.stats.effective_verdict.
+# Every rule's deciding human verdict beside every current machine verdict on that rule: among the people's
+# and adjudicators' verdicts, the one the store's one ranking picks (an adjudicator's where there is one).
 _PAIRS = f"""WITH human AS (
-    SELECT sample_id, hash(rule_id) AS rule_h,
-        arg_max(verdict, (judge LIKE 'adjudicator:%', created_at)) AS human,
-        arg_max(substr(judge, strpos(judge, ':') + 1), (judge LIKE 'adjudicator:%', created_at)) AS reviewer
-    FROM verdicts WHERE {PEOPLE} AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
-    GROUP BY sample_id, rule_h),
+    SELECT sample_id, hash(rule_id) AS rule_h, top.verdict AS human,
+        substr(top.judge, strpos(top.judge, ':') + 1) AS reviewer
+    FROM (SELECT sample_id, rule_id, {deciding("struct_pack(verdict, judge)")} AS top
+        FROM verdicts WHERE {PEOPLE} AND stale IS NOT TRUE AND verdict IN ('pass', 'fail')
+        GROUP BY sample_id, rule_id)),
 pairs AS (
     SELECT h.*, v.rule_id, v.judge, v.verdict AS machine FROM human h JOIN verdicts v
         ON v.sample_id = h.sample_id AND hash(v.rule_id) = h.rule_h

@@ -3,8 +3,11 @@
 With one review per sample (the default) the latest decision decides, as a single reviewer always did.
 With N per sample, each person's decision is kept (one per person: a second one replaces the first),
 and the sample stays pending until N people have decided: then it takes their status if they all
-agree, and waits for an adjudicator if they do not (`disputed`). An adjudicator's ruling decides a
-disputed sample for good; a reset starts the sample over.
+agree, and waits for an adjudicator if they do not (`disputed`). Changing N settles again what it
+changes: pending samples that now have enough decisions, and disputes, which a higher N reopens
+for more people. An adjudicator's ruling decides a disputed sample for good, whatever N becomes: a
+person's later decision on it is recorded (and counted) but the ruling stands, and its queue no
+longer offers it. Only a reset starts the sample over, ruling and all.
 """
 
 from rnr_core.store.tasks import TaskQueries
@@ -35,9 +38,11 @@ class DecisionQueries(TaskQueries):
         """Record `values["by"]`'s decision on every sample matching `where` (on samples `s`) and give each
         the status its decisions now give; returns how many samples. Inside the caller's transaction."""
         scope = f"sample_id IN (SELECT s.id FROM samples s WHERE {where})"
-        if values["action"] == "reset" or self.labels_per_item("review") == 1:
-            # One decision per sample: the new one replaces everyone's (a reset leaves none).
-            self.con.execute(f"DELETE FROM review_decisions WHERE {scope}", params)
+        if values["action"] == "reset":
+            self.con.execute(f"DELETE FROM review_decisions WHERE {scope}", params)  # ruling and all
+        elif self.labels_per_item("review") == 1:
+            # One person's decision per sample: the new one replaces everyone's, never a ruling.
+            self.con.execute(f"DELETE FROM review_decisions WHERE {scope} AND NOT adjudicates", params)
         if values["action"] != "reset":
             self.con.execute(
                 "INSERT OR REPLACE INTO review_decisions (sample_id, reviewer, adjudicates, decision, "

@@ -4,7 +4,8 @@ per-sample verdict flags. Migration 5 fills them; the writers of rules and verdi
 Likewise the judge audit's risky items and human labels (migration 6), and the Home page's rule
 outcomes (migration 8)."""
 
-from rnr_core.store.effective import decided, judge_rank, owner, rules, with_rules
+from rnr_core.review import TASKS
+from rnr_core.store.effective import decided, deciding, owner, rules, with_rules
 
 
 def kinds_of(rules_json: str) -> str:
@@ -21,10 +22,8 @@ def categories_of(rules_json: str) -> str:
     )
 
 
-_RANK = judge_rank()
-
 _PER_RULE = f"""SELECT sample_id, rule_id,
-    arg_max(verdict, ({_RANK}, created_at)) FILTER (WHERE verdict IN ('pass', 'fail')) AS decided,
+    {deciding("verdict")} FILTER (WHERE verdict IN ('pass', 'fail')) AS decided,
     bool_or(judge LIKE 'llm:%' AND verdict = 'unknown') AS unsure,
     (bool_or(judge = 'checker' AND verdict = 'pass')
         AND bool_or(judge LIKE 'llm:%' AND verdict = 'fail'))
@@ -63,6 +62,13 @@ def refresh_flags_sql(scope: str) -> str:
         OR samples.verdict_disagree IS DISTINCT FROM f.disagree)"""
 
 
+def labels_asked(task: str) -> str:
+    """SQL for the labels asked per item of `task` (one of rnr_core.review.TASKS); 1 unless set."""
+    if task not in TASKS:  # inlined, so never anything but a known task's name
+        raise ValueError(f"unknown task {task!r}")
+    return f"(SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = '{task}')"
+
+
 _LABELS = "count(*) FILTER (WHERE judge LIKE 'human:%')"
 _ADJUDICATED = "bool_or(judge LIKE 'adjudicator:%')"
 # Whether a rule's item is closed, as an aggregate over the rule's human and adjudicator verdicts
@@ -70,10 +76,7 @@ _ADJUDICATED = "bool_or(judge LIKE 'adjudicator:%')"
 # labelled it, $me did, or an adjudicator decided it. With $n = 1 it is "someone labelled it".
 CLOSED = f"{_LABELS} >= $n OR bool_or(judge = $me) OR {_ADJUDICATED}"
 # The same for everyone (the audit's kept items), at the audit task's labels per item.
-KEPT_CLOSED = (
-    f"{_LABELS} >= (SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = 'audit') "
-    f"OR {_ADJUDICATED}"
-)
+KEPT_CLOSED = f"{_LABELS} >= {labels_asked('audit')} OR {_ADJUDICATED}"
 # As the audit was before labels per item could be set (migration 6 runs before the tasks table exists).
 LABELLED_ONCE = f"{_LABELS} >= 1"
 PEOPLE = "(judge LIKE 'human:%' OR judge LIKE 'adjudicator:%')"

@@ -43,7 +43,8 @@ def rules_of_few(source: str) -> str:
 
 
 def judge_rank(column: str = "judge") -> str:
-    """SQL for a judge's precedence as rnr_core.stats ranks it, higher deciding: person 3, code 2, LLM 1."""
+    """SQL for a judge's precedence in rnr_core.stats.PRECEDENCE, higher deciding (the first entry, an
+    adjudicator, highest; 0 for a judge it does not name)."""
     n = len(PRECEDENCE)
     ranks = " ".join(f"WHEN starts_with({column}, '{p}') THEN {n - i}" for i, p in enumerate(PRECEDENCE))
     return f"CASE {ranks} ELSE 0 END"
@@ -53,6 +54,12 @@ _RANK = judge_rank()
 # Precedence, then time, as one integer: microseconds since 1970 stay below 2**52 until 2112.
 _ORDER = f"(({_RANK}) * 4503599627370496 + epoch_us(created_at))"
 _CURRENT = "stale IS NOT TRUE AND verdict IN ('pass', 'fail')"
+
+
+def deciding(value: str) -> str:
+    """SQL aggregate: `value` of the deciding verdict among a group's verdicts, picked as `decided` picks
+    it (highest-precedence judge, latest first, then the judge first by name)."""
+    return f"arg_min({value}, (-{_ORDER}, judge))"
 
 
 def decided(where: str = "true") -> str:

@@ -1,5 +1,6 @@
 """Numbered schema migrations; each runs once, in one transaction with its record."""
 
+from rnr_core.review import UNRECORDED
 from rnr_core.store.derived import LABELLED_ONCE, refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = []
@@ -308,12 +309,16 @@ def _several_reviewers() -> list[str]:
         # decided it disagree with no adjudication yet (the adjudicator's queue).
         "ALTER TABLE samples ADD COLUMN decisions INTEGER DEFAULT 0",
         "ALTER TABLE samples ADD COLUMN disputed BOOLEAN DEFAULT false",
-        # Samples reviewed before this migration count as decided by the one reviewer who reviewed them.
-        """INSERT INTO review_decisions (sample_id, reviewer, adjudicates, decision, reason, note, created_at)
-            SELECT id, reviewer, false, CASE status WHEN 'accepted' THEN 'accept' ELSE 'reject' END,
+        # Samples reviewed before this migration count as decided by the one reviewer who reviewed them,
+        # UNRECORDED where none was recorded (the CLI set a status alone): decided all the same, so a
+        # later decision at N > 1 meets theirs rather than starting the sample over.
+        f"""INSERT INTO review_decisions
+                (sample_id, reviewer, adjudicates, decision, reason, note, created_at)
+            SELECT id, coalesce(reviewer, '{UNRECORDED}'), false,
+                CASE status WHEN 'accepted' THEN 'accept' ELSE 'reject' END,
                 reject_reason, review_note, coalesce(reviewed_at, updated_at)
-            FROM samples WHERE status IN ('accepted', 'rejected') AND reviewer IS NOT NULL""",
-        "UPDATE samples SET decisions = 1 WHERE status IN ('accepted', 'rejected') AND reviewer IS NOT NULL",
+            FROM samples WHERE status IN ('accepted', 'rejected')""",
+        "UPDATE samples SET decisions = 1 WHERE status IN ('accepted', 'rejected')",
         # What an adjudication decided, and on which rule for an audit one (also kept for labels).
         "ALTER TABLE review_actions ADD COLUMN rule_id VARCHAR",
         "ALTER TABLE review_actions ADD COLUMN decision VARCHAR",

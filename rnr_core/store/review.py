@@ -6,7 +6,7 @@ import re
 from rnr_core.errors import NotFound, ReviewError
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, QueueFilter, clean_name, excerpt
 from rnr_core.store.decisions import DecisionQueries
-from rnr_core.store.derived import refresh_audit_sql, refresh_outcomes_sql, reindex_sql
+from rnr_core.store.derived import labels_asked, refresh_audit_sql, refresh_outcomes_sql, reindex_sql
 from rnr_core.store.edits import EditQueries
 from rnr_core.store.samples import SAMPLE_STATUSES
 
@@ -80,9 +80,10 @@ _FILTERS = {
     "verdict": lambda v: (_VERDICT_FLAGS[v], []),
     "reviewer": lambda v: ("s.reviewer = ?", [v]),
     "search": _search,
+    # Samples with fewer decisions than asked, that this person has not decided and no adjudicator ruled on.
     "open_for": lambda v: (
-        "s.decisions < (SELECT coalesce(max(labels_per_item), 1) FROM tasks WHERE kind = 'review') "
-        "AND s.id NOT IN (SELECT sample_id FROM review_decisions WHERE reviewer = ?)",
+        f"s.decisions < {labels_asked('review')} "
+        "AND s.id NOT IN (SELECT sample_id FROM review_decisions WHERE reviewer = ? OR adjudicates)",
         [v.strip()],
     ),
 }
