@@ -89,16 +89,14 @@ def label_dispute(item: dict) -> None:
         )
 
 
-reviews, labels = store.review_disputes(SHOWN), store.label_disputes(SHOWN)
-st.subheader(f"Reviews ({plural(store.review_dispute_count(), 'sample')})")
-if not reviews:
-    st.info("No sample's reviewers disagree.")
-for item in reviews:
-    with st.container(border=True):
-        review_dispute(item)
-st.subheader(f"Audit labels ({plural(store.label_dispute_count(), 'rule')})")
-if not labels:
-    st.info("No rule's labels disagree.")
-for item in labels:
-    with st.container(border=True):
-        label_dispute(item)
+QUEUES = [  # heading, count, the page of items, what an empty queue says, how one item is drawn
+    ("Reviews", store.review_dispute_count(), store.review_disputes, "sample", "reviewers", review_dispute),
+    ("Audit labels", store.label_dispute_count(), store.label_disputes, "rule", "labels", label_dispute),
+]
+for heading, count, items, noun, who, draw in QUEUES:
+    st.subheader(f"{heading} ({plural(count, noun)})")
+    if not count:
+        st.info(f"No {noun}'s {who} disagree.")
+    for item in items(SHOWN) if count else []:
+        with st.container(border=True):
+            draw(item)

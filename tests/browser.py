@@ -26,33 +26,26 @@ def serve(db: Path, tmp_path: Path, *options: str, **env):
     `options` are more `streamlit run` options (such as `--secrets.files`); `env` more variables."""
     port = free_port()
     env = dict(os.environ, RNR_DB=str(db), RNR_HOME=str(tmp_path / "home"), **env)
-    log = (tmp_path / f"streamlit-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            *options,
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc)
+    args = ["streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1"]
+    with listening(
+        tmp_path / f"streamlit-{port}.log", port, *args, "--server.headless", "true", *options, env=env
+    ):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        log.close()
+
+
+@contextlib.contextmanager
+def listening(log_path: Path, port: int, *args: str, env: dict | None = None):
+    """`python -m <args>` from the project root, its output in `log_path`, until it listens on `port`;
+    stopped on exit."""
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", *args], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            wait_for_port(port, proc)
+            yield proc
+        finally:
+            stop(proc)
 
 
 @contextlib.contextmanager

@@ -14,14 +14,12 @@ signed cookie. Each person needs their own browser context (the cookie is per co
 import contextlib
 import json
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.browser import idle, serve
-from tests.conftest import free_port, stop, wait_for_port
+from tests.browser import idle, listening, serve
+from tests.conftest import free_port
 
 # A team model nothing listens on: enough for pages that only name it; pass `models` to use a server.
 NO_SERVER = {"name": "team-model", "base_url": "http://127.0.0.1:9/v1", "model": "smollm2"}
@@ -86,18 +84,9 @@ def provider(tmp_path: Path, *users: dict) -> Iterator[str]:
     a subject (it becomes their e-mail too); `users` are claim sets ({"sub": ..., ...}) offered as well."""
     port = free_port()
     claims = [arg for user in users for arg in ("--user-claims", json.dumps(user))]
-    log = (tmp_path / f"oidc-{port}.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port), *claims],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_port(port, proc)
+    args = ["oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port), *claims]
+    with listening(tmp_path / f"oidc-{port}.log", port, *args):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(proc)
-        log.close()
 
 
 @contextlib.contextmanager

@@ -138,7 +138,7 @@ def test_migration_10_counts_earlier_reviews_as_one_decision(tmp_path, monkeypat
     from rnr_core.store import db, migrations
 
     path = str(tmp_path / "old.duckdb")
-    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] < 10])
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] != 10])
     with Store(path) as old:
         s1, s2, s3 = add_samples(old, 3)
         for sample_id, state, who, reason in (
@@ -525,7 +525,7 @@ def test_migration_10_counts_reviews_with_no_reviewer_as_decided(tmp_path, monke
     from rnr_core.store import db, migrations
 
     path = str(tmp_path / "old.duckdb")
-    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] < 10])
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] != 10])
     with Store(path) as old:
         s1, s2 = add_samples(old, 2)
         # What `rnr samples accept/reject` did before it recorded a reviewer.

@@ -191,13 +191,6 @@ class AdjudicationQueries:
                         f"People do not disagree on rule {rule_id!r} of sample {sample_id} (or it was "
                         "settled already); nothing was written. Reload the page."
                     )
-                self.add_verdicts(
-                    sample_id, ADJUDICATOR + by, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
-                )
-                self.con.execute(
-                    "INSERT INTO review_actions (sample_id, action, reviewer, note, rule_id, decision) "
-                    "VALUES (?, 'adjudicate', ?, ?, ?, ?)",
-                    [sample_id, by, note, rule_id, verdict],
-                )
+                self._write_label(sample_id, rule_id, verdict, (ADJUDICATOR, by), "adjudicate", note)
 
         self.short_write(write, "this rule's labels")

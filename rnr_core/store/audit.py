@@ -244,16 +244,22 @@ class AuditQueries(TaskQueries):
 
         def write() -> None:
             with self.transaction():
-                self.add_verdicts(
-                    sample_id, HUMAN + reviewer, [{"rule_id": rule_id, "verdict": verdict, "rationale": note}]
-                )
-                self.con.execute(
-                    "INSERT INTO review_actions (sample_id, action, reviewer, note, rule_id, decision) "
-                    "VALUES (?, 'label', ?, ?, ?, ?)",
-                    [sample_id, reviewer, note, rule_id, verdict],
-                )
+                self._write_label(sample_id, rule_id, verdict, (HUMAN, reviewer), "label", note)
 
         self.short_write(write, "this rule's labels")
+
+    def _write_label(
+        self, sample_id: int, rule_id: str, verdict: str, who: tuple[str, str], action: str, note: str | None
+    ) -> None:
+        """A person's pass/fail on a rule as a verdict (judge `<kind:><name>`), logged as a review action."""
+        kind, name = who
+        label = {"rule_id": rule_id, "verdict": verdict, "rationale": note}
+        self.add_verdicts(sample_id, kind + name, [label])
+        self.con.execute(
+            "INSERT INTO review_actions (sample_id, action, reviewer, note, rule_id, decision) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [sample_id, action, name, note, rule_id, verdict],
+        )
 
     def _check_rule(self, sample_id: int, rule_id: str) -> None:
         """NotFound unless the sample exists and `rule_id` is one of its current rules."""
