@@ -117,16 +117,37 @@ def run_round(names: list[str], login, steps: int) -> list[Session]:
     return sessions
 
 
+def server_cpu_s() -> float:
+    """CPU seconds the app's server process has used so far (it is this script's `streamlit run` child)."""
+    import psutil
+
+    for proc in psutil.Process().children(recursive=True):
+        if "streamlit" in " ".join(proc.cmdline()):
+            times = proc.cpu_times()
+            return times.user + times.system
+    return float("nan")
+
+
+def timed_round(names: list[str], login, steps: int) -> tuple[list[Session], float]:
+    """A round, and the app server's CPU milliseconds per step in it (the rest of a step's time is the
+    browsers' and the machine's: 8 chromiums share 2 cores with the server here)."""
+    before = server_cpu_s()
+    sessions = run_round(names, login, steps)
+    done = sum(len(s.steps) for s in sessions) or 1
+    return sessions, (server_cpu_s() - before) * 1000 / done
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, round(q * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def report(label: str, sessions: list[Session]) -> None:
+def report(label: str, sessions: list[Session], server_ms: float) -> None:
     steps = [ms for s in sessions for ms in s.steps]
     print(
         f"{label}: {len(sessions)} session(s), {len(steps)} steps, "
-        f"p50 {percentile(steps, 0.5):.0f} ms, p95 {percentile(steps, 0.95):.0f} ms"
+        f"p50 {percentile(steps, 0.5):.0f} ms, p95 {percentile(steps, 0.95):.0f} ms, "
+        f"app server CPU {server_ms:.0f} ms per step (login included)"
     )
     for s in sessions:
         if s.error:
@@ -197,10 +218,10 @@ def main() -> int:
     tag = secrets.token_hex(3)
     name = (lambda i: f"r{i}-{tag}") if args.personal else (lambda i: f"r{i}-{tag}@{DOMAIN}")
     with tempfile.TemporaryDirectory() as tmp, app_with_logins(args, Path(tmp)) as log_in:
-        alone = run_round([name(0)], log_in, args.steps)
-        team = run_round([name(i) for i in range(1, args.sessions + 1)], log_in, args.steps)
-    report("alone", alone)
-    report("together", team)
+        alone, alone_cpu = timed_round([name(0)], log_in, args.steps)
+        team, team_cpu = timed_round([name(i) for i in range(1, args.sessions + 1)], log_in, args.steps)
+    report("alone", alone, alone_cpu)
+    report("together", team, team_cpu)
     print(f"loadavg_end: {loadavg()}")
     ok = check(args.db, alone + team, args.steps)
     print(f"RESULT every_action_once_no_conflict_shown ok={str(ok).lower()}")

@@ -291,7 +291,8 @@ def test_migration_6_ranks_a_store_made_before_it(tmp_path, monkeypatch):
     from rnr_core.store import db, migrations
 
     path = str(tmp_path / "old.duckdb")
-    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 5])
+    # A store from before migration 6, with 11's column: today's create_run records who started a run.
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 5 or m[0] == 11])
     with Store(path) as old:
         s1, s2 = add_samples(old, 2)
         verdicts = [

@@ -551,7 +551,8 @@ def test_migration_5_indexes_a_store_made_before_it(tmp_path, monkeypatch):
     from rnr_core.store import db, migrations
 
     path = str(tmp_path / "old.duckdb")
-    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 4])
+    # A store from before migration 5, with 11's column: today's create_run records who started a run.
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 4 or m[0] == 11])
     with Store(path) as old:
         ingest_questions(old, tmp_path, 1, "alpha")
         old.create_run("run-a", old.dataset_id("alpha"), "m", {})
