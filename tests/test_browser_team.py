@@ -118,11 +118,12 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
     running, _, exports = app
     with browser_page() as page:
         login(page, running, "mia@example.com", "generate")
-        assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Export"]
+        assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Adjudicate", "Export"]
         sidebar = page.get_by_test_id("stSidebar")
         picker = sidebar.get_by_role("combobox", name="Team model")  # by name: no URL or key variable
         assert picker.input_value() == "team-stub"
-        sidebar.get_by_text(f"Work goes to: openai:stub@{stub.url}").wait_for()
+        sidebar.get_by_text("Work goes to: team-stub").wait_for()  # by the operator's name, not its URL
+        assert stub.url not in sidebar.inner_text()
         sidebar.get_by_role("button", name="Test connection").click()
         idle(page)
         sidebar.get_by_text(
