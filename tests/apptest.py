@@ -9,8 +9,13 @@ TIMEOUT = 60
 APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
-def open_page(page: str | None = None, **session) -> AppTest:
+def open_page(page: str | None = None, *, secrets: dict | None = None, user: dict | None = None, **session):
+    """The app run once, then `page`: with `secrets` (st.secrets), `user` (st.user) and session values."""
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key, value in (secrets or {}).items():
+        at.secrets[key] = value
+    if user is not None:
+        at.user = user
     for key, value in session.items():
         at.session_state[key] = value
     at.run()

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from rnr_app import state
 from rnr_core import access
 from rnr_core.errors import SettingError
-from tests.apptest import APP, TIMEOUT, plain, texts
+from tests.apptest import TIMEOUT, open_page, plain, texts
 from tests.oidc import NO_SERVER, write_team_config
 
 ROLES = {
@@ -48,16 +48,8 @@ def team(app_db, tmp_path, monkeypatch):
 
 def run(page: str | None = None, user: dict | None = None, auth: dict | None = AUTH) -> AppTest:
     """The app as `user` (st.user's claims; None: logged out) with `auth` as [auth] in the secrets."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if auth is not None:
-        at.secrets["auth"] = auth
-    at.user = {"is_logged_in": True, "email_verified": True, **user} if user else {"is_logged_in": False}
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
+    claims = {"is_logged_in": True, "email_verified": True, **user} if user else {"is_logged_in": False}
+    return open_page(page, secrets=None if auth is None else {"auth": auth}, user=claims)
 
 
 def labels(at: AppTest) -> set[str]:
