@@ -8,7 +8,8 @@ import streamlit as st
 
 from rnr_app import login, results, state, widgets
 from rnr_app.widgets import esc
-from rnr_core import access, settings
+from rnr_core import access
+from rnr_core.access import export_shown as shown_at
 from rnr_core.export import FILES, FORMATS, ExportExists, export_preview, export_samples
 from rnr_core.rules import CATEGORIES
 from rnr_core.store import SAMPLE_STATUSES
@@ -63,17 +64,11 @@ elif shown:
         st.warning(esc(preview["split_warning"]))
     st.caption(esc(f"Counted at {preview['at']} with the settings above."))
 
-stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-if state.team():  # no server path to type: a folder name under the export root
-    out = st.text_input("Folder name", value=stamp, key="export_out", help="Under the team's export folder.")
-else:
-    out = st.text_input("Folder", value=str(settings.rnr_home() / "exports" / stamp), key="export_out")
+default = access.export_default(datetime.now().strftime("%Y%m%d-%H%M%S"))
+# In team mode no server path is typed: a folder name under the team's export folder.
+label, where = ("Folder name", "Under the team's export folder.") if state.team() else ("Folder", None)
+out = st.text_input(label, value=default, key="export_out", help=where)
 subject = {**chosen, "fmt": fmt, "out": out}
-
-
-def where(folder) -> str:
-    """A written folder as the page names it: in team mode its name under the export root, not its path."""
-    return str(Path(folder).relative_to(access.config().export_root.resolve()) if state.team() else folder)
 
 
 def write(overwrite: bool, progress) -> dict:
@@ -100,7 +95,8 @@ if st.button("Export", type="primary"):
 done = results.current("export_result", subject)
 failed = done and done.get("error")
 if isinstance(failed, ExportExists):
-    st.warning(esc(f"The folder {where(failed.out)} already holds {failed.contents}. Replace those files?"))
+    holds = f"The folder {shown_at(failed.out)} already holds {failed.contents}."
+    st.warning(esc(f"{holds} Replace those files?"))
     c = st.columns([1, 1, 4])
     if c[0].button("Replace files", type="primary"):
         export(overwrite=True)
@@ -113,7 +109,7 @@ elif failed:
 elif done:
     manifest = done["value"]
     train, test = manifest["counts"]["train"], manifest["counts"]["test"]
-    st.success(esc(f"Wrote {train:,} train and {test:,} test samples to {where(manifest['out'])}."))
+    st.success(esc(f"Wrote {train:,} train and {test:,} test samples to {shown_at(manifest['out'])}."))
     if manifest["split_warning"]:
         st.warning(esc(manifest["split_warning"]))
     for name in FILES:
@@ -124,6 +120,6 @@ elif done:
                 f"Download {name}", path.read_bytes, file_name=name, key=f"dl-{name}", on_click="ignore"
             )
         elif path.is_file():
-            st.caption(esc(f"{name} is too big to download here; find it at {where(path)}."))
+            st.caption(esc(f"{name} is too big to download here; find it at {shown_at(path)}."))
 elif before := results.earlier("export_result", subject):
-    st.caption(esc(f"The last export, made with other settings, is in {where(before['value']['out'])}."))
+    st.caption(esc(f"The last export, made with other settings, is in {shown_at(before['value']['out'])}."))

@@ -5,6 +5,7 @@ import getpass
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
+from rnr_core import settings
 from rnr_core.errors import Forbidden, SettingError
 from rnr_core.operator import (  # noqa: F401  (part of this module's interface)
     MODES,
@@ -161,13 +162,24 @@ def export_dir(name: str) -> Path:
     if not name or odd or PurePath(name).is_absolute() or any(p in ("..", ".") for p in parts):
         raise SettingError(
             f"Export folder {name!r} must be a plain folder name (such as 2024-05-01-train), not a path: "
-            f"exports are written under {cfg.export_root}."
+            "exports are written under the team's export folder."
         )
     root = cfg.export_root.resolve()
     target = (root / name).resolve()
     if not target.is_relative_to(root) or target == root:
         raise SettingError(
-            f"Export folder {name!r} leads outside the export root {cfg.export_root}: "
-            "give a plain folder name."
+            f"Export folder {name!r} leads outside the team's export folder: give a plain folder name."
         )
     return target
+
+
+def export_shown(folder: str | Path) -> str:
+    """A written folder or file as a page names it: in team mode its place under the export root (a
+    team's visitors have no business with the server's paths), in personal mode its path."""
+    cfg = config()
+    return str(Path(folder).relative_to(cfg.export_root.resolve()) if cfg.team else folder)
+
+
+def export_default(stamp: str) -> str:
+    """The folder the Export page offers: a name under the export root in team mode, else a path."""
+    return stamp if config().team else str(settings.rnr_home() / "exports" / stamp)
