@@ -134,7 +134,8 @@ def test_the_reported_three_rounds_of_samples_reviews_and_reindex_reopen(tmp_pat
 def test_a_query_reading_a_block_past_the_end_is_the_damaged_store_error(tmp_path):
     """A cut the open's check cannot see (the last block holds only a key index, a block below is free)
     fails the first query that reads it: that error is the damaged-store message, naming the file."""
-    from rnr_core.store.db import _connect, damaged
+    from rnr_core.store.damage import damaged
+    from rnr_core.store.db import _connect
 
     db = tmp_path / "plain.duckdb"
     con = duckdb.connect(str(db))
@@ -217,13 +218,13 @@ UNREADABLE = {
 def test_a_log_this_check_cannot_read_is_no_proof_of_damage(tmp_path, layout):
     """A log in a layout the check does not know (a newer DuckDB, encryption) is left to DuckDB to judge:
     never the cut-short message, nor its advice to truncate the log."""
-    from rnr_core.store.db import _wal_cut_short
+    from rnr_core.store.damage import wal_cut_short
 
     db = tmp_path / "rnr.duckdb"
     killed_writer(db, [300])
     wal = Path(f"{db}.wal")
     wal.write_bytes(UNREADABLE[layout](wal.read_bytes()))
-    assert _wal_cut_short(db) is None
+    assert wal_cut_short(db) is None
     assert "truncate" not in rnr_datasets(db).stderr
 
 
