@@ -329,3 +329,90 @@ def _several_reviewers() -> list[str]:
 def _run_starter() -> list[str]:
     # The login (team mode) or OS user who started a run, as every review action records its reviewer.
     return ["ALTER TABLE runs ADD COLUMN started_by VARCHAR"]
+
+
+@migration(12, "benchmarks, evaluations and pairwise votes")
+def _evaluation() -> list[str]:
+    return [
+        # A frozen benchmark: its items are copies, so editing a source sample never moves a number.
+        "CREATE SEQUENCE benchmark_ids START 1",
+        """CREATE TABLE benchmarks (
+            id BIGINT PRIMARY KEY DEFAULT nextval('benchmark_ids'),
+            name VARCHAR NOT NULL UNIQUE,
+            source VARCHAR NOT NULL,
+            content_hash VARCHAR NOT NULL,
+            n_items INTEGER NOT NULL,
+            created_by VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        # messages: the user-side turns (JSON list); rules: JSON list of {id, text, kind, kwargs, category}.
+        """CREATE TABLE benchmark_items (
+            benchmark_id BIGINT NOT NULL,
+            item_key VARCHAR NOT NULL,
+            idx INTEGER NOT NULL,
+            system_prompt VARCHAR NOT NULL,
+            messages VARCHAR NOT NULL,
+            rules VARCHAR NOT NULL,
+            PRIMARY KEY (benchmark_id, item_key))""",
+        # One model on one benchmark with one judge and one set of sampling settings; the id is a hash
+        # of those, so running the same evaluation again resumes it.
+        """CREATE TABLE evals (
+            id VARCHAR PRIMARY KEY,
+            benchmark_id BIGINT NOT NULL,
+            model VARCHAR NOT NULL,
+            judge VARCHAR,
+            params VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            started_by VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        # status: done, or failed (no usable reply: error and raw_output say why; retried on a rerun).
+        """CREATE TABLE eval_responses (
+            eval_id VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            response VARCHAR,
+            error VARCHAR,
+            raw_output VARCHAR,
+            attempts INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (eval_id, item_key))""",
+        # judge: 'checker' or 'llm:<spec>'; mode: 'strict' or 'loose' for checkers, '' for the LLM judge,
+        # which also judges verifiable rules so that its agreement with code can be measured.
+        """CREATE TABLE eval_verdicts (
+            eval_id VARCHAR NOT NULL,
+            item_key VARCHAR NOT NULL,
+            rule_id VARCHAR NOT NULL,
+            judge VARCHAR NOT NULL,
+            mode VARCHAR NOT NULL,
+            verdict VARCHAR NOT NULL,
+            rationale VARCHAR,
+            template VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (eval_id, item_key, rule_id, judge, mode))""",
+        # Human and LLM pairwise votes in one table. winner: a, b, tie or both_bad (people only);
+        # status: ok, or failed (an LLM reply that never parsed: kept with its raw output, never a tie).
+        # A vote on an ad-hoc prompt has no benchmark; `item` then holds its system prompt and turns.
+        "CREATE SEQUENCE vote_ids START 1",
+        """CREATE TABLE votes (
+            id BIGINT PRIMARY KEY DEFAULT nextval('vote_ids'),
+            benchmark_id BIGINT,
+            item_key VARCHAR NOT NULL,
+            item VARCHAR,
+            model_a VARCHAR NOT NULL,
+            model_b VARCHAR NOT NULL,
+            response_a VARCHAR,
+            response_b VARCHAR,
+            winner VARCHAR,
+            voter VARCHAR NOT NULL,
+            voter_kind VARCHAR NOT NULL,
+            blind BOOLEAN NOT NULL,
+            reason VARCHAR,
+            detail VARCHAR,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            raw_output VARCHAR,
+            template VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        "CREATE INDEX votes_benchmark ON votes (benchmark_id)",
+    ]
