@@ -200,6 +200,8 @@ def test_paired_difference_by_hand():
     assert (empty["diff"], empty["ci95"], empty["mcnemar_p"], empty["n"]) == (None, None, None, 0)
     with pytest.raises(ValueError, match="differ in length"):
         paired_difference([True], [])
+    with pytest.raises(ValueError, match=r"b\[1\] is None: outcomes must be True or False; leave items"):
+        paired_difference([True, False], [True, None])
 
 
 def test_paired_bootstrap_interval_has_the_paired_standard_error():
