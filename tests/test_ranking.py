@@ -167,3 +167,28 @@ def test_judge_human_agreement_on_a_hand_table():
     assert judge_human_agreement([])["accuracy"] is None
     with pytest.raises(ValueError, match="pair 0: .*got 'maybe'"):
         judge_human_agreement([("a", "maybe")])
+
+
+def test_the_fit_solves_the_likelihood_equations():
+    # At the maximum each model's expected wins (ties as halves, the prior included) equal its actual ones.
+    votes = tournament({"p": 1150.0, "q": 1000.0, "r": 980.0, "s": 870.0}, 600, seed=5)
+    votes += [vote("p", "s", "tie")] * 7 + [vote("q", "r", "both_bad")] * 4
+    ratings = {r["model"]: r["rating"] for r in bradley_terry(votes, n_boot=0)}
+    wins = dict.fromkeys(ratings, 0.0)
+    expected = dict.fromkeys(ratings, 0.0)
+    for x in ratings:
+        for y in ratings:
+            if x == y:
+                continue
+            games = [v for v in votes if {v["model_a"], v["model_b"]} == {x, y}]
+            won = sum(
+                1.0
+                if v["winner"] == ("a" if v["model_a"] == x else "b")
+                else 0.0
+                if v["winner"] in "ab"
+                else 0.5
+                for v in games
+            )
+            wins[x] += won + PRIOR
+            expected[x] += (len(games) + 2 * PRIOR) / (1 + 10 ** ((ratings[y] - ratings[x]) / 400))
+    assert expected == pytest.approx(wins, rel=1e-6)
