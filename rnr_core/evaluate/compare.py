@@ -222,8 +222,9 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
     benchmark_id = None if benchmark is None else _benchmark_id(store, benchmark)
     rows = store.votes(benchmark_id, VOTERS[voters])
     good = [r for r in rows if r["status"] == "ok"]
-    votes = [_ranked(r) for r in good]
-    per_category = [{**v, "category": c} for v, r in zip(votes, good, strict=True) for c in r["categories"]]
+    votes = [{"model_a": r["model_a"], "model_b": r["model_b"], "winner": r["winner"]} for r in good]
+    for v, r in zip(votes, good, strict=True):
+        v["category"] = r["categories"]  # an item whose rules span several categories counts in each
     return {
         "benchmark": benchmark,
         "voters": voters,
@@ -231,7 +232,7 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
         "win_rates": ranking.win_rates(votes),
         "head_to_head": ranking.head_to_head(votes),
         "bradley_terry": ranking.bradley_terry(votes) if votes else [],
-        "categories": ranking.category_win_rates(per_category),
+        "categories": ranking.category_win_rates(votes),
         "judge_human": judge_human(store.votes(benchmark_id, status="ok")),
         "votes": {
             "total": len(good),
@@ -242,13 +243,8 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
     }
 
 
-def _ranked(row: dict) -> dict:
-    return {k: row[k] for k in ("model_a", "model_b", "winner")}
-
-
 def judge_human(rows: list[dict]) -> dict:
-    """Per LLM judge, its agreement with people on the (item, model pair) both voted on; a person's
-    "both bad" counts as a tie, since neither response won."""
+    """Per LLM judge, its agreement with people on the (item, model pair) both voted on."""
     people: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["voter_kind"] == "human":
@@ -263,8 +259,6 @@ def judge_human(rows: list[dict]) -> dict:
 
 
 def _aligned(vote: dict, model_a: str) -> str:
-    """A person's winner as seen from the side where `model_a` is "a"."""
-    winner = "tie" if vote["winner"] == "both_bad" else vote["winner"]
-    if vote["model_a"] == model_a:
-        return winner
-    return {"a": "b", "b": "a"}.get(winner, winner)
+    """A person's winner as seen from the side where `model_a` is "a" (people saw sides at random)."""
+    winner = vote["winner"]
+    return winner if vote["model_a"] == model_a else {"a": "b", "b": "a"}.get(winner, winner)
