@@ -6,7 +6,7 @@ from itertools import combinations
 
 from rnr_core import ranking
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit
-from rnr_core.errors import ModelCallError, NotFound, SettingError, VoteError
+from rnr_core.errors import ModelCallError, SettingError, VoteError
 from rnr_core.evaluate.benchmark import load
 from rnr_core.evaluate.run import ensure_responses
 from rnr_core.judge import llm, pairwise
@@ -207,11 +207,8 @@ def _vote_target(store, benchmark: str | None, item_key: str | None, item: dict 
 
 
 def _benchmark_id(store, name: str) -> int:
-    benchmark_id = store.vote_benchmark_id(name)
-    if benchmark_id is None:
-        load(store, name)  # raises NotFound naming it and the known ones
-        raise NotFound(f"No benchmark {name!r}.")
-    return benchmark_id
+    row = store.benchmark_row(name)
+    return row["id"] if row else load(store, name)["id"]  # load raises NotFound naming the known ones
 
 
 def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:

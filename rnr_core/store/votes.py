@@ -93,10 +93,6 @@ class VoteQueries:
                 r[key] = json.loads(r[key]) if r[key] else None
         return rows
 
-    def vote_benchmark_id(self, name: str) -> int | None:
-        """The id of the benchmark of this name, for attaching votes to it."""
-        return self._scalar("SELECT id FROM benchmarks WHERE name = ?", [name])
-
     def has_benchmark_item(self, benchmark_id: int, item_key: str) -> bool:
         return bool(
             self._scalar(
