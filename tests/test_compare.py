@@ -8,7 +8,7 @@ import pytest
 from rnr_core.errors import ModelCallError, ModelSpecError, NotFound, SettingError, VoteError
 from rnr_core.evaluate.benchmark import freeze, load
 from rnr_core.evaluate.compare import leaderboard, record_vote, run_compare
-from rnr_core.jobs import job_kinds
+from rnr_core.jobs import JobRunner, job_kinds
 
 QUESTIONS = ["How do I boil an egg?", "How do I toast bread?", "How do I brew tea?"]
 RULES = [
@@ -92,6 +92,16 @@ def test_both_orders_are_asked_and_a_consistent_preference_wins(store, bench, tw
     # a rerun skips every good vote
     again = compare(store)
     assert len(judge.requests) == 6 and again["run"]["already_done"] == 3
+
+
+def test_compare_runs_as_a_background_job(store, bench, two, scripted):
+    scripted(prefers("Yvonne"), spec="judge")
+    runner = JobRunner(store)
+    params = {"benchmark": "cooking", "models": ["model-x", "model-y"], "judge": "judge", "max_tokens": 64}
+    job = runner.wait(runner.start("compare", **params), timeout=60)
+    assert job["status"] == "completed", job["error"]
+    assert job["result"]["win_rates"]["model-y"]["wins"] == 3
+    assert job["progress"]["done"] == job["progress"]["total"] == 3
 
 
 def test_an_inconsistent_pair_is_a_tie(store, bench, two, scripted):

@@ -34,7 +34,7 @@ async def run_compare(
 ) -> dict:
     """Answer the benchmark with every model (reusing stored answers), have `judge` vote on every pair of
     models on every item in both orders, and return the leaderboard; rerunning continues."""
-    models = list(dict.fromkeys(models))
+    models = list(dict.fromkeys([models] if isinstance(models, str) else models or []))
     if len(models) < 2:
         raise SettingError(f"Compare needs at least two different models; got {', '.join(models) or 'none'}.")
     bench = load(store, benchmark)  # NotFound naming it and the known ones
