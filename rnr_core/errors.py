@@ -93,6 +93,10 @@ class EvalInputError(RnrError):
     """An evaluation input file is malformed or does not match its counterpart; nothing was written."""
 
 
+class BenchmarkError(RnrError):
+    """A benchmark cannot be frozen as asked (a name in use, no items); nothing was written."""
+
+
 class ReviewError(RnrError):
     """A review action, filter or edit is invalid; nothing was changed."""
 
@@ -110,3 +114,7 @@ class VersionConflict(RnrError):
 
 class LabelError(RnrError):
     """A human label of a verdict is incomplete or invalid; nothing was written."""
+
+
+class VoteError(RnrError):
+    """A pairwise vote is incomplete or invalid; nothing was written."""

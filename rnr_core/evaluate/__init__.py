@@ -1,0 +1,1 @@
+"""Evaluate models: frozen benchmarks, answers judged rule by rule, and pass-rate reports."""
