@@ -4,7 +4,8 @@ import sys
 
 from rnr_core import cli, settings  # cli.os_user through the package, where a test may patch it
 from rnr_core.cli import _count, _emit, _missing, _progress, _run_async, _timeout_arg, command
-from rnr_core.errors import RnrError
+from rnr_core.cli.tables import calibration_lines
+from rnr_core.errors import RnrError, SettingError
 
 # Options that set a RunConfig field: flag, field, type, help. Defaults come from RunConfig itself.
 _RUN_OPTIONS = (
@@ -208,6 +209,12 @@ def _judge_args(p):
     p.add_argument("--judge", help=f"LLM judge for free-form rules (default {settings.DEFAULT_MODEL})")
     p.add_argument("--checkers-only", action="store_true", help="only run the code checkers")
     p.add_argument("--max-retries", type=_count, default=2, help="retries for an unparsable judge reply")
+    p.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="also ask the --judge about verifiable rules (the checker still decides them) and show how "
+        "often it agrees with the checkers, per rule category",
+    )
     _timeout_arg(p)
 
 
@@ -215,7 +222,36 @@ def _judge_args(p):
 def _judge(args, store):
     from rnr_core.judge import judge_samples
 
+    if args.calibrate:
+        return _calibrate(args, store)
     judge = None if args.checkers_only else (args.judge or settings.DEFAULT_MODEL)
     with _progress("judging") as update:
         summary = _run_async(judge_samples(store, args.run, args.dataset, judge, args.max_retries, update))
-    _emit(args, summary, lambda s: "\n".join(f"{k}: {v}" for k, v in s.items()))
+    _emit(args, summary, _summary_text)
+
+
+def _summary_text(summary: dict) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in summary.items())
+
+
+def _calibrate(args, store) -> None:
+    """Judge with the LLM judge on verifiable rules too, then measure it against the checkers."""
+    from rnr_core.calibration import calibration
+    from rnr_core.judge import judge_samples
+
+    if not args.judge or args.checkers_only:
+        raise SettingError(
+            "--calibrate measures an LLM judge against the checkers: name it with --judge SPEC "
+            "(and drop --checkers-only)."
+        )
+    with _progress("calibrating") as update:
+        summary = _run_async(
+            judge_samples(store, args.run, args.dataset, args.judge, args.max_retries, update, calibrate=True)
+        )
+    summary["calibration"] = calibration(store, args.judge, args.run, args.dataset)
+    _emit(args, summary, _calibration_text)
+
+
+def _calibration_text(summary: dict) -> str:
+    shown = {k: v for k, v in summary.items() if k != "calibration"}
+    return "\n".join([_summary_text(shown), *calibration_lines(summary["calibration"])])
