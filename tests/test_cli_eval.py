@@ -1,11 +1,17 @@
 """The evaluation commands end to end in process: benchmark, eval, compare, judge --calibrate."""
 
+import asyncio
 import json
 import re
 
 import pytest
 
 from rnr_core.cli import main
+from rnr_core.generate import execute_run, start_run
+from rnr_core.ingest import ingest_file
+from rnr_core.store import Store
+from tests.test_ifeval import PROMPTS, RESPONSES, write_jsonl
+from tests.test_judging import FIXED, config, judge_reply, scripted_attempts
 
 CLEAN, COMMAS = "A fine answer with no commas at all.", "One, two, three."
 
@@ -175,3 +181,51 @@ def test_compare_prints_win_rates_and_the_leaderboard(db, scripted, capsys):
 def test_judge_calibrate_needs_a_judge(tmp_path, capsys):
     code, _, err = rnr(capsys, "judge", "--run", "r", "--calibrate", "--db", str(tmp_path / "c.duckdb"))
     assert code == 2 and "--judge SPEC" in err
+
+
+def test_judge_calibrate_prints_agreement_per_category_and_the_warning(
+    tmp_path, scripted, monkeypatch, capsys
+):
+    """Six samples answered "one, two": the checker fails no-commas (style) and passes fewer than four
+    words (length); a judge that says pass to everything agrees on length only: kappa 0, untrusted."""
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"instruction": f"Explain topic {i}."}) + "\n" for i in range(8)))
+    monkeypatch.setattr("rnr_core.generate.pipeline.draw_rules", lambda rng, n, first: FIXED)
+    scripted(scripted_attempts(["one, two"]))
+    db = str(tmp_path / "c.duckdb")
+    with Store(db) as store:
+        ingest_file(store, path, "d")
+        run_id = asyncio.run(execute_run(store, start_run(store, config(n=6, k=2, rejections=0))))["id"]
+    scripted(judge_reply("pass"), spec="judge-model")
+    code, out, _ = rnr(capsys, "judge", "--run", run_id, "--judge", "judge-model", "--calibrate", "--db", db)
+    assert code == 0, out
+    assert "calibration of llm:judge-model against the checkers" in out
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.startswith("  ")}
+    assert rows["all"] == ["12", "0.50", "0.00"] and rows["style"] == ["6", "0.00", "0.00"]
+    assert rows["length"] == ["6", "1.00", "-"]  # one label throughout: kappa undefined
+    assert "warning: This judge disagrees with code on checkable rules" in out
+    code, out, _ = rnr(
+        capsys, "judge", "--run", run_id, "--judge", "judge-model", "--calibrate", "--db", db, "--json"
+    )
+    calibration = json.loads(out)["calibration"]
+    assert calibration["judge"] == "llm:judge-model" and calibration["trusted"] is False
+
+
+def test_eval_ifeval_freezes_once_and_needs_no_judge(tmp_path, scripted, capsys):
+    answers = {p["prompt"]: r["response"] for p, r in zip(PROMPTS, RESPONSES)}
+    model = scripted(lambda m, p: answers[m[-1]["content"]], spec="ifeval-model")
+    db, path = str(tmp_path / "i.duckdb"), write_jsonl(tmp_path / "input_data.jsonl", PROMPTS)
+    args = ["eval", "--ifeval", "--ifeval-input", str(path), "--model", "ifeval-model", "--db", db]
+    code, out, err = rnr(capsys, *args)
+    assert code == 0, err
+    assert "Froze ifeval: 2 IFEval prompts" in err and "LLM judge none (checkers only)" in out
+    strict, loose = (line.split() for line in out.splitlines() if line.startswith("  ifeval-model"))
+    assert strict[1:3] == ["strict", "0.50"] and loose[1:3] == ["loose", "1.00"]  # prompt-level
+    assert len(model.requests) == 2  # the answers alone: no judge was asked
+    code, out, err = rnr(capsys, *args, "--limit", "1")
+    assert code == 0 and "Froze ifeval-1-s0: 1 IFEval prompts" in err
+    code, out, err = rnr(capsys, *args)
+    assert code == 0 and "Using the frozen benchmark ifeval" in err and len(model.requests) == 2
+    code, _, err = rnr(capsys, "eval", "--ifeval", "--ifeval-input", str(tmp_path / "no.jsonl"), "--model",
+                       "ifeval-model", "--limit", "2", "--db", db)  # fmt: skip
+    assert code == 2 and "--ifeval-input PATH" in err

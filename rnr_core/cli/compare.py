@@ -6,13 +6,23 @@ from rnr_core.cli.reports import compare_text
 
 
 def _compare_args(p):
-    p.add_argument("--benchmark", required=True, help="a frozen benchmark ('rnr benchmark list')")
     p.add_argument(
-        "--model", action="append", required=True, help="model spec to compare (repeat: two or more)"
+        "--benchmark", required=True, metavar="NAME", help="a frozen benchmark ('rnr benchmark list')"
     )
-    p.add_argument("--judge", required=True, help="the LLM pairwise judge (a model spec)")
-    p.add_argument("--max-tokens", type=int, default=512, help="response length limit (default 512)")
-    p.add_argument("--max-retries", type=int, default=2, help="retries for an unparsable judge reply")
+    p.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="model spec to compare (repeat: two or more)",
+    )
+    p.add_argument("--judge", required=True, metavar="SPEC", help="the LLM pairwise judge (a model spec)")
+    p.add_argument(
+        "--max-tokens", type=int, default=512, metavar="N", help="response length limit (default 512)"
+    )
+    p.add_argument(
+        "--max-retries", type=int, default=2, metavar="N", help="retries for an unparsable judge reply"
+    )
     _timeout_arg(p)
 
 

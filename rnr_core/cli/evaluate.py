@@ -81,19 +81,28 @@ def _benchmark_args(p):
     p.add_argument("action", choices=["freeze", "list"], help="freeze a new benchmark, or list them")
     p.add_argument("name", nargs="?", help="with freeze: the new benchmark's name (never reused)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--run", help="freeze this run's samples (all but the rejected ones)")
-    source.add_argument("--dataset", help="freeze the samples generated from this dataset")
+    source.add_argument("--run", metavar="ID", help="freeze this run's samples (all but the rejected ones)")
+    source.add_argument("--dataset", metavar="NAME", help="freeze the samples generated from this dataset")
     source.add_argument("--file", help="freeze a JSONL file of {messages, rules} lines")
     source.add_argument("--ifeval", action="store_true", help="freeze IFEval's prompts")
     _ifeval_input_arg(p)
-    p.add_argument("--limit", type=_positive, help="with --ifeval: a subset of N prompts, stratified by kind")
+    p.add_argument(
+        "--limit",
+        type=_positive,
+        metavar="N",
+        help="with --ifeval: a subset of N prompts, stratified by kind",
+    )
     p.add_argument(
         "--split",
         choices=("train", "test"),
         help="with --run/--dataset: only the samples an export puts in this split",
     )
-    p.add_argument("--test-fraction", type=float, default=0.1, help="with --split: as in 'rnr export'")
-    p.add_argument("--seed", type=int, default=0, help="with --split or --limit: the seed (default 0)")
+    p.add_argument(
+        "--test-fraction", type=float, default=0.1, metavar="F", help="with --split: as in 'rnr export'"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="with --split or --limit: the seed (default 0)"
+    )
 
 
 @command("benchmark", "freeze a benchmark from a run, dataset, file or IFEval, or list them")(_benchmark_args)
@@ -157,27 +166,39 @@ def _benchmark_list(args, store) -> None:
 
 def _eval_args(p):
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--benchmark", help="a frozen benchmark ('rnr benchmark list')")
+    which.add_argument("--benchmark", metavar="NAME", help="a frozen benchmark ('rnr benchmark list')")
     which.add_argument(
         "--ifeval", action="store_true", help="IFEval's prompts, frozen on first use; no judge"
     )
     p.add_argument(
-        "--model", action="append", required=True, help="model spec to evaluate (repeat to compare)"
+        "--model",
+        action="append",
+        required=True,
+        metavar="SPEC",
+        help="model spec to evaluate (repeat to compare)",
     )
     p.add_argument(
         "--judge",
+        metavar="SPEC",
         help=f"LLM judge for free-form rules (default {settings.DEFAULT_MODEL}; none with --ifeval)",
     )
     p.add_argument("--checkers-only", action="store_true", help="no LLM judge: verifiable rules only")
     p.add_argument(
         "--limit",
         type=_positive,
+        metavar="N",
         help="the first N items of the benchmark; with --ifeval a subset of N prompts stratified by kind",
     )
-    p.add_argument("--seed", type=int, default=0, help="with --ifeval --limit: which subset (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="with --ifeval --limit: which subset (default 0)"
+    )
     _ifeval_input_arg(p)
-    p.add_argument("--max-tokens", type=_positive, default=512, help="response length limit (default 512)")
-    p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0)")
+    p.add_argument(
+        "--max-tokens", type=_positive, default=512, metavar="N", help="response length limit (default 512)"
+    )
+    p.add_argument(
+        "--temperature", type=float, default=0.0, metavar="T", help="sampling temperature (default 0)"
+    )
     _timeout_arg(p)
 
 
