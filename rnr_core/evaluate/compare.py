@@ -34,7 +34,7 @@ async def run_compare(
 ) -> dict:
     """Answer the benchmark with every model (reusing stored answers), have `judge` vote on every pair of
     models on every item in both orders, and return the leaderboard; rerunning continues."""
-    models = list(dict.fromkeys(models))
+    models = list(dict.fromkeys([models] if isinstance(models, str) else models or []))
     if len(models) < 2:
         raise SettingError(f"Compare needs at least two different models; got {', '.join(models) or 'none'}.")
     bench = load(store, benchmark)  # NotFound naming it and the known ones
@@ -217,7 +217,8 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
     if voters not in VOTERS:
         raise SettingError(f"voters must be one of {', '.join(VOTERS)}; got {voters!r}.")
     benchmark_id = None if benchmark is None else _benchmark_id(store, benchmark)
-    rows = store.votes(benchmark_id, VOTERS[voters])
+    every = store.votes(benchmark_id)
+    rows = [r for r in every if VOTERS[voters] in (None, r["voter_kind"])]
     good = [r for r in rows if r["status"] == "ok"]
     votes = [{"model_a": r["model_a"], "model_b": r["model_b"], "winner": r["winner"]} for r in good]
     for v, r in zip(votes, good, strict=True):
@@ -230,7 +231,7 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
         "head_to_head": ranking.head_to_head(votes),
         "bradley_terry": ranking.bradley_terry(votes) if votes else [],
         "categories": ranking.category_win_rates(votes),
-        "judge_human": judge_human(store.votes(benchmark_id, status="ok")),
+        "judge_human": judge_human([r for r in every if r["status"] == "ok"]),
         "votes": {
             "total": len(good),
             "human": sum(r["voter_kind"] == "human" for r in good),
