@@ -226,6 +226,11 @@ def test_eval_ifeval_freezes_once_and_needs_no_judge(tmp_path, scripted, capsys)
     assert code == 0 and "Froze ifeval-1-s0: 1 IFEval prompts" in err
     code, out, err = rnr(capsys, *args)
     assert code == 0 and "Using the frozen benchmark ifeval" in err and len(model.requests) == 2
+    bogus = ["eval", "--ifeval", "--ifeval-input", str(path), "--model", "bogus:x", "--limit", "2"]
+    code, _, err = rnr(capsys, *bogus, "--db", db)
+    assert code == 2 and "bogus:x" in err
+    code, out, _ = rnr(capsys, "benchmark", "list", "--db", db)
+    assert "ifeval-2-s0" not in out  # refused before anything was frozen
     code, _, err = rnr(capsys, "eval", "--ifeval", "--ifeval-input", str(tmp_path / "no.jsonl"), "--model",
                        "ifeval-model", "--limit", "2", "--db", db)  # fmt: skip
     assert code == 2 and "--ifeval-input PATH" in err

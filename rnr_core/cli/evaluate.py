@@ -205,10 +205,13 @@ def _eval_args(p):
 @command("eval", "run models on a benchmark: pass rates with 95% CIs, paired differences")(_eval_args)
 def _eval(args, store):
     from rnr_core.evaluate.run import run_eval
+    from rnr_core.models.registry import get_model
 
     if args.checkers_only and args.judge:
         raise SettingError("--checkers-only runs no LLM judge; drop --judge, or --checkers-only.")
     if args.ifeval:
+        for spec in [*args.model, *([args.judge] if args.judge else [])]:
+            get_model(spec)  # a bad spec is refused before IFEval is frozen, not after
         name, limit = _ifeval_benchmark(args, store), None
         judge = args.judge  # IFEval's rules are all verifiable: a judge would only be calibrated
     else:
