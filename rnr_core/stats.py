@@ -119,8 +119,10 @@ def _kappa_ci(codes: np.ndarray, seed: int, n_boot: int) -> list[float] | None:
     if len(codes) < 2:
         return None
     rng = np.random.default_rng(seed)
-    draws = codes[rng.integers(0, len(codes), size=(n_boot, len(codes)))]
-    counts = np.stack([(draws == c).sum(axis=1) for c in range(4)], axis=1)
+    # Kappa depends only on the four cell counts, so a resample of the pairs is a multinomial draw over
+    # the cells: the same distribution, without drawing n_boot x n indices on a large store.
+    cells = np.bincount(codes, minlength=4)
+    counts = rng.multinomial(len(codes), cells / len(codes), size=n_boot)
     kappas = kappa_from_counts(counts)
     kappas = kappas[np.isfinite(kappas)]
     if not len(kappas):

@@ -119,10 +119,12 @@ def test_unknown_benchmark_or_spec_fails_before_any_call(bench, scripted):
     assert model.requests == [] and evals(bench) == []
 
 
-def test_without_a_judge_free_form_rules_leave_items_unjudged(bench, scripted):
+def test_without_a_judge_free_form_rules_leave_items_unjudged_unless_a_checked_rule_fails(bench, scripted):
     scripted(make_answer({"Question 0?": "SHOUTING"}))
     report = run(bench, judge=None)["reports"]["scripted"]
-    assert report["pass_rate"]["n"] == 0 and report["unjudged"] == 3
+    # Item 0 broke its lowercase rule: it fails whatever the free-form verdict; the others wait for a judge.
+    assert report["unjudged"] == 2
+    assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (1, 0.0)
     assert report["verifiable_pass_rate"]["rate"] == pytest.approx(2 / 3)
     assert report["ifeval"]["strict"]["prompt_level"]["n"] == 3
     assert report["calibration"] is None and report["judge_trusted"] is None

@@ -65,15 +65,16 @@ class _Verdicts:
         return verdict if verdict in DECIDED else None
 
     def outcome(self, item: dict) -> str:
-        """pass when every rule passes; an answer that failed is 'failed'; any rule without a pass/fail
-        leaves the item 'unjudged' (never a pass, and not a fail either: that would bias the rate down)."""
+        """pass when every rule passes, fail when any rule fails (one broken rule decides it, as for
+        samples); an answer that failed is 'failed'; otherwise a rule without a verdict leaves the item
+        'unjudged', never a pass."""
         key = item["item_key"]
         if self.status(key) != "done":
             return self.status(key)
         verdicts = [self.deciding(key, r) for r in item["rules"]]
-        if None in verdicts or not verdicts:
-            return "unjudged"
-        return "pass" if all(v == "pass" for v in verdicts) else "fail"
+        if "fail" in verdicts:
+            return "fail"
+        return "pass" if verdicts and None not in verdicts else "unjudged"
 
 
 def item_outcomes(store, eval_id: str, items: list[dict], judge_name: str | None) -> dict[str, str]:
