@@ -1,0 +1,1 @@
+"""Evaluate and compare models: frozen benchmarks, eval runs, pairwise votes and the live demo."""
