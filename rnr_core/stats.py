@@ -233,3 +233,62 @@ def human_agreement(items: list[dict], seed: int = 0, n_boot: int = 1000) -> dic
     rng = np.random.default_rng(seed)
     value, ci = _cohen(items, raters, values, rng, n_boot) if paired else _alpha(items, values, rng, n_boot)
     return result | {"value": value, "ci95": ci}
+
+
+def paired_difference(a: list[bool], b: list[bool], seed: int = 0, n_boot: int = 2000) -> dict:
+    """Pass rate of a minus that of b on the same items, with a paired bootstrap CI and McNemar's exact test.
+
+    Items are paired by position. The bootstrap resamples items (a and b together); since the difference
+    depends only on how many items fall in each of the four (a, b) cells, a resample of n items is drawn
+    as a multinomial over those cells, which is the same distribution at a fraction of the cost.
+    `mcnemar_p` is the exact two-sided binomial test of a_only against b_only with p = 0.5 (1.0 when no
+    item is discordant); everything is None with no items.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"paired outcomes differ in length ({len(a)} vs {len(b)}): pair them by item")
+    n = len(a)
+    x, y = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
+    a_only, b_only = int(np.sum(x & ~y)), int(np.sum(~x & y))
+    result = {"diff": None, "ci95": None, "mcnemar_p": None, "n": n, "a_only": a_only, "b_only": b_only}
+    if n == 0:
+        return result
+    from scipy.stats import binomtest  # scipy loads in ~0.5 s; only callers of this function pay it
+
+    discordant = a_only + b_only
+    cells = np.array([a_only, b_only, n - discordant]) / n
+    draws = np.random.default_rng(seed).multinomial(n, cells, size=n_boot)
+    boot = (draws[:, 0] - draws[:, 1]) / n
+    low, high = np.percentile(boot, [2.5, 97.5])
+    return result | {
+        "diff": (a_only - b_only) / n,
+        "ci95": [float(low), float(high)],
+        "mcnemar_p": float(binomtest(a_only, discordant, 0.5).pvalue) if discordant else 1.0,
+    }
+
+
+UNTRUSTED_JUDGE = "This judge disagrees with code on checkable rules; don't trust it on free-form ones."
+
+
+def judge_calibration(rows: list[tuple[str, str, str]], seed: int = 0) -> dict:
+    """How well an LLM judge agrees with the checkers, from (category, checker verdict, llm verdict) rows.
+
+    The checker is the reference (the `human` side of `agreement`). Rows where either verdict is not
+    pass or fail (an LLM reply that never parsed) are left out and counted in `skipped`. `trusted` is the
+    overall `trustworthy` (None below MIN_LABELS rows or without a kappa); `warning` is set when it is
+    False, i.e. kappa < KAPPA_FLOOR on enough rows.
+    """
+    usable = [r for r in rows if r[1] in LABELS and r[2] in LABELS]
+    by_category: dict[str, tuple[list[str], list[str]]] = {}
+    for category, checker, llm in usable:
+        pair = by_category.setdefault(category or FREE_FORM, ([], []))
+        pair[0].append(checker)
+        pair[1].append(llm)
+    overall = agreement([r[1] for r in usable], [r[2] for r in usable], seed=seed)
+    trusted = overall["trustworthy"]
+    return {
+        "overall": overall,
+        "by_category": {c: agreement(h, m, seed=seed) for c, (h, m) in sorted(by_category.items())},
+        "trusted": trusted,
+        "warning": UNTRUSTED_JUDGE if trusted is False else None,
+        "skipped": len(rows) - len(usable),
+    }
