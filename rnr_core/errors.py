@@ -110,3 +110,7 @@ class VersionConflict(RnrError):
 
 class LabelError(RnrError):
     """A human label of a verdict is incomplete or invalid; nothing was written."""
+
+
+class VoteError(RnrError):
+    """A pairwise vote is incomplete or invalid; nothing was written."""

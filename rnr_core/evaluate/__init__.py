@@ -1,1 +1,1 @@
-"""Evaluate and compare models: frozen benchmarks, eval runs, pairwise votes and the live demo."""
+"""Evaluate models: frozen benchmarks, answers judged rule by rule, and pass-rate reports."""

@@ -1,4 +1,5 @@
-"""Judge samples rule by rule: checkers for verifiable rules, an LLM for free-form ones."""
+"""Judge samples rule by rule: checkers for verifiable rules, an LLM for free-form ones (and, to
+calibrate it against the checkers, for verifiable ones too)."""
 
 import asyncio
 
@@ -37,10 +38,13 @@ async def judge_samples(
     max_retries: int = 2,
     progress: Progress | None = None,
     sample_ids: list[int] | None = None,
+    calibrate: bool = False,
 ) -> dict:
     """Give every unjudged rule of the selected samples a verdict; rerunning continues.
 
     `sample_ids` narrows the selection to those samples (e.g. one just edited, to judge it again).
+    With `calibrate` the LLM judge is asked about verifiable rules too; the checker still decides
+    them, and `rnr_core.calibration` measures how often the judge agrees with it.
     """
     if run_id and store.get_run(run_id) is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
@@ -56,7 +60,7 @@ async def judge_samples(
     checked = _run_checkers(store, samples)
     summary = {"samples": len(samples), "checker_verdicts": checked, "judge": None}
     if judge:
-        summary.update(await _LlmJudging(store, judge, max_retries, progress).run(samples))
+        summary.update(await _LlmJudging(store, judge, max_retries, progress, calibrate).run(samples))
     return summary
 
 
@@ -77,8 +81,11 @@ def _run_checkers(store, samples: list[dict]) -> int:
 class _LlmJudging:
     """One pass of the LLM judge over the samples that still need it."""
 
-    def __init__(self, store, spec: str, max_retries: int, progress: Progress | None):
+    def __init__(
+        self, store, spec: str, max_retries: int, progress: Progress | None, calibrate: bool = False
+    ):
         self.store, self.name, self.template = store, llm.judge_name(spec), llm.TEMPLATE.id
+        self.calibrate = calibrate
         # The ledger scope: a judge is the model and its prompt template; a new template judges anew.
         self.scope = f"judge:{self.name}:{self.template}"
         self.engine = Engine(store, get_model(spec), self.scope, JUDGE_SEED, max_retries)
@@ -92,7 +99,7 @@ class _LlmJudging:
         }
 
     async def run(self, samples: list[dict]) -> dict:
-        todo = [(s, rules) for s in samples if (rules := _missing(s, self.name, False, self.template))]
+        todo = [(s, rules) for s in samples if (rules := self._rules(s))]
         self.done, self.failed, self.total = 0, 0, len(todo)
         self.tried = {i["item_key"]: i["attempts"] for i in self.store.run_items(self.scope, "failed")}
         self.progress(0, self.total, 0)
@@ -104,6 +111,14 @@ class _LlmJudging:
                 transient=True,
             )
         return {**self.counts, "llm_samples": self.total}
+
+    def _rules(self, sample: dict) -> list[dict]:
+        """Rules this judge still owes a verdict: free-form ones, and verifiable ones when calibrating."""
+        owed = _missing(sample, self.name, False, self.template)
+        if self.calibrate:
+            owed += _missing(sample, self.name, True, self.template)
+        ids = {r["id"] for r in owed}
+        return [r for r in sample["rules"] if r["id"] in ids]  # in the prompt's order
 
     async def _one(self, sample: dict, rules: list[dict]) -> None:
         ids = [r["id"] for r in rules]

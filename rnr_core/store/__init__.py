@@ -2,6 +2,7 @@
 
 from rnr_core.store.adjudication import AdjudicationQueries
 from rnr_core.store.audit import AuditQueries
+from rnr_core.store.calibration import CalibrationQueries
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
@@ -12,6 +13,7 @@ from rnr_core.store.samples import SAMPLE_STATUSES, SampleQueries
 from rnr_core.store.selection import SelectionQueries
 from rnr_core.store.stats import StatsQueries
 from rnr_core.store.verdicts import VERDICTS, VerdictQueries
+from rnr_core.store.votes import VoteQueries
 
 
 class Store(
@@ -24,6 +26,8 @@ class Store(
     AdjudicationQueries,
     ReviewQueries,
     VerdictQueries,
+    VoteQueries,
+    CalibrationQueries,
     CallLog,
     PreferenceQueries,
     StoreBase,
