@@ -95,9 +95,7 @@ def pass_rates(reports: dict[str, dict]) -> None:
         for m, r in reports.items()
     ]
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
-        rows, hide_index=True, column_config={"Pass rate": percent, "Checkable rules only": percent}
-    )
+    st.dataframe(rows, hide_index=True, column_config={"Pass rate": percent, "Checkable rules only": percent})
 
 
 def differences(rows: list[dict]) -> None:

@@ -12,7 +12,14 @@ from rnr_app import compare_charts, login, state, widgets
 from rnr_app.widgets import esc
 from rnr_core import access
 from rnr_core.errors import RnrError
-from rnr_core.evaluate.adhoc import Contestant, adhoc_item, judge_adhoc, label, rules_from_text, stream_answers
+from rnr_core.evaluate.adhoc import (
+    Contestant,
+    adhoc_item,
+    judge_adhoc,
+    label,
+    rules_from_text,
+    stream_answers,
+)
 from rnr_core.models.connection import team_model_settings, use_model
 
 DEMO_SYSTEM = "You are a friendly museum guide. Answer in at most two sentences and never use lists."
@@ -35,7 +42,7 @@ def choices() -> dict[str, str]:
     return found
 
 
-def _spec(key: str) -> str:
+def spec_of(key: str) -> str:
     """The spec a choice runs as; a sidebar or team model is built and served under its spec first."""
     if key == "sidebar":
         return use_model(state.model_settings()).spec
@@ -97,7 +104,7 @@ def _start(system, user, rules, picked, options, blind: bool, max_tokens: int) -
         item = adhoc_item(system, user, rules_from_text(rules))
         names = [options[key] for key, _ in picked]
         contestants = [
-            Contestant(_spec(key), t, label(options[key], t, names.count(options[key]) > 1 or t != 0))
+            Contestant(spec_of(key), t, label(options[key], t, names.count(options[key]) > 1 or t != 0))
             for key, t in picked
         ]
     except RnrError as exc:
