@@ -93,6 +93,10 @@ class EvalInputError(RnrError):
     """An evaluation input file is malformed or does not match its counterpart; nothing was written."""
 
 
+class BenchmarkError(RnrError):
+    """A benchmark cannot be frozen as asked (a name in use, no items); nothing was written."""
+
+
 class ReviewError(RnrError):
     """A review action, filter or edit is invalid; nothing was changed."""
 

@@ -20,11 +20,19 @@ from rnr_core.secrets import scrub
 
 def job_kinds() -> dict[str, Callable[..., Awaitable]]:
     """Each kind of background job: an async core function `fn(store, ..., progress=...)`."""
+    from rnr_core.evaluate.compare import run_compare
+    from rnr_core.evaluate.run import run_eval
     from rnr_core.generate import execute_run
     from rnr_core.ifeval.run import run_ifeval
     from rnr_core.judge import judge_samples
 
-    return {"generate": execute_run, "judge": judge_samples, "ifeval": run_ifeval}
+    return {
+        "generate": execute_run,
+        "judge": judge_samples,
+        "ifeval": run_ifeval,
+        "eval": run_eval,
+        "compare": run_compare,
+    }
 
 
 @dataclass

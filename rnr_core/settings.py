@@ -26,6 +26,14 @@ def debug() -> bool:
     return os.environ.get("RNR_DEBUG", "") not in ("", "0")
 
 
+def ifeval_input() -> Path:
+    """IFEval's input_data.jsonl: `RNR_IFEVAL_INPUT`, else the shared data beside the repository."""
+    text = os.environ.get("RNR_IFEVAL_INPUT", "").strip()
+    if text:
+        return Path(text).expanduser()
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "ifeval" / "input_data.jsonl"
+
+
 DEFAULT_MODEL = "local"
 DEFAULT_TIMEOUT = 120.0
 

@@ -2,10 +2,12 @@
 
 from rnr_core.store.adjudication import AdjudicationQueries
 from rnr_core.store.audit import AuditQueries
+from rnr_core.store.benchmarks import BenchmarkQueries
 from rnr_core.store.calibration import CalibrationQueries
 from rnr_core.store.calls import CallLog
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
+from rnr_core.store.evals import EvalQueries
 from rnr_core.store.preferences import PreferenceQueries
 from rnr_core.store.review import ReviewQueries
 from rnr_core.store.runs import RunQueries
@@ -30,6 +32,8 @@ class Store(
     CalibrationQueries,
     CallLog,
     PreferenceQueries,
+    BenchmarkQueries,
+    EvalQueries,
     StoreBase,
 ):
     """One DuckDB file, migrated on open."""

@@ -1,0 +1,129 @@
+"""Freeze benchmarks from runs, datasets, files or IFEval, and read them back."""
+
+from pathlib import Path
+
+from rnr_core import settings
+from rnr_core.errors import BenchmarkError, EvalInputError, IngestError, NotFound
+from rnr_core.evaluate import items as build
+from rnr_core.export import split_of
+from rnr_core.ifeval.files import read_prompts
+from rnr_core.ingest.readers import json_records
+
+SPLITS = ("train", "test")
+
+
+def freeze(
+    store,
+    name: str,
+    *,
+    run_id: str | None = None,
+    dataset: str | None = None,
+    split: str | None = None,
+    file: str | Path | None = None,
+    created_by: str | None = None,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+) -> dict:
+    """Copy the items of exactly one source into a new benchmark `name`; returns its summary."""
+    name = _check_name(store, name)
+    given = [s for s in (run_id, dataset, file) if s is not None]
+    if len(given) != 1:
+        raise BenchmarkError("Freeze a benchmark from exactly one source: a run, a dataset or a file.")
+    if file is not None:
+        if split is not None:
+            raise BenchmarkError("--split picks samples of a run or dataset; a file is frozen whole.")
+        return _store(store, name, _file_items(Path(file)), f"file:{file}", created_by)
+    items, source = _sample_items(store, run_id, dataset, split, test_fraction, seed)
+    return _store(store, name, items, source, created_by)
+
+
+def freeze_ifeval(
+    store,
+    path: str | Path | None = None,
+    name: str = "ifeval",
+    limit: int | None = None,
+    seed: int = 0,
+    created_by: str | None = None,
+) -> dict:
+    """IFEval's prompts as a benchmark; `limit` keeps a seeded subset stratified by instruction kind."""
+    name = _check_name(store, name)
+    path = Path(path) if path else settings.ifeval_input()
+    if not path.is_file():
+        raise NotFound(
+            f"No IFEval input file at {path}. Pass --ifeval-input PATH (IFEval's input_data.jsonl) "
+            "or set RNR_IFEVAL_INPUT."
+        )
+    prompts = read_prompts(path)
+    if limit is not None:
+        if limit < 1:
+            raise BenchmarkError(f"--limit must be at least 1, got {limit}.")
+        prompts = build.stratified(prompts, limit, seed)
+    source = f"ifeval:{path}" + (f" (limit {limit}, seed {seed})" if limit is not None else "")
+    return _store(store, name, [build.from_ifeval(p) for p in prompts], source, created_by)
+
+
+def benchmarks(store) -> list[dict]:
+    """Every frozen benchmark: name, source, items, content_hash, created_at, created_by."""
+    return store.list_benchmarks()
+
+
+def load(store, name: str) -> dict:
+    """A benchmark with its items, or NotFound naming it and listing the known ones."""
+    row = store.benchmark_row(name)
+    if row is None:
+        known = ", ".join(b["name"] for b in store.list_benchmarks()) or "none yet"
+        raise NotFound(
+            f"No benchmark {name!r} (known: {known}). Freeze one with 'rnr benchmark freeze NAME ...'."
+        )
+    items = store.benchmark_items(row["id"])
+    return {"name": name, "id": row["id"], "content_hash": row["content_hash"], "items": items}
+
+
+def _check_name(store, name) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise BenchmarkError("A benchmark needs a name: give a short word such as 'support-v1'.")
+    name = name.strip()
+    if store.benchmark_row(name) is not None:  # checked again, atomically, when it is stored
+        raise BenchmarkError(
+            f"A benchmark named {name!r} already exists; frozen benchmarks never change. "
+            "Choose another name ('rnr benchmark list' shows those in use)."
+        )
+    return name
+
+
+def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[list[dict], str]:
+    if run_id is not None and store.get_run(run_id) is None:
+        raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
+    if dataset is not None and store.dataset_id(dataset) is None:
+        raise NotFound(f"No dataset {dataset!r}. 'rnr datasets' lists them.")
+    if split is not None and split not in SPLITS:
+        raise BenchmarkError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}.")
+    samples = store.benchmark_source_samples(run_id, dataset)
+    if split is not None:  # the very split an export with these settings writes
+        samples = [s for s in samples if split_of(s, test_fraction, seed) == split]
+    source = f"run:{run_id}" if run_id is not None else f"dataset:{dataset}"
+    if split is not None:
+        source += f" split:{split} (test fraction {test_fraction:g}, seed {seed})"
+    return build.unique([build.from_sample(s) for s in samples]), source
+
+
+def _file_items(path: Path) -> list[dict]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalInputError(f"{path}: cannot read ({exc}).") from exc
+    try:
+        records = list(json_records(text, str(path)))
+    except IngestError as exc:
+        raise EvalInputError(str(exc)) from exc
+    return build.unique([build.from_line(f"{path}:{no}", obj) for no, obj, _ in records])
+
+
+def _store(store, name: str, items: list[dict], source: str, created_by: str | None) -> dict:
+    if not items:
+        raise BenchmarkError(
+            f"Nothing to freeze from {source}: it holds no items (rejected samples are left out)."
+        )
+    digest = build.content_hash(items)
+    store.add_benchmark(name, source, digest, items, created_by)
+    return {"name": name, "items": len(items), "content_hash": digest, "source": source}
