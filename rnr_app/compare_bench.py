@@ -114,7 +114,7 @@ def blind_votes(store, name: str, models: list[str]) -> None:
     sides = [(a, item["response_a"]), (b, item["response_b"])][:: -1 if shown["swap"] else 1]
     cols = st.columns(2)
     for letter, col, (model, text) in zip("AB", cols, sides):
-        col.markdown(esc(f"**Model {letter}**" + (f": {model}" if shown["voted"] else "")))
+        col.markdown(f"**Model {letter}**" + (esc(f": {model}") if shown["voted"] else ""))
         col.text(text)
     _vote_row(name, item, shown, sides)
 

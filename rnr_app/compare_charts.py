@@ -105,7 +105,7 @@ def differences(rows: list[dict]) -> None:
     st.dataframe(
         [
             {
-                "Pair": f"{d['a']} − {d['b']}",
+                "Pair": f"{d['model_a']} − {d['model_b']}",
                 "Difference": d["diff"],
                 "95% interval": _interval(d["ci95"]),
                 "McNemar p": d["mcnemar_p"],

@@ -82,7 +82,11 @@ def contestant_count() -> None:
 
 
 def prompt_form() -> None:
-    """The typed prompt and the contestants; Run starts the answers streaming."""
+    """The typed prompt and the contestants; Run starts the answers streaming. Running models is for
+    those who may vote on them: viewers read the leaderboard."""
+    if not state.may("vote"):
+        login.cannot("vote", "running the live demo and voting")
+        return
     options = choices()
     contestant_count()
     with st.form("live_form"):
@@ -222,8 +226,7 @@ def vote_buttons() -> None:
         st.success(esc(f"Vote recorded: {live['voted']}. The names are shown above."))
         return
     if not state.may("vote"):
-        login.cannot("vote", "voting")
-        return
+        return  # the form's place already says why
     pair = _pair(live)
     st.markdown("**Which answer is better?**")
     c = st.columns(len(VOTES) + 2)
