@@ -136,9 +136,9 @@ def _vote_row(name: str, item: dict, shown: dict, sides: list[tuple[str, str]]) 
             shown.update(at=shown["at"] + 1, swap=random.random() < 0.5, voted=None)
             st.rerun()
         return
-    c = st.columns(len(compare_parts.VOTES) + 2)
+    c = st.columns(compare_parts.BUTTON_WIDTHS)
     for col, (text, winner) in zip(c, compare_parts.VOTES.items()):
-        if col.button(text, key=f"bench-vote-{text}"):
+        if col.button(text, key=f"bench-vote-{text}", width="stretch"):
             _vote(name, item, shown, sides, winner)
             st.rerun()
 

@@ -28,6 +28,7 @@ DEMO_RULES = "Answer in at most two sentences.\nDo not use bullet points or numb
 TEMPERATURES = (0.0, 0.9, 0.5, 0.3)  # the defaults of slots 1, 2, ...: `local` can face itself at once
 MAX_CONTESTANTS = 4
 VOTES = {"A": "a", "B": "b", "Tie": "tie", "Both bad": "both_bad"}
+BUTTON_WIDTHS = [1, 1, 1, 1.3, 5]  # the four vote buttons close together, on the left
 LIVE = "live"  # session key of the prompt on show: item, contestants, order, answers, verdicts, vote
 
 
@@ -53,7 +54,7 @@ def spec_of(key: str) -> str:
 
 def contestant_inputs(options: dict[str, str]) -> list[tuple[str, float]]:
     """One row per contestant: which model, at which temperature."""
-    count = st.session_state.setdefault("live_count", 2)
+    count = st.session_state.get("live_count", 2)
     picked = []
     for i in range(count):
         c = st.columns([3, 2])
@@ -70,15 +71,9 @@ def contestant_inputs(options: dict[str, str]) -> list[tuple[str, float]]:
 
 
 def contestant_count() -> None:
-    """Add or remove a contestant slot (outside the form, so the form redraws with the new rows)."""
-    n = st.session_state.setdefault("live_count", 2)
-    c = st.columns([1, 1, 6])
-    if c[0].button("Add contestant", disabled=n >= MAX_CONTESTANTS):
-        st.session_state["live_count"] = n + 1
-        st.rerun()
-    if c[1].button("Remove contestant", disabled=n <= 2):
-        st.session_state["live_count"] = n - 1
-        st.rerun()
+    """How many contestants (outside the form, so that the form redraws with that many rows)."""
+    c = st.columns([1, 3])
+    c[0].number_input("Contestants", 2, MAX_CONTESTANTS, 2, 1, key="live_count")
 
 
 def prompt_form() -> None:
@@ -207,14 +202,18 @@ def _judge(live: dict) -> dict:
 
 
 def _chips(rules: list[dict], verdicts: list[dict]) -> None:
+    """A chip per rule (verdict and rule); the judge's reasons folded away below."""
     by_rule = {v["rule_id"]: v for v in verdicts}
     for rule in rules:
         v = by_rule.get(rule["id"])
         colour = widgets.VERDICT_COLOURS.get(v["verdict"], "gray") if v else "gray"
-        st.badge(f"{v['verdict'] if v else 'not judged'}", color=colour)
-        st.caption(esc(rule["text"]))
-        if v and v.get("rationale"):
-            st.text(f"Judge: {v['rationale']}")
+        st.badge(esc(f"{v['verdict'] if v else 'not judged'} · {rule['text']}"), color=colour)
+    reasons = [(rule["text"], by_rule[rule["id"]]["rationale"]) for rule in rules if rule["id"] in by_rule]
+    if any(why for _, why in reasons):
+        with st.expander("The judge's reasons"):
+            for text, why in reasons:
+                st.caption(esc(text))
+                st.text(why or "(none given)")
 
 
 def vote_buttons() -> None:
@@ -229,9 +228,9 @@ def vote_buttons() -> None:
         return  # the form's place already says why
     pair = _pair(live)
     st.markdown("**Which answer is better?**")
-    c = st.columns(len(VOTES) + 2)
+    c = st.columns(BUTTON_WIDTHS)
     for col, (text, winner) in zip(c, VOTES.items()):
-        if col.button(text, key=f"vote-{text}"):
+        if col.button(text, key=f"vote-{text}", width="stretch"):
             _vote(live, pair, winner)
             st.rerun()
 
