@@ -171,9 +171,8 @@ def calibration_view(store, run_id: str | None = None) -> None:
     if not report["judge"] or not report["n"]:
         st.info("No calibration yet: press Calibrate judge, and the judge is checked against code.")
         return
-    st.markdown(
-        widgets.esc(f"**{report['judge']}** against the checkers on {report['n']:,} verifiable rules")
-    )
+    judge, n = widgets.esc(report["judge"]), report["n"]
+    st.markdown(f"**{judge}** against the checkers on {n:,} checkable rules")
     if report["warning"]:
         st.warning(widgets.esc(report["warning"] + f" (kappa {_kappa(report['overall'])})."))
     rows = [("all categories", report["overall"]), *report["by_category"].items()]
