@@ -77,7 +77,11 @@ def _start(kind: str, name: str, picked: list[str], limit: int | None, max_token
 
 def _summary(store, name: str) -> dict:
     """Pass rates, paired differences, the judge's calibration and the leaderboard for this benchmark."""
-    report = summary.benchmark_summary(store, name)
+    try:
+        report = summary.benchmark_summary(store, name)
+    except RnrError as exc:
+        widgets.error(exc)
+        return {"models": []}
     st.subheader("Pass rate per model")
     if report["reports"]:
         for warning in report["warnings"]:

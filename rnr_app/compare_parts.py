@@ -8,7 +8,7 @@ import string
 
 import streamlit as st
 
-from rnr_app import compare_charts, login, state, widgets
+from rnr_app import compare_charts, login, review_parts, state, widgets
 from rnr_app.widgets import esc
 from rnr_core import access
 from rnr_core.errors import RnrError
@@ -20,6 +20,7 @@ from rnr_core.evaluate.adhoc import (
     rules_from_text,
     stream_answers,
 )
+from rnr_core.judge import llm
 from rnr_core.models.connection import team_model_settings, use_model
 
 DEMO_SYSTEM = "You are a friendly museum guide. Answer in at most two sentences and never use lists."
@@ -156,6 +157,8 @@ def answers() -> None:
         _answer(boxes[slot], live["answers"][i])
         with col:
             _chips(live["item"]["rules"], live["verdicts"].get(i, []))
+    if live.get("judge"):
+        review_parts.calibration_line(live["judge"])
 
 
 def _answer(box, answer) -> None:
@@ -194,10 +197,14 @@ def _judge(live: dict) -> dict:
         widgets.error(exc)
         return {}
     store, verdicts = state.store(), {}
-    with st.spinner(f"The judge ({state.active_spec()}) reads each answer…"):
-        for i, answer in live["answers"].items():
-            if isinstance(answer, str):
-                verdicts[i] = asyncio.run(judge_adhoc(store, judge, live["item"], answer))
+    live["judge"] = llm.judge_name(judge)
+    try:
+        with st.spinner(f"The judge ({state.active_spec()}) reads each answer…"):
+            for i, answer in live["answers"].items():
+                if isinstance(answer, str):
+                    verdicts[i] = asyncio.run(judge_adhoc(store, judge, live["item"], answer))
+    except RnrError as exc:
+        widgets.error(exc)
     return verdicts
 
 

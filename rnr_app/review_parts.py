@@ -165,16 +165,21 @@ def sample_view(sample: dict) -> None:
 def judge_calibration(sample: dict) -> None:
     """Beside an LLM judge's verdicts, how far it agrees with code on checkable rules, and the warning."""
     for judge in sorted({v["judge"] for v in sample["verdicts"] if v["judge"].startswith("llm:")}):
-        report = _calibration(state.store().path, judge)
-        if not report["n"]:
-            continue
-        kappa = report["overall"]["kappa"]
-        said = "undefined" if kappa is None else f"{kappa:.2f}"
-        line = f"{judge} against the checkers: kappa {said} on {report['n']:,} checkable rules."
-        if report["warning"]:
-            st.warning(widgets.esc(f"{line} {report['warning']}"))
-        else:
-            st.caption(widgets.esc(line))
+        calibration_line(judge)
+
+
+def calibration_line(judge: str) -> None:
+    """One LLM judge's kappa against the checkers, as a warning when it is not to be trusted."""
+    report = _calibration(state.store().path, judge)
+    if not report["n"]:
+        return
+    kappa = report["overall"]["kappa"]
+    said = "undefined" if kappa is None else f"{kappa:.2f}"
+    line = f"{judge} against the checkers: kappa {said} on {report['n']:,} checkable rules."
+    if report["warning"]:
+        st.warning(widgets.esc(f"{line} {report['warning']}"))
+    else:
+        st.caption(widgets.esc(line))
 
 
 @st.cache_data(ttl=30, max_entries=16, show_spinner=False)
