@@ -121,7 +121,6 @@ def _fit(counts: np.ndarray, first: np.ndarray, second: np.ndarray, m: int) -> n
     wins_ji = counts[..., 1] + counts[..., 2] / 2 + PRIOR
     games = wins_ij + wins_ji
     onehot_i, onehot_j = np.eye(m)[first], np.eye(m)[second]  # (P, m): scatter pair sums onto models
-    sides = onehot_i - onehot_j
     total_wins = wins_ij @ onehot_i + wins_ji @ onehot_j
     log_p = np.zeros((len(counts), m))
     for _ in range(MM_STEPS):
@@ -134,7 +133,11 @@ def _fit(counts: np.ndarray, first: np.ndarray, second: np.ndarray, m: int) -> n
         gradient = total_wins - (games * won) @ onehot_i - (games * (1 - won)) @ onehot_j
         # Minus the Hessian is the weighted Laplacian of the pairs; adding 1/m everywhere fixes the
         # free shift (the step then sums to zero, as the gradient does).
-        laplacian = np.einsum("bp,pi,pk->bik", games * won * (1 - won), sides, sides) + 1 / m
+        weight = games * won * (1 - won)
+        laplacian = np.zeros((len(counts), m, m)) + 1 / m
+        laplacian[:, first, second] -= weight
+        laplacian[:, second, first] -= weight
+        laplacian[:, np.arange(m), np.arange(m)] += weight @ (onehot_i + onehot_j)
         step = np.linalg.solve(laplacian, gradient[..., None])[..., 0]
         biggest = np.abs(step).max(axis=1, keepdims=True)
         log_p += step / np.maximum(biggest, 1.0)

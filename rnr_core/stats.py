@@ -246,6 +246,13 @@ def paired_difference(a: list[bool], b: list[bool], seed: int = 0, n_boot: int =
     """
     if len(a) != len(b):
         raise ValueError(f"paired outcomes differ in length ({len(a)} vs {len(b)}): pair them by item")
+    for name, outcomes in (("a", a), ("b", b)):
+        bad = next((i for i, v in enumerate(outcomes) if v not in (True, False)), None)
+        if bad is not None:  # a failed item (None) must not count as a fail: leave it out of both lists
+            raise ValueError(
+                f"{name}[{bad}] is {outcomes[bad]!r}: outcomes must be True or False; leave "
+                "items that failed for either model out of both lists"
+            )
     n = len(a)
     x, y = np.asarray(a, dtype=bool), np.asarray(b, dtype=bool)
     a_only, b_only = int(np.sum(x & ~y)), int(np.sum(~x & y))

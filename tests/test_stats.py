@@ -6,7 +6,18 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from rnr_core.stats import MIN_LABELS, agreement, effective_verdict, kappa_from_counts, quality, rate, wilson
+from rnr_core.stats import (
+    MIN_LABELS,
+    UNTRUSTED_JUDGE,
+    agreement,
+    effective_verdict,
+    judge_calibration,
+    kappa_from_counts,
+    paired_difference,
+    quality,
+    rate,
+    wilson,
+)
 
 T0 = datetime(2026, 1, 1)
 
@@ -154,3 +165,88 @@ def test_trust_needs_min_labels_pairs_whatever_the_kappa():
     assert agreement(*table(5, 0, 0, MIN_LABELS - 6))["trustworthy"] is None
     assert agreement(*table(5, 0, 0, MIN_LABELS - 5))["trustworthy"] is True
     assert agreement(*table(3, 3, 2, MIN_LABELS - 8))["trustworthy"] is False
+
+
+def paired(both, a_only, b_only, neither):
+    """Per-item outcomes of models a and b from the four cells of a paired 2x2 table."""
+    cells = [(True, True)] * both + [(True, False)] * a_only + [(False, True)] * b_only
+    cells += [(False, False)] * neither
+    return [x for x, _ in cells], [y for _, y in cells]
+
+
+def test_mcnemar_exact_on_the_textbook_table():
+    # Airway hyper-responsiveness in 21 children before and after stem cell transplantation (Bentur et
+    # al. 2009, as analysed by Fagerland, Lydersen and Laake 2013, BMC Med Res Methodol 13:91): 1 child
+    # yes/yes, 1 yes/no, 7 no/yes, 12 no/no. Exact conditional p = 0.070 = 2 * P(X <= 1 | X ~ Bin(8, 1/2)).
+    d = paired(1, 1, 7, 12)
+    got = paired_difference(*d)
+    assert (got["n"], got["a_only"], got["b_only"]) == (21, 1, 7)
+    assert got["mcnemar_p"] == pytest.approx(18 / 256) and round(got["mcnemar_p"], 3) == 0.070
+    assert got["diff"] == pytest.approx(-6 / 21)
+
+
+def test_paired_difference_by_hand():
+    a = [True, True, True, False, False, True, False, True]
+    b = [True, False, False, False, True, True, False, False]
+    got = paired_difference(a, b)
+    assert (got["diff"], got["a_only"], got["b_only"], got["n"]) == (0.25, 3, 1, 8)
+    assert got["mcnemar_p"] == pytest.approx(2 * 5 / 16)  # 3 of 4 discordant: 2 * P(X >= 3 | Bin(4, 1/2))
+    low, high = got["ci95"]
+    assert -1 <= low <= 0.25 <= high <= 1
+    assert paired_difference(a, b, seed=0) == got
+    same = paired_difference(a, a)
+    assert (same["diff"], same["ci95"], same["mcnemar_p"]) == (0.0, [0.0, 0.0], 1.0)
+    empty = paired_difference([], [])
+    assert (empty["diff"], empty["ci95"], empty["mcnemar_p"], empty["n"]) == (None, None, None, 0)
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_difference([True], [])
+    with pytest.raises(ValueError, match=r"b\[1\] is None: outcomes must be True or False; leave items"):
+        paired_difference([True, False], [True, None])
+
+
+def test_paired_bootstrap_interval_has_the_paired_standard_error():
+    # 200 items, 30 won only by a and 10 only by b: se = sqrt((p10 + p01 - (p10 - p01)^2) / n)
+    got = paired_difference(*paired(100, 30, 10, 60))
+    se = ((0.15 + 0.05 - 0.1**2) / 200) ** 0.5
+    low, high = got["ci95"]
+    assert got["diff"] == pytest.approx(0.1) and low < 0.1 < high
+    assert high - low == pytest.approx(2 * 1.96 * se, abs=0.015)
+    # ignoring the pairing (two independent proportions) would give a far wider interval
+    assert high - low < 2 * 1.96 * ((0.65 * 0.35 + 0.55 * 0.45) / 200) ** 0.5 * 0.75
+
+
+def calibration_rows(category, both_pass, checker_pass_llm_fail, checker_fail_llm_pass, both_fail):
+    human, machine = table(both_pass, checker_pass_llm_fail, checker_fail_llm_pass, both_fail)
+    return [(category, h, m) for h, m in zip(human, machine)]
+
+
+def test_judge_calibration_by_hand_warns_below_the_floor():
+    # format agrees throughout (kappa 1); length: p_o = 0.5, p_e = 0.5 * 2/3 + 0.5 * 1/3 = 0.5, kappa 0;
+    # together they make the textbook table (20, 5, 10, 15), kappa 0.4.
+    rows = calibration_rows("format", 10, 0, 0, 10) + calibration_rows("length", 10, 5, 10, 5)
+    rows += [("length", "pass", "unknown")]  # a judge reply that never parsed says nothing
+    cal = judge_calibration(rows)
+    assert cal["overall"]["kappa"] == pytest.approx(0.4) and cal["overall"]["n"] == 50
+    assert cal["by_category"]["format"]["kappa"] == 1.0
+    assert cal["by_category"]["length"]["kappa"] == pytest.approx(0.0)
+    assert cal["by_category"]["length"]["accuracy"] == 0.5
+    assert cal["trusted"] is False and cal["skipped"] == 1
+    assert cal["warning"] == UNTRUSTED_JUDGE
+    assert (
+        UNTRUSTED_JUDGE
+        == "This judge disagrees with code on checkable rules; don't trust it on free-form ones."
+    )
+
+
+def test_judge_calibration_trusts_a_good_judge_and_says_nothing_on_few_rows():
+    good = judge_calibration(calibration_rows("format", 16, 4, 4, 16))  # kappa 0.6, at the floor
+    assert (good["trusted"], good["warning"]) == (True, None)
+    few = judge_calibration(calibration_rows("format", 2, 3, 3, 1))
+    assert few["overall"]["kappa"] < 0.6 and (few["trusted"], few["warning"]) == (None, None)
+    none = judge_calibration([])
+    assert (none["overall"]["n"], none["by_category"], none["trusted"], none["warning"]) == (
+        0,
+        {},
+        None,
+        None,
+    )
