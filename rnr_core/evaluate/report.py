@@ -86,11 +86,15 @@ def report_of(
     store, bench: dict, eval_id: str, items: list[dict], judge_name: str | None, seed: int = 0
 ) -> dict:
     """The full report over `items` of one stored evaluation."""
-    row, found, rng = (
-        store.get_eval(eval_id),
-        _Verdicts(store, eval_id, judge_name),
-        np.random.default_rng(seed),
-    )
+    return report_with_outcomes(store, bench, eval_id, items, judge_name, seed)[0]
+
+
+def report_with_outcomes(
+    store, bench: dict, eval_id: str, items: list[dict], judge_name: str | None, seed: int = 0
+) -> tuple[dict, dict[str, str]]:
+    """The report and each item's outcome (for paired differences), from one read of the verdicts."""
+    row, found = store.get_eval(eval_id), _Verdicts(store, eval_id, judge_name)
+    rng = np.random.default_rng(seed)
     outcomes = [found.outcome(it) for it in items]
     answered = [it for it, o in zip(items, outcomes) if o not in ("failed", "pending")]
     decided = [o for o in outcomes if o in DECIDED]
@@ -99,7 +103,7 @@ def report_of(
     free_form_used = any(
         not r.get("kind") for it, o in zip(items, outcomes) if o in DECIDED for r in it["rules"]
     )
-    return {
+    report = {
         "benchmark": bench["name"],
         "model": row["model"],
         "eval_id": eval_id,
@@ -120,6 +124,7 @@ def report_of(
         "judge_trusted": trusted,
         "rests_on_untrusted_judge": trusted is False and free_form_used,
     }
+    return report, {it["item_key"]: o for it, o in zip(items, outcomes)}
 
 
 def _failures(found: _Verdicts, items: list[dict]) -> list[dict]:

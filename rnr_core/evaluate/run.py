@@ -66,11 +66,11 @@ async def run_eval(
     runs = [_Evaluation(store, bench, m, judge, _params(max_tokens, temperature), started_by) for m in models]
     for run in runs:
         await run.run(items, counter)
-    outcomes = {r.model: reports.item_outcomes(store, r.id, items, r.judge_name) for r in runs}
+    done = {r.model: reports.report_with_outcomes(store, bench, r.id, items, r.judge_name) for r in runs}
     return {
         "benchmark": benchmark,
-        "reports": {r.model: reports.report_of(store, bench, r.id, items, r.judge_name) for r in runs},
-        "differences": reports.differences(outcomes),
+        "reports": {model: report for model, (report, _) in done.items()},
+        "differences": reports.differences({model: outcomes for model, (_, outcomes) in done.items()}),
     }
 
 
