@@ -6,7 +6,7 @@ from itertools import combinations
 
 from rnr_core import ranking
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit
-from rnr_core.errors import ModelCallError, NotFound, SettingError, VoteError
+from rnr_core.errors import ModelCallError, SettingError, VoteError
 from rnr_core.evaluate.benchmark import load
 from rnr_core.evaluate.run import ensure_responses
 from rnr_core.judge import llm, pairwise
@@ -34,7 +34,7 @@ async def run_compare(
 ) -> dict:
     """Answer the benchmark with every model (reusing stored answers), have `judge` vote on every pair of
     models on every item in both orders, and return the leaderboard; rerunning continues."""
-    models = list(dict.fromkeys(models))
+    models = list(dict.fromkeys([models] if isinstance(models, str) else models or []))
     if len(models) < 2:
         raise SettingError(f"Compare needs at least two different models; got {', '.join(models) or 'none'}.")
     bench = load(store, benchmark)  # NotFound naming it and the known ones
@@ -207,11 +207,8 @@ def _vote_target(store, benchmark: str | None, item_key: str | None, item: dict 
 
 
 def _benchmark_id(store, name: str) -> int:
-    benchmark_id = store.vote_benchmark_id(name)
-    if benchmark_id is None:
-        load(store, name)  # raises NotFound naming it and the known ones
-        raise NotFound(f"No benchmark {name!r}.")
-    return benchmark_id
+    row = store.benchmark_row(name)
+    return row["id"] if row else load(store, name)["id"]  # load raises NotFound naming the known ones
 
 
 def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
@@ -220,10 +217,12 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
     if voters not in VOTERS:
         raise SettingError(f"voters must be one of {', '.join(VOTERS)}; got {voters!r}.")
     benchmark_id = None if benchmark is None else _benchmark_id(store, benchmark)
-    rows = store.votes(benchmark_id, VOTERS[voters])
+    every = store.votes(benchmark_id)
+    rows = [r for r in every if VOTERS[voters] in (None, r["voter_kind"])]
     good = [r for r in rows if r["status"] == "ok"]
-    votes = [_ranked(r) for r in good]
-    per_category = [{**v, "category": c} for v, r in zip(votes, good, strict=True) for c in r["categories"]]
+    votes = [{"model_a": r["model_a"], "model_b": r["model_b"], "winner": r["winner"]} for r in good]
+    for v, r in zip(votes, good, strict=True):
+        v["category"] = r["categories"]  # an item whose rules span several categories counts in each
     return {
         "benchmark": benchmark,
         "voters": voters,
@@ -231,8 +230,8 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
         "win_rates": ranking.win_rates(votes),
         "head_to_head": ranking.head_to_head(votes),
         "bradley_terry": ranking.bradley_terry(votes) if votes else [],
-        "categories": ranking.category_win_rates(per_category),
-        "judge_human": judge_human(store.votes(benchmark_id, status="ok")),
+        "categories": ranking.category_win_rates(votes),
+        "judge_human": judge_human([r for r in every if r["status"] == "ok"]),
         "votes": {
             "total": len(good),
             "human": sum(r["voter_kind"] == "human" for r in good),
@@ -242,13 +241,8 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
     }
 
 
-def _ranked(row: dict) -> dict:
-    return {k: row[k] for k in ("model_a", "model_b", "winner")}
-
-
 def judge_human(rows: list[dict]) -> dict:
-    """Per LLM judge, its agreement with people on the (item, model pair) both voted on; a person's
-    "both bad" counts as a tie, since neither response won."""
+    """Per LLM judge, its agreement with people on the (item, model pair) both voted on."""
     people: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["voter_kind"] == "human":
@@ -263,8 +257,6 @@ def judge_human(rows: list[dict]) -> dict:
 
 
 def _aligned(vote: dict, model_a: str) -> str:
-    """A person's winner as seen from the side where `model_a` is "a"."""
-    winner = "tie" if vote["winner"] == "both_bad" else vote["winner"]
-    if vote["model_a"] == model_a:
-        return winner
-    return {"a": "b", "b": "a"}.get(winner, winner)
+    """A person's winner as seen from the side where `model_a` is "a" (people saw sides at random)."""
+    winner = vote["winner"]
+    return winner if vote["model_a"] == model_a else {"a": "b", "b": "a"}.get(winner, winner)

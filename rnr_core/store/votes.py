@@ -2,6 +2,8 @@
 
 import json
 
+from rnr_core.store.derived import categories_of
+
 VOTE_COLUMNS = (
     "benchmark_id",
     "item_key",
@@ -78,24 +80,20 @@ class VoteQueries:
         status, each with `categories`: the rule categories of its item, for per-category win rates."""
         if voter_kind is not None and voter_kind not in VOTER_KINDS:
             raise ValueError(f"voter_kind must be one of {VOTER_KINDS}, got {voter_kind!r}")
+        rules = "coalesce(i.rules, json_extract(v.item, '$.rules'))"
         rows = self._rows(
-            "SELECT v.*, coalesce(i.rules, json_extract(v.item, '$.rules')::VARCHAR) AS item_rules "
-            "FROM votes v LEFT JOIN benchmark_items i "
-            "ON i.benchmark_id = v.benchmark_id AND i.item_key = v.item_key "
+            # list_distinct also drops the NULL of a rule without a category
+            f"SELECT v.*, list_sort(list_distinct({categories_of(rules)})) AS categories "
+            "FROM votes v LEFT JOIN benchmark_items i USING (benchmark_id, item_key) "
             f"WHERE v.{_SAME_BENCHMARK} AND (? IS NULL OR v.voter_kind = ?) AND (? IS NULL OR v.status = ?) "
             "ORDER BY v.id",
             [benchmark_id, voter_kind, voter_kind, status, status],
         )
         for r in rows:
-            rules = json.loads(r.pop("item_rules") or "[]") or []
-            r["categories"] = sorted({x.get("category") for x in rules if x.get("category")})
+            r["categories"] = r["categories"] or []
             for key in ("item", "detail"):
                 r[key] = json.loads(r[key]) if r[key] else None
         return rows
-
-    def vote_benchmark_id(self, name: str) -> int | None:
-        """The id of the benchmark of this name, for attaching votes to it."""
-        return self._scalar("SELECT id FROM benchmarks WHERE name = ?", [name])
 
     def has_benchmark_item(self, benchmark_id: int, item_key: str) -> bool:
         return bool(
