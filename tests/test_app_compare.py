@@ -122,7 +122,7 @@ def test_benchmark_summary_and_a_blind_vote_on_stored_answers(evaluated):
     at.run()
     assert not at.exception, at.exception
     with Store(str(evaluated)) as store:
-        votes = store.votes(store.vote_benchmark_id("tour"), "human")
+        votes = store.votes(store.benchmark_row("tour")["id"], "human")
     assert [(v["voter"], v["blind"], v["winner"]) for v in votes] == [("ada", True, "tie")]
     assert {votes[0]["model_a"], votes[0]["model_b"]} == {"terse", "chatty"}
     assert "Next item" in labels(at)
@@ -154,3 +154,15 @@ def test_a_viewer_sees_results_but_no_vote_or_start_button(viewer):
     assert not {"Evaluate", "Compare (pairwise judge)", "A", "Tie"} & labels(at)
     assert "starting evaluations and comparisons is for maintainers" in texts(at)
     assert "Pass rate per model" in [h.value for h in at.subheader]
+
+
+def test_a_maintainer_starts_an_evaluation_as_themselves(evaluated):
+    at = open_page(PAGE, reviewer="mia", compare_tab="Benchmark", model_spec="terse")
+    at.multiselect[0].set_value(["sidebar"])
+    next(b for b in at.button if b.label == "Evaluate").click().run()
+    assert not at.exception, at.exception
+    from rnr_app import state
+
+    job = state.jobs().wait(at.session_state["bench_job"], 60)
+    assert (job["kind"], job["status"]) == ("eval", "completed"), job
+    assert job["params"]["models"] == ["terse"] and job["params"]["started_by"] == "mia"
