@@ -22,6 +22,7 @@ PAGES = [
     (st.Page("pages/generate.py", title="Generate", icon=":material/play_circle:"), "generate"),
     (st.Page("pages/review.py", title="Review", icon=":material/rate_review:"), "read"),
     (st.Page("pages/audit.py", title="Judge audit", icon=":material/balance:"), "read"),
+    (st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"), "read"),
     (st.Page("pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"), "adjudicate"),
     (st.Page("pages/export.py", title="Export", icon=":material/download:"), "export"),
 ]

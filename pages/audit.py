@@ -16,7 +16,9 @@ PEOPLE = {"Items": st.column_config.NumberColumn(format="localized")}
 store = state.store()
 st.title("Judge audit")
 # Only the open tab is computed: the agreement report reads every label pair.
-label_tab, agreement_tab = st.tabs(["Label verdicts", "Agreement"], key="audit_tab", on_change="rerun")
+label_tab, agreement_tab, calibration_tab = st.tabs(
+    ["Label verdicts", "Agreement", "Judge vs checkers"], key="audit_tab", on_change="rerun"
+)
 
 
 def label_view() -> None:
@@ -86,3 +88,11 @@ if label_tab.open:
 if agreement_tab.open:
     with agreement_tab:
         agreement_view()
+if calibration_tab.open:
+    with calibration_tab:
+        st.caption(
+            f"Rules that code can check give the LLM judge a free exam: below a kappa of {KAPPA_FLOOR}, do "
+            "not trust its verdicts on free-form rules."
+        )
+        parts.calibrate_button(store)
+        parts.calibration_view(store, st.session_state.get("cal_run"))

@@ -9,7 +9,9 @@ import streamlit as st
 from rnr_app import login, state, widgets
 from rnr_core import audit
 from rnr_core.audit import MISSING
+from rnr_core.calibration import calibration
 from rnr_core.errors import RnrError
+from rnr_core.models.connection import use_model
 
 
 def key_of(item: dict) -> tuple:
@@ -132,3 +134,72 @@ def _agreement(path: str, token: tuple) -> tuple[dict, dict | None]:
     store = state.store()
     judges = audit.agreement_report(store)
     return judges, audit.human_agreement_report(store) if judges["by_judge"] else None
+
+
+# ---- the judge against the checkers (calibration) ---------------------------------------------
+
+CALIBRATION_JOB = "calibrate_job"
+
+
+def calibrate_button(store) -> None:
+    """Maintainers ask the sidebar's model, as LLM judge, about verifiable rules too, for one run or all."""
+    if not state.may("judge"):
+        login.cannot("judge", "calibrating the judge")
+        return
+    runs = [r["id"] for r in store.list_runs()]
+    c = st.columns([2, 1])
+    scope = c[0].selectbox("Samples", [None, *runs], format_func=lambda r: r or "every run", key="cal_run")
+    c[1].caption(widgets.esc(f"Judge: {state.active_spec()} (the sidebar's model)"))
+    help_text = (
+        "The judge gives verdicts on rules code can check; its agreement with code says how far to trust it."
+    )
+    if st.button("Calibrate judge", help=help_text) and login.allowed("judge"):
+        try:
+            judge = use_model(state.model_settings()).spec
+            job = state.jobs().start("judge", run_id=scope, judge=judge, calibrate=True)
+        except RnrError as exc:
+            widgets.error(exc)
+            return
+        st.session_state[CALIBRATION_JOB] = job
+        st.rerun()
+    widgets.job_panel(CALIBRATION_JOB, "Calibrating the judge")
+
+
+def calibration_view(store, run_id: str | None = None) -> None:
+    """The latest LLM judge against the checkers: per category accuracy, kappa with its interval, n."""
+    report = calibration(store, run_id=run_id)
+    if not report["judge"] or not report["n"]:
+        st.info("No calibration yet: press Calibrate judge, and the judge is checked against code.")
+        return
+    judge, n = widgets.esc(report["judge"]), report["n"]
+    st.markdown(f"**{judge}** against the checkers on {n:,} checkable rules")
+    if report["warning"]:
+        st.warning(widgets.esc(report["warning"] + f" (kappa {_kappa(report['overall'])})."))
+    rows = [("all categories", report["overall"]), *report["by_category"].items()]
+    st.dataframe(
+        [
+            {
+                "Category": name,
+                "Accuracy": r["accuracy"],
+                "Cohen's kappa": r["kappa"],
+                "95% interval": _interval(r.get("kappa_ci95")),
+                "Rules": r["n"],
+            }
+            for name, r in rows
+        ],
+        hide_index=True,
+        column_config={
+            "Accuracy": st.column_config.NumberColumn(format="percent"),
+            "Cohen's kappa": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    if report.get("skipped"):
+        st.caption(widgets.esc(f"{report['skipped']:,} verdicts left out: the judge's reply never parsed."))
+
+
+def _kappa(result: dict) -> str:
+    return "undefined" if result["kappa"] is None else f"{result['kappa']:.2f}"
+
+
+def _interval(ci) -> str:
+    return f"{ci[0]:.2f} to {ci[1]:.2f}" if ci else "–"

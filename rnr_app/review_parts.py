@@ -7,6 +7,7 @@ kept per sample, and a message is shown only beside the sample (or filter) it re
 import streamlit as st
 
 from rnr_app import state, widgets
+from rnr_core.calibration import calibration
 from rnr_core.errors import RnrError
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, VERDICT_FILTERS, QueueFilter, plural
 from rnr_core.rules import CATEGORIES, KINDS
@@ -157,7 +158,34 @@ def sample_view(sample: dict) -> None:
     for rule in sample["rules"]:
         st.text(f"{rule['id']}. {rule['text']}  [{rule['category']}, {rule.get('kind') or 'free-form'}]")
         widgets.verdict_chips(by_rule.get(rule["id"], []))
+    judge_calibration(sample)
     widgets.conversation(sample["messages"], sample["response"])
+
+
+def judge_calibration(sample: dict) -> None:
+    """Beside an LLM judge's verdicts, how far it agrees with code on checkable rules, and the warning."""
+    for judge in sorted({v["judge"] for v in sample["verdicts"] if v["judge"].startswith("llm:")}):
+        calibration_line(judge)
+
+
+def calibration_line(judge: str) -> None:
+    """One LLM judge's kappa against the checkers, as a warning when it is not to be trusted."""
+    report = _calibration(state.store().path, judge)
+    if not report["n"]:
+        return
+    kappa = report["overall"]["kappa"]
+    said = "undefined" if kappa is None else f"{kappa:.2f}"
+    line = f"{judge} against the checkers: kappa {said} on {report['n']:,} checkable rules."
+    if report["warning"]:
+        st.warning(widgets.esc(f"{line} {report['warning']}"))
+    else:
+        st.caption(widgets.esc(line))
+
+
+@st.cache_data(ttl=30, max_entries=16, show_spinner=False)
+def _calibration(path: str, judge: str) -> dict:
+    """A judge's calibration, at most 30 s old: it moves slowly, and Review reruns on every key."""
+    return calibration(state.store(), judge=judge)
 
 
 def has_draft(sample_id: int) -> bool:

@@ -98,10 +98,14 @@ def _live(job_id: str, title: str) -> None:
     _show(job, title)
 
 
+# The action that starts (and so may cancel) a job of each kind; a kind not listed is its own action.
+JOB_ACTIONS = {"eval": "evaluate", "compare": "evaluate", "ifeval": "evaluate"}
+
+
 def _cancel(job: dict) -> None:
     """Cancel a job: its kind's own action (generate, judge), so the policy is asked at the click."""
     try:
-        state.acting(job["kind"])
+        state.acting(JOB_ACTIONS.get(job["kind"], job["kind"]))
     except RnrError as exc:
         error(exc)
         return

@@ -23,7 +23,8 @@ ACTIONS: dict[str, str] = {
     "read": "viewer",
     **dict.fromkeys(("review", "edit", "label", "vote"), "reviewer"),
     **dict.fromkeys(
-        ("generate", "judge", "export", "train", "manage_datasets", "adjudicate", "set_task"), "maintainer"
+        ("generate", "judge", "evaluate", "export", "train", "manage_datasets", "adjudicate", "set_task"),
+        "maintainer",
     ),
 }
 LOGIN_FIELDS = ("redirect_uri", "cookie_secret", "client_id", "client_secret", "server_metadata_url")

@@ -29,7 +29,7 @@ ALLOWED = {
     "reviewer": {"read", "review", "edit", "label", "vote"},
     "maintainer": {
         *("read", "review", "edit", "label", "vote", "generate", "judge", "export", "train"),
-        *("manage_datasets", "adjudicate", "set_task"),
+        *("manage_datasets", "adjudicate", "set_task", "evaluate"),
     },
 }
 

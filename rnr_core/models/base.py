@@ -1,6 +1,7 @@
 """The one interface every LLM backend implements."""
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 
 
@@ -33,6 +34,10 @@ class Model(ABC):
     @abstractmethod
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
         """Answer a conversation; raise ModelCallError when the backend fails for good."""
+
+    async def stream(self, messages: list[dict], params: GenParams) -> AsyncIterator[str]:
+        """The answer as chunks of text, in order; a backend that cannot stream yields it whole."""
+        yield (await self.complete(messages, params)).text
 
     def describe(self) -> dict:
         """What provenance records about this model."""

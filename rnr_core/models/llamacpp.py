@@ -5,6 +5,7 @@ import importlib.metadata
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from rnr_core.models.base import Completion, GenParams, Model
 from rnr_core.models.registry import ALIASES, backend
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_END = object()  # the last item a stream's queue gets
 
 
 def smollm2_path() -> Path:
@@ -60,7 +62,7 @@ class LlamaCppModel(Model):
     def llama(self):
         return load_llama(self.path, self.n_ctx)
 
-    def complete_sync(self, messages: list[dict], params: GenParams) -> Completion:
+    def _kwargs(self, messages: list[dict], params: GenParams) -> dict:
         kwargs = {
             "messages": messages,
             "temperature": params.temperature,
@@ -69,12 +71,18 @@ class LlamaCppModel(Model):
         }
         if params.json_schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": params.json_schema}
+        return kwargs
+
+    def _failed(self, exc: Exception) -> ModelCallError:
+        return ModelCallError(f"llama.cpp failed on {Path(self.path).name}: {exc}")
+
+    def complete_sync(self, messages: list[dict], params: GenParams) -> Completion:
         with self._lock:
             start = time.perf_counter()
             try:
-                reply = self.llama.create_chat_completion(**kwargs)
+                reply = self.llama.create_chat_completion(**self._kwargs(messages, params))
             except (ValueError, RuntimeError) as exc:
-                raise ModelCallError(f"llama.cpp failed on {Path(self.path).name}: {exc}") from exc
+                raise self._failed(exc) from exc
             latency = (time.perf_counter() - start) * 1000
         usage = reply.get("usage") or {}
         return Completion(
@@ -89,6 +97,41 @@ class LlamaCppModel(Model):
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, self.complete_sync, messages, params)
+
+    async def stream(self, messages: list[dict], params: GenParams) -> AsyncIterator[str]:
+        """Tokens as llama.cpp makes them, from its one worker thread; stops it when the reader stops."""
+        loop, chunks, stop = asyncio.get_running_loop(), asyncio.Queue(), threading.Event()
+        done = loop.run_in_executor(self._worker, self._produce, messages, params, loop, chunks, stop)
+        try:
+            while (chunk := await chunks.get()) is not _END:
+                if isinstance(chunk, ModelCallError):
+                    raise chunk
+                yield chunk
+        finally:
+            stop.set()
+            await done
+
+    def _produce(self, messages, params, loop, chunks: asyncio.Queue, stop: threading.Event) -> None:
+        """Run in the worker thread: hand each token's text to the event loop, then the end marker."""
+
+        def put(item) -> None:
+            try:
+                loop.call_soon_threadsafe(chunks.put_nowait, item)
+            except RuntimeError:  # the reader's loop has closed: nobody is left to tell
+                stop.set()
+
+        try:
+            with self._lock:
+                for part in self.llama.create_chat_completion(**self._kwargs(messages, params), stream=True):
+                    if stop.is_set():
+                        break
+                    text = part["choices"][0]["delta"].get("content")
+                    if text:
+                        put(text)
+        except (ValueError, RuntimeError) as exc:
+            put(self._failed(exc))
+        finally:
+            put(_END)
 
     def describe(self) -> dict:
         return {**super().describe(), "gguf": Path(self.path).name}

@@ -4,6 +4,7 @@ import asyncio
 import os
 import time
 import weakref
+from collections.abc import AsyncIterator
 
 import openai
 from openai.types.chat import ChatCompletion
@@ -108,6 +109,24 @@ class OpenAICompatModel(Model):
             else {},
             latency_ms=latency,
         )
+
+    async def stream(self, messages: list[dict], params: GenParams) -> AsyncIterator[str]:
+        """The reply as the server sends it. Opening the stream is retried like `complete`; a stream cut
+        off midway is not (its text is already out), it fails with what the server said."""
+        client, limit = self._client()
+        request = {**self._request(messages, params), "stream": True}
+        async with limit:  # a stream holds its slot until its last chunk
+            try:
+                chunks = await retry_async(
+                    lambda: client.chat.completions.create(**request), _is_transient, self.retry
+                )
+                async with chunks:
+                    async for chunk in chunks:
+                        if chunk.choices and chunk.choices[0].delta.content:
+                            yield chunk.choices[0].delta.content
+            except openai.OpenAIError as exc:
+                what, hint = self._explain(exc)
+                raise ModelCallError(what, transient=_is_transient(exc), hint=hint) from exc
 
     def describe(self) -> dict:
         return {**super().describe(), "name": self.name, "base_url": self.base_url}

@@ -1,0 +1,168 @@
+"""The Compare page through AppTest: an empty store, the live demo's blind vote, a benchmark's summary and
+its blind votes on stored answers, and what a viewer sees (results, no controls)."""
+
+import asyncio
+import json
+
+import pytest
+
+from rnr_core import access
+from rnr_core.evaluate.benchmark import freeze
+from rnr_core.evaluate.compare import record_vote
+from rnr_core.evaluate.run import run_eval
+from rnr_core.store import Store
+from tests.apptest import open_page, plain, texts
+from tests.conftest import ScriptedModel
+from tests.oidc import NO_SERVER, write_team_config
+from tests.test_app_login import AUTH
+
+PAGE = "pages/compare.py"
+ITEMS = [
+    {
+        "messages": [
+            {"role": "system", "content": "You are a tour guide."},
+            {"role": "user", "content": f"Tell me about sight number {i}."},
+        ],
+        "rules": [
+            {"id": "1", "text": "Do not use any commas.", "kind": "punctuation:no_comma"},
+        ],
+    }
+    for i in range(4)
+]
+
+
+def labels(at) -> set[str]:
+    return {b.label for b in at.button}
+
+
+@pytest.fixture
+def scripted_models():
+    """Two scripted contestants: 'terse' never uses a comma, 'chatty' always does."""
+    from rnr_core.models.registry import register_model
+
+    undo = [
+        register_model("terse", ScriptedModel(lambda m, p: "A fine old place", "terse")),
+        register_model("chatty", ScriptedModel(lambda m, p: "Well, it is old, and fine", "chatty")),
+        register_model("scripted", ScriptedModel(lambda m, p: f"Answer at t={p.temperature:g}", "scripted")),
+    ]
+    yield
+    for u in undo:
+        u()
+
+
+@pytest.fixture
+def evaluated(app_db, tmp_path, scripted_models):
+    """The seeded store with a frozen benchmark both scripted models answered, and one person's vote."""
+    db, _ = app_db
+    path = tmp_path / "bench.jsonl"
+    path.write_text("".join(json.dumps(i) + "\n" for i in ITEMS))
+    with Store(str(db)) as store:
+        freeze(store, "tour", file=str(path), created_by="ada")
+        asyncio.run(run_eval(store, "tour", ["terse", "chatty"], judge=None, max_tokens=32))
+        record_vote(
+            store,
+            benchmark=None,
+            item_key=None,
+            item={"system_prompt": "", "messages": [{"role": "user", "content": "Hi"}], "rules": []},
+            model_a="terse",
+            model_b="chatty",
+            response_a="Hello",
+            response_b="Hi there",
+            winner="a",
+            voter="ada",
+            blind=True,
+        )
+    return db
+
+
+def test_renders_on_an_empty_store_and_says_what_it_is_for(app_db):
+    at = open_page(PAGE)
+    shown = texts(at)
+    assert "side by side" in shown and "No votes yet" in shown
+    assert "Run" in labels(at)
+    at.session_state["compare_tab"] = "Benchmark"
+    at.run()
+    assert not at.exception
+    assert "No benchmarks yet" in texts(at)
+
+
+def test_live_demo_blind_vote_is_recorded_with_the_voter_and_then_names_show(app_db, scripted_models):
+    db, _ = app_db
+    at = open_page(PAGE, reviewer="ada", model_spec="scripted")
+    at.selectbox(key="live_model_0").set_value("sidebar")
+    at.selectbox(key="live_model_1").set_value("sidebar")
+    at.text_area[2].set_value("")  # no rules: nothing to judge
+    at.button[[b.label for b in at.button].index("Run")].click()
+    at.run()
+    assert not at.exception, at.exception
+    headers = [plain(h.value) for h in at.subheader]
+    assert "Model A" in headers and "Model B" in headers
+    assert "scripted · t=0.9" not in texts(at)  # blind: no names before the vote
+    at.button(key="vote-A").click()
+    at.run()
+    assert not at.exception, at.exception
+    with Store(str(db)) as store:
+        (vote,) = store.votes(None, "human")
+    assert (vote["voter"], vote["blind"], vote["winner"]) == ("ada", True, "a")
+    assert {vote["model_a"], vote["model_b"]} == {"scripted · t=0", "scripted · t=0.9"}
+    # The recorded sides are the ones shown: A's answer is the answer of the model recorded as A.
+    assert vote["response_a"] == f"Answer at t={vote['model_a'].rsplit('=', 1)[1]}"
+    assert "Vote recorded" in texts(at)
+    headers = [plain(h.value) for h in at.subheader]
+    assert f"Model A: {vote['model_a']}" in headers and f"Model B: {vote['model_b']}" in headers
+    assert at.get("plotly_chart"), "the leaderboard did not appear after the vote"
+
+
+def test_benchmark_summary_and_a_blind_vote_on_stored_answers(evaluated):
+    at = open_page(PAGE, reviewer="ada", compare_tab="Benchmark")
+    assert not at.exception, at.exception
+    assert "Pass rate per model" in [h.value for h in at.subheader] and "Evaluate" in labels(at)
+    assert len(at.get("plotly_chart")) >= 1
+    at.button(key="bench-vote-Tie").click()
+    at.run()
+    assert not at.exception, at.exception
+    with Store(str(evaluated)) as store:
+        votes = store.votes(store.benchmark_row("tour")["id"], "human")
+    assert [(v["voter"], v["blind"], v["winner"]) for v in votes] == [("ada", True, "tie")]
+    assert {votes[0]["model_a"], votes[0]["model_b"]} == {"terse", "chatty"}
+    assert "Next item" in labels(at)
+
+
+@pytest.fixture
+def viewer(evaluated, tmp_path, monkeypatch):
+    models = [{**NO_SERVER, "name": "small"}]
+    roles = {"vic@viewers.example.com": "viewer"}
+    path = write_team_config(tmp_path / "rnr-config.toml", roles, models, export_root=tmp_path / "exports")
+    monkeypatch.setenv("RNR_CONFIG", str(path))
+    access.reload()
+    yield lambda **session: open_page(
+        PAGE,
+        secrets={"auth": AUTH},
+        user={"is_logged_in": True, "email_verified": True, "email": "vic@viewers.example.com"},
+        **session,
+    )
+    monkeypatch.delenv("RNR_CONFIG")
+    access.reload()
+
+
+def test_a_viewer_sees_results_but_no_vote_or_start_button(viewer):
+    at = viewer()
+    assert not {"Run", "A", "B", "Tie", "Both bad"} & labels(at)
+    assert "running the live demo and voting is for reviewers and maintainers" in texts(at)
+    assert at.get("plotly_chart"), "a viewer should still see the leaderboard"
+    at = viewer(compare_tab="Benchmark")
+    assert not {"Evaluate", "Compare (pairwise judge)", "A", "Tie"} & labels(at)
+    assert "starting evaluations and comparisons is for maintainers" in texts(at)
+    assert "Pass rate per model" in [h.value for h in at.subheader]
+
+
+def test_a_maintainer_starts_an_evaluation_as_themselves(evaluated):
+    at = open_page(PAGE, reviewer="mia", compare_tab="Benchmark", model_spec="terse")
+    at.multiselect[0].set_value(["sidebar"])
+    next(b for b in at.button if b.label == "Evaluate").click().run()
+    assert not at.exception, at.exception
+    from rnr_app import state
+
+    job = state.jobs().wait(at.session_state["bench_job"], 60)
+    assert (job["kind"], job["status"]) == ("eval", "completed"), job
+    assert job["params"]["models"] == ["terse"] and job["params"]["started_by"] == "mia"
