@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from rnr_core.errors import IngestError, RnrError
+from rnr_core.evaluate.benchmark import freeze
 from rnr_core.generate import start_run
 from rnr_core.generate.plan import RunConfig
 from rnr_core.ingest import ingest_file
@@ -17,6 +18,7 @@ DEMO_FILE = DATA / "demo_alpaca.jsonl"
 SAMPLES_FILE = DATA / "demo_samples.jsonl"
 # The hand-written samples are one completed run of the demo dataset, written by people, not a model.
 CURATED_RUN, CURATED_MODEL, CURATED_TEMPLATE = "demo-curated", "hand-written", "demo.v1"
+DEMO_BENCHMARK = "demo"
 SAMPLE_KINDS = ("plain", "tempting", "out_of_scope")
 # Small enough that the first samples show within a minute or two on 2 cores: two groups of two,
 # short replies, no extra turns; the tiny model needs the quality gate off.
@@ -43,6 +45,8 @@ def seed_demo(store, jobs, path: Path = DEMO_FILE, samples: Path = SAMPLES_FILE)
         ingest_file(store, path, DEMO_RUN.dataset)
         if samples.is_file():
             import_curated(store, load_curated(samples), DEMO_RUN.dataset)
+            # Frozen at once, so the Compare page has a benchmark to evaluate models on from the start.
+            freeze(store, DEMO_BENCHMARK, run_id=CURATED_RUN)
     return jobs.start("generate", run_id=start_run(store, DEMO_RUN))
 
 

@@ -9,6 +9,7 @@ import pytest
 from rnr_core import access, preferences
 from rnr_core.demo import CURATED_RUN, DEMO_FILE, SAMPLES_FILE, import_curated, load_curated, seed_demo
 from rnr_core.errors import IngestError, SettingError
+from rnr_core.evaluate.benchmark import benchmarks
 from rnr_core.generate import RunConfig
 from rnr_core.generate.quality import problems
 from rnr_core.ingest import ingest_file
@@ -165,6 +166,9 @@ def test_an_empty_store_gets_the_hand_written_samples_first_then_the_live_ones(s
     runs = [s["run_id"] for s in store.list_samples(limit=100)]
     curated = runs.count(CURATED_RUN)
     assert curated >= 12 and set(runs[:curated]) == {CURATED_RUN} and len(set(runs[curated:])) == 1
+    # The hand-written samples are also a benchmark, so Compare has one to evaluate models on.
+    [bench] = benchmarks(store)
+    assert (bench["name"], bench["source"], bench["items"]) == ("demo", f"run:{CURATED_RUN}", curated)
 
 
 def test_the_sidebar_restores_the_reviewer_and_model_in_a_new_session(app_db):
