@@ -119,12 +119,13 @@ def test_unknown_benchmark_or_spec_fails_before_any_call(bench, scripted):
     assert model.requests == [] and evals(bench) == []
 
 
-def test_without_a_judge_free_form_rules_leave_items_unjudged_unless_a_checked_rule_fails(bench, scripted):
+def test_without_a_judge_free_form_rules_leave_items_unjudged(bench, scripted):
     scripted(make_answer({"Question 0?": "SHOUTING"}))
     report = run(bench, judge=None)["reports"]["scripted"]
-    # Item 0 broke its lowercase rule: it fails whatever the free-form verdict; the others wait for a judge.
-    assert report["unjudged"] == 2
-    assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (1, 0.0)
+    # Counting item 0 (broke its lowercase rule) as a fail while the others, unjudged, drop out would give
+    # 0/1: the headline rate is over fully judged items only, and item 0 is counted on its own.
+    assert report["pass_rate"]["n"] == 0 and report["unjudged"] == 3
+    assert report["fails_checked_rule_unjudged"] == 1
     assert report["verifiable_pass_rate"]["rate"] == pytest.approx(2 / 3)
     assert report["ifeval"]["strict"]["prompt_level"]["n"] == 3
     assert report["calibration"] is None and report["judge_trusted"] is None
@@ -181,3 +182,19 @@ def test_eval_runs_as_a_job(bench, scripted):
     assert job["status"] == "completed", job["error"]
     assert job["result"]["reports"]["scripted"]["pass_rate"]["rate"] == 1.0
     assert job["progress"]["done"] == job["progress"]["total"] == 3
+
+
+def test_differences_pair_only_items_fully_judged_for_both_models(bench, scripted):
+    def judge_fails_on_loud(messages, params):
+        if params.json_schema and any("LOUD" in m["content"] for m in messages):
+            return "not json"
+        return make_answer({"Question 0?": "LOUD"})(messages, params)
+
+    scripted(judge_fails_on_loud, spec="scripted")
+    scripted(make_answer({}), spec="scripted-b")
+    result = run(bench, models=["scripted", "scripted-b"])
+    report = result["reports"]["scripted"]
+    assert (report["unjudged"], report["fails_checked_rule_unjudged"]) == (1, 1)
+    assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (2, 1.0)
+    (diff,) = result["differences"]
+    assert (diff["n"], diff["diff"]) == (2, 0.0)  # item 0 has no full verdict for scripted: left out

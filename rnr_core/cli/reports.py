@@ -40,6 +40,12 @@ def _headline(reports: dict) -> str:
             f"\n{UNTRUSTED_MARK} pass rate rests on an untrusted judge's free-form verdicts "
             "(see its calibration below); the verifiable-only rate needs no judge"
         )
+    for model, r in reports.items():
+        if r.get("fails_checked_rule_unjudged"):
+            text += (
+                f"\n{model}: {r['fails_checked_rule_unjudged']} of the unjudged items already break a "
+                "checked rule (the pass rate counts only items with a verdict on every rule)"
+            )
     return text
 
 

@@ -65,16 +65,21 @@ class _Verdicts:
         return verdict if verdict in DECIDED else None
 
     def outcome(self, item: dict) -> str:
-        """pass when every rule passes, fail when any rule fails (one broken rule decides it, as for
-        samples); an answer that failed is 'failed'; otherwise a rule without a verdict leaves the item
-        'unjudged', never a pass."""
+        """pass when every rule passes; an answer that failed is 'failed'; any rule without a pass/fail
+        leaves the item 'unjudged' (never a pass, and not a fail either: an item that broke a checked rule
+        while its free-form rules wait would count every known fail and drop every would-be pass, biasing
+        the rate down)."""
         key = item["item_key"]
         if self.status(key) != "done":
             return self.status(key)
         verdicts = [self.deciding(key, r) for r in item["rules"]]
-        if "fail" in verdicts:
-            return "fail"
-        return "pass" if verdicts and None not in verdicts else "unjudged"
+        if None in verdicts or not verdicts:
+            return "unjudged"
+        return "pass" if all(v == "pass" for v in verdicts) else "fail"
+
+    def fails_checked_rule(self, item: dict) -> bool:
+        """True when the checker failed one of the item's verifiable rules (strict)."""
+        return any(self.deciding(item["item_key"], r) == "fail" for r in item["rules"] if r.get("kind"))
 
 
 def item_outcomes(store, eval_id: str, items: list[dict], judge_name: str | None) -> dict[str, str]:
@@ -116,6 +121,9 @@ def report_with_outcomes(
         "failed": outcomes.count("failed"),
         "pending": outcomes.count("pending"),
         "unjudged": outcomes.count("unjudged"),
+        "fails_checked_rule_unjudged": sum(
+            o == "unjudged" and found.fails_checked_rule(it) for it, o in zip(items, outcomes)
+        ),
         "failures": _failures(found, items),
         "pass_rate": rate(decided.count("pass"), len(decided), rng),
         "verifiable_pass_rate": _verifiable(found, answered, rng),
@@ -194,7 +202,8 @@ def _calibration(found: _Verdicts, answered: list[dict]) -> dict:
 
 
 def differences(outcomes: dict[str, dict[str, str]]) -> list[dict]:
-    """Paired pass-rate difference for each pair of models, over the items both have a pass/fail for."""
+    """Paired pass-rate difference for each pair of models, over the items fully judged for both (every
+    rule with a pass/fail), the same items each model's headline pass rate is computed over."""
     rows = []
     for a, b in combinations(outcomes, 2):
         keys = [k for k, v in outcomes[a].items() if v in DECIDED and outcomes[b].get(k) in DECIDED]
