@@ -27,13 +27,16 @@ async def run_compare(
     benchmark: str,
     models: list[str],
     judge: str,
-    max_tokens: int = 512,
+    max_tokens: int | None = None,
     started_by: str | None = None,
     progress: Progress | None = None,
     max_retries: int = 2,
+    temperature: float | None = None,
+    limit: int | None = None,
 ) -> dict:
-    """Answer the benchmark with every model (reusing stored answers), have `judge` vote on every pair of
-    models on every item in both orders, and return the leaderboard; rerunning continues."""
+    """Answer the benchmark (its first `limit` items) with every model, have `judge` vote on every pair
+    of models on every item in both orders, and return the leaderboard; rerunning continues. Settings left
+    out are each model's latest completed evaluation's, so its stored answers are reused."""
     models = list(dict.fromkeys([models] if isinstance(models, str) else models or []))
     if len(models) < 2:
         raise SettingError(f"Compare needs at least two different models; got {', '.join(models) or 'none'}.")
@@ -43,10 +46,11 @@ async def run_compare(
     responses = {}
     for model in models:
         responses[model] = await ensure_responses(
-            store, benchmark, model, max_tokens=max_tokens, progress=progress
+            store, benchmark, model, max_tokens, temperature, progress=progress, limit=limit
         )
     judging = _PairwiseJudging(store, bench, judge, max_retries, progress, started_by)
-    summary = await judging.run(models, responses)
+    items = bench["items"][:limit] if limit else bench["items"]
+    summary = await judging.run(models, responses, items)
     return {**leaderboard(store, benchmark), "run": summary}
 
 
@@ -63,8 +67,8 @@ class _PairwiseJudging:
         self.counts = {"judge": self.voter, "template": self.template, "votes": 0, "failed_votes": 0}
         self.counts |= {"already_done": 0, "skipped_items": 0, "call_errors": 0}
 
-    async def run(self, models: list[str], responses: dict[str, dict]) -> dict:
-        todo = self._todo(models, responses)
+    async def run(self, models: list[str], responses: dict[str, dict], items: list[dict]) -> dict:
+        todo = self._todo(models, responses, items)
         self.done, self.failed, self.total = 0, 0, len(todo)
         self.tried = {i["item_key"]: i["attempts"] for i in self.store.run_items(self.scope, "failed")}
         self.progress(0, self.total, 0)
@@ -76,11 +80,11 @@ class _PairwiseJudging:
             )
         return self.counts
 
-    def _todo(self, models: list[str], responses: dict[str, dict]) -> list[tuple]:
+    def _todo(self, models: list[str], responses: dict[str, dict], items: list[dict]) -> list[tuple]:
         """(item, model a, model b) to judge; items a model failed on are skipped and counted."""
         done = self.store.llm_votes_done(self.bench["id"], self.voter, self.template)
         todo, skipped = [], set()
-        for item in self.bench["items"]:
+        for item in items:
             key = item["item_key"]
             # Sorted pairs: the same two models are one vote whatever order they were named in.
             for a, b in combinations(sorted(models), 2):

@@ -17,7 +17,8 @@ FAILURES_SHOWN = 10
 
 
 def eval_report(store, benchmark: str, model: str, judge=..., seed: int = 0) -> dict:
-    """The report of the latest evaluation of `model` on `benchmark`; `judge` is a spec whose verdicts
+    """The report of the latest evaluation of `model` on `benchmark` (the latest judged one, if any);
+    `judge` is a spec whose verdicts
     decide free-form rules (None: checkers only; left out: the judge the evaluation last ran with)."""
     bench = load(store, benchmark)
     row = store.latest_eval(bench["id"], model)
@@ -31,7 +32,8 @@ def eval_report(store, benchmark: str, model: str, judge=..., seed: int = 0) -> 
 
 
 def evals(store, benchmark: str | None = None) -> list[dict]:
-    """Stored evaluations, newest first: benchmark, model, judge, params, status and answer counts."""
+    """Stored evaluations, judged ones first, newest first within each: benchmark, model, judge, params,
+    status and answer counts."""
     bench_id = load(store, benchmark)["id"] if benchmark else None
     rows = store.list_evals(bench_id)
     for r in rows:

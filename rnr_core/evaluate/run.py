@@ -2,6 +2,7 @@
 once per answer about all its rules. Everything is stored as it arrives, so a rerun resumes."""
 
 import asyncio
+import json
 from contextlib import asynccontextmanager
 
 from rnr_core.attempts import GROUP_COMMIT_S, Ask, Engine
@@ -20,6 +21,7 @@ from rnr_core.rules.evaluate import follows
 ANSWER_SEED, JUDGE_SEED = 0, 0
 MAX_INVALID = 1  # an empty answer is asked once more with a fresh seed before it counts as failed
 JUDGE_RETRIES = 2
+DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE = 512, 0.0
 
 
 def eval_id(content_hash: str, model: str, params: dict) -> str:
@@ -33,6 +35,18 @@ def eval_id(content_hash: str, model: str, params: dict) -> str:
 
 def _params(max_tokens: int, temperature: float) -> dict:
     return {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+
+
+def reused_params(store, bench: dict, model: str, max_tokens=None, temperature=None) -> dict:
+    """Sampling settings for answering: those given, else those of the model's latest completed
+    evaluation (preferring a judged one), so its stored answers are reused rather than asked anew under
+    other settings, else the defaults."""
+    row = store.latest_eval(bench["id"], model, "completed") if None in (max_tokens, temperature) else None
+    stored = json.loads(row["params"]) if row else {}
+    return _params(
+        max_tokens if max_tokens is not None else stored.get("max_tokens", DEFAULT_MAX_TOKENS),
+        temperature if temperature is not None else stored.get("temperature", DEFAULT_TEMPERATURE),
+    )
 
 
 def _check_specs(models: list[str], judge: str | None) -> list[str]:
@@ -78,19 +92,23 @@ async def ensure_responses(
     store,
     benchmark: str,
     model: str,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
     progress: Progress | None = None,
+    limit: int | None = None,
 ) -> dict[str, str | None]:
-    """Every item's answer from `model`, asked for where not yet stored; None for a failed item."""
+    """Every item's answer from `model` (the first `limit` items), asked for where not yet stored; None
+    for a failed item. Settings left out are those of the model's latest completed evaluation."""
     bench = load(store, benchmark)
     _check_specs([model], None)
-    run = _Evaluation(store, bench, model, None, _params(max_tokens, temperature), None)
-    await run.run(bench["items"], _Counter(progress or silent, len(bench["items"])))
+    items = bench["items"][:limit] if limit else bench["items"]
+    params = reused_params(store, bench, model, max_tokens, temperature)
+    run = _Evaluation(store, bench, model, None, params, None)
+    await run.run(items, _Counter(progress or silent, len(items)))
     stored = store.eval_responses(run.id)
     return {
         it["item_key"]: stored[it["item_key"]]["response"] if it["item_key"] in stored else None
-        for it in bench["items"]
+        for it in items
     }
 
 
