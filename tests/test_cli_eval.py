@@ -178,6 +178,37 @@ def test_compare_prints_win_rates_and_the_leaderboard(db, scripted, capsys):
     assert code == 2 and "at least two" in err
 
 
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max-tokens", "0"], "--max-tokens: 0 is too small; give 1 or more"),
+        (["--limit", "0"], "--limit: 0 is too small"),
+        (["--max-retries", "-1"], "--max-retries: -1 is negative; give 0 or more"),
+    ],
+)
+def test_compare_refuses_bad_counts(db, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--benchmark", "b1", "--model", "a", "--model", "b", "--judge", "j", *flags])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_compare_limit_judges_only_the_first_items(db, scripted, capsys):
+    scripted(lambda m, p: CLEAN, spec="clean")
+    scripted(lambda m, p: COMMAS, spec="commas")
+    scripted(judge(), spec="judge")
+    args = ["compare", "--benchmark", "b1", "--model", "clean", "--model", "commas", "--judge", "judge"]
+    code, out, _ = rnr(capsys, *args, "--limit", "2", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["votes"]["total"] == 2
+
+
+@pytest.mark.parametrize("flags", [["--seed", "3"], ["--ifeval-input", "x.jsonl"]])
+def test_eval_of_a_benchmark_refuses_ifeval_flags(db, scripted, capsys, flags):
+    model = scripted(lambda m, p: CLEAN, spec="clean")
+    code, out, err = rnr(capsys, "eval", "--benchmark", "b1", "--model", "clean", *flags, "--db", db)
+    assert code == 2 and not out and model.requests == []
+    assert f"{flags[0]}: only for --ifeval" in err and "'b1'" in err
+
+
 def test_judge_calibrate_needs_a_judge(tmp_path, capsys):
     code, _, err = rnr(capsys, "judge", "--run", "r", "--calibrate", "--db", str(tmp_path / "c.duckdb"))
     assert code == 2 and "--judge SPEC" in err
