@@ -298,15 +298,34 @@ def test_leaderboard_compares_the_llm_judge_with_people_on_the_same_pairs(store,
     scripted(prefers("Xavier"), spec="judge")
     compare(store)
     keys = [it["item_key"] for it in load(store, "cooking")["items"]]
+
+    def person(i, winner, x_said=None):
+        said = {
+            "response_a": f"Yvonne says: {QUESTIONS[i]}",
+            "response_b": x_said or f"Xavier says: {QUESTIONS[i]}",
+        }
+        vote(
+            store,
+            benchmark="cooking",
+            item_key=keys[i],
+            model_a="model-y",
+            model_b="model-x",
+            winner=winner,
+            **said,
+        )
+
     # people saw the sides swapped: "b" is model-x here, so the first agrees with the judge
-    vote(store, benchmark="cooking", item_key=keys[0], model_a="model-y", model_b="model-x", winner="b")
-    vote(store, benchmark="cooking", item_key=keys[1], model_a="model-y", model_b="model-x", winner="a")
+    person(0, "b")
+    person(1, "a")
+    person(
+        2, "a", x_said="Xavier, asked with other settings, said something else."
+    )  # other texts: not paired
     board = leaderboard(store, "cooking")
     agreement = board["judge_human"]["llm:judge"]
     assert agreement["n"] == 2 and agreement["accuracy"] == 0.5
-    assert board["votes"] == {"total": 5, "human": 2, "llm": 3}
+    assert board["votes"] == {"total": 6, "human": 3, "llm": 3}
     people = leaderboard(store, "cooking", voters="human")
-    assert people["win_rates"]["model-x"]["wins"] == 1 and people["votes"]["total"] == 2
+    assert people["win_rates"]["model-x"]["wins"] == 1 and people["votes"]["total"] == 3
 
 
 def test_the_embedded_model_judges_a_pair(store, tmp_path, two):

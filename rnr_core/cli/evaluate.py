@@ -126,13 +126,17 @@ def _benchmark(args, store):
             test_fraction=args.test_fraction,
             seed=args.seed,
         )
-    _emit(
-        args,
-        frozen,
-        lambda f: (
-            f"froze {f['name']}: {f['items']} items from {f['source']} (content {f['content_hash'][:12]})"
-        ),
-    )
+    _emit(args, frozen, _frozen_text)
+
+
+def _frozen_text(f: dict) -> str:
+    text = f"froze {f['name']}: {f['items']} items from {f['source']} (content {f['content_hash'][:12]})"
+    if f["duplicates_dropped"]:
+        text += (
+            f"\n{f['duplicates_dropped']} repeated prompts (same system prompt and turns) were left out: "
+            "each prompt is one item, with the rules of its first occurrence"
+        )
+    return text
 
 
 def _benchmark_list(args, store) -> None:

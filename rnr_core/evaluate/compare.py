@@ -8,14 +8,14 @@ from rnr_core import ranking
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit
 from rnr_core.errors import ModelCallError, SettingError, VoteError
 from rnr_core.evaluate.benchmark import load
+from rnr_core.evaluate.items import item_key as prompt_key
 from rnr_core.evaluate.run import ensure_responses
 from rnr_core.judge import llm, pairwise
-from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
 
-WINNERS = ("a", "b", "tie", "both_bad")
+WINNERS = ranking.WINNERS
 VOTERS = {"all": None, "human": "human", "llm": "llm"}
 PAIRWISE_MAX_TOKENS = 300
 PAIRWISE_SEED = 0
@@ -183,7 +183,7 @@ def record_vote(
     benchmark_id = _vote_target(store, benchmark, item_key, item)
     vote = {
         "benchmark_id": benchmark_id,
-        "item_key": item_key or stable_hash([item["system_prompt"], item["messages"]]),
+        "item_key": item_key or prompt_key(item["system_prompt"], item["messages"]),
         "item": item,
         "model_a": model_a,
         "model_b": model_b,
@@ -246,18 +246,25 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
 
 
 def judge_human(rows: list[dict]) -> dict:
-    """Per LLM judge, its agreement with people on the (item, model pair) both voted on."""
+    """Per LLM judge, its agreement with people on the same item, model pair and answers both voted on
+    (people may have voted on answers given under other settings: those are other texts)."""
     people: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["voter_kind"] == "human":
-            people.setdefault((r["item_key"], frozenset((r["model_a"], r["model_b"]))), []).append(r)
+            people.setdefault(_judged_pair(r), []).append(r)
     pairs: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         if r["voter_kind"] != "llm":
             continue
-        for h in people.get((r["item_key"], frozenset((r["model_a"], r["model_b"]))), []):
+        for h in people.get(_judged_pair(r), []):
             pairs.setdefault(r["voter"], []).append((r["winner"], _aligned(h, r["model_a"])))
     return {judge: ranking.judge_human_agreement(p) for judge, p in sorted(pairs.items())}
+
+
+def _judged_pair(vote: dict) -> tuple:
+    """What a vote judged: the item and each model with its answer, whichever side it was shown on."""
+    sides = frozenset(((vote["model_a"], vote["response_a"]), (vote["model_b"], vote["response_b"])))
+    return vote["item_key"], sides
 
 
 def _aligned(vote: dict, model_a: str) -> str:
