@@ -117,6 +117,11 @@ def test_eval_prints_a_table_and_json(db, scripted, capsys):
     assert "1.00 [1.00, 1.00] (n=3)" in rows["clean"] and "0.00 [0.00, 0.00] (n=3)" in rows["commas"]
     assert "McNemar p" in out and "+1.00" in out and "0.250" in out  # 3 discordant items: p = 2 / 8
     assert "rules followed per category:" in out and "rules followed per rule kind:" in out
+    # three checkable verdicts cannot measure the judge: the pass rate is marked as resting on it
+    assert (
+        "(n=3) ?" in rows["clean"] and "? pass rate rests on the free-form verdicts of a judge not yet" in out
+    )
+    assert "note: too few verifiable rules judged by both" in out
     code, out, _ = rnr(capsys, *args, "--db", db, "--json")  # answers and verdicts are stored: reused
     result = json.loads(out)
     assert code == 0 and set(result["reports"]) == {"clean", "commas"}
@@ -138,6 +143,7 @@ def test_eval_marks_an_untrusted_judge_and_counts_failed_items(db, tmp_path, scr
     assert "0.00 [0.00, 0.00] (n=10) *" in mixed and "0.50 [" in mixed  # verifiable only: half the items
     assert "* pass rate rests on an untrusted judge" in out
     assert "warning: This judge disagrees with code on checkable rules" in out
+    assert re.search(r"warning: kappa below 0.6 in \w+: don't trust this judge", out)
     silent = next(line for line in out.splitlines() if line.startswith("silent "))
     assert silent.split()[1:3] == ["-", "-"] and "silent: 10 failed items, excluded from the rates" in out
     assert "the model gave an empty answer" in out and "… and 0 more" not in out

@@ -198,3 +198,25 @@ def test_differences_pair_only_items_fully_judged_for_both_models(bench, scripte
     assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (2, 1.0)
     (diff,) = result["differences"]
     assert (diff["n"], diff["diff"]) == (2, 0.0)  # item 0 has no full verdict for scripted: left out
+
+
+def test_the_report_says_when_the_pass_rate_rests_on_an_uncalibrated_or_untrusted_judge(
+    bench, tmp_path, scripted
+):
+    scripted(make_answer({}, judge="pass"))
+    report = run(bench)["reports"]["scripted"]
+    # three checkable verdicts are too few to measure the judge: its trust is unknown, and said so
+    assert report["calibration"]["overall"]["n"] == 3 and report["judge_trusted"] is None
+    assert (report["rests_on_uncalibrated_judge"], report["rests_on_untrusted_judge"]) == (True, False)
+    assert run(bench, judge=None)["reports"]["scripted"]["rests_on_uncalibrated_judge"] is False  # no judge
+
+    freeze(bench, "b10", file=write_lines(tmp_path / "b10.jsonl", [line(i) for i in range(10)]))
+    # a contrarian judge (another spec: the call cache holds the first one's replies) fails everything
+    scripted(make_answer({f"Question {i}?": "LOUD" for i in range(5)}, judge="fail"), spec="contrarian")
+    report = asyncio.run(run_eval(bench, "b10", ["contrarian"], "contrarian"))["reports"]["contrarian"]
+    calibration = report["calibration"]
+    assert calibration["overall"]["n"] == 10 and calibration["overall"]["kappa"] == 0.0
+    assert report["judge_trusted"] is False and calibration["untrusted_categories"] == ["style"]
+    assert (report["rests_on_untrusted_judge"], report["rests_on_uncalibrated_judge"]) == (True, False)
+    low, high = calibration["by_category"]["style"]["kappa_ci95"]
+    assert low <= calibration["by_category"]["style"]["kappa"] <= high

@@ -1,6 +1,15 @@
 """How `rnr eval` and `rnr compare` print their results: aligned tables, rates with 95% CIs."""
 
-from rnr_core.cli.tables import UNTRUSTED_MARK, calibration_lines, interval, number, p_value, share, table
+from rnr_core.cli.tables import (
+    UNCALIBRATED_MARK,
+    UNTRUSTED_MARK,
+    calibration_lines,
+    interval,
+    number,
+    p_value,
+    share,
+    table,
+)
 
 RAW_SHOWN = 300  # characters of a failed answer's raw output shown
 
@@ -29,6 +38,7 @@ def _headline(reports: dict) -> str:
     rows = []
     for model, r in reports.items():
         mark = f" {UNTRUSTED_MARK}" if r["rests_on_untrusted_judge"] else ""
+        mark += f" {UNCALIBRATED_MARK}" if r.get("rests_on_uncalibrated_judge") else ""
         counts = [str(r["answered"]), str(r["failed"]), str(r["unjudged"]), str(r["pending"])]
         status = r["status"] if r["status"] != "completed" else ""
         rows.append([model, share(r["pass_rate"], True) + mark, share(r["verifiable_pass_rate"], True)])
@@ -39,6 +49,12 @@ def _headline(reports: dict) -> str:
         text += (
             f"\n{UNTRUSTED_MARK} pass rate rests on an untrusted judge's free-form verdicts "
             "(see its calibration below); the verifiable-only rate needs no judge"
+        )
+    if any(r.get("rests_on_uncalibrated_judge") for r in reports.values()):
+        text += (
+            f"\n{UNCALIBRATED_MARK} pass rate rests on the free-form verdicts of a judge not yet calibrated "
+            "(too few checkable rules to measure it against the checkers); the verifiable-only rate needs "
+            "no judge"
         )
     for model, r in reports.items():
         if r.get("fails_checked_rule_unjudged"):

@@ -134,6 +134,8 @@ def report_with_outcomes(
         "calibration": calibration,
         "judge_trusted": trusted,
         "rests_on_untrusted_judge": trusted is False and free_form_used,
+        # too few checkable rules judged by both to tell: the rate rests on a judge nobody has measured
+        "rests_on_uncalibrated_judge": trusted is None and free_form_used,
     }
     return report, {it["item_key"]: o for it, o in zip(items, outcomes)}
 
