@@ -140,10 +140,17 @@ def test_an_unparseable_judge_reply_is_unjudged_never_a_pass_and_retried(bench, 
     assert report["unjudged"] == 3 and report["pass_rate"]["n"] == 0
     unknown = [v for v in bench.eval_verdicts(report["eval_id"], "llm:scripted")]
     assert {v["verdict"] for v in unknown} == {"unknown"} and "not JSON" in unknown[0]["rationale"]
+    assert {v["raw_output"] for v in unknown} == {"not json"}  # the reply itself is kept
+    assert report["judge_failures"] == 3 and len(report["judge_errors"]) == 3
+    assert (
+        report["judge_errors"][0]["raw_output"] == "not json"
+        and "not JSON" in report["judge_errors"][0]["error"]
+    )
     judge = scripted(make_answer({}))
     report = run(bench)["reports"]["scripted"]
     assert answer_calls(judge) == 0 and len(judge.requests) == 3  # only the judge, again
     assert report["pass_rate"]["rate"] == 1.0 and report["unjudged"] == 0
+    assert (report["judge_failures"], report["judge_errors"]) == (0, [])
 
 
 def test_the_judge_is_calibrated_against_the_checkers(bench, scripted):
@@ -220,3 +227,21 @@ def test_the_report_says_when_the_pass_rate_rests_on_an_uncalibrated_or_untruste
     assert (report["rests_on_untrusted_judge"], report["rests_on_uncalibrated_judge"]) == (True, False)
     low, high = calibration["by_category"]["style"]["kappa_ci95"]
     assert low <= calibration["by_category"]["style"]["kappa"] <= high
+
+
+def test_migration_13_keeps_a_store_evaluated_before_it(tmp_path, monkeypatch, scripted):
+    from rnr_core.store import db, migrations
+
+    path = str(tmp_path / "old.duckdb")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 12])
+    with Store(path) as old:
+        freeze(old, "b", file=write_lines(tmp_path / "b.jsonl", [line(0)]))
+        old.con.execute(
+            "INSERT INTO eval_verdicts (eval_id, item_key, rule_id, judge, mode, verdict, rationale) "
+            "VALUES ('e1', 'k', 'r2', 'llm:scripted', '', 'unknown', 'judge reply is not JSON')"
+        )
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.schema_version() == max(m[0] for m in migrations.MIGRATIONS) >= 13
+        (verdict,) = store.eval_verdicts("e1")
+        assert verdict["raw_output"] is None and verdict["rationale"] == "judge reply is not JSON"

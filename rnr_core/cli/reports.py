@@ -30,6 +30,7 @@ def eval_text(result: dict) -> str:
         *("\n".join(calibration_lines(r["calibration"], f"{r['judge']} on {m}")) for m, r in reports.items()),
         _differences_block(result["differences"]),
         *(_failures_block(m, r) for m, r in reports.items()),
+        *(_judge_failures_block(m, r) for m, r in reports.items()),
     ]
     return "\n\n".join(b for b in blocks if b)
 
@@ -113,6 +114,23 @@ def _failures_block(model: str, report: dict) -> str:
             lines.append("    raw output: " + clipped.replace("\n", "\n    "))
     if report["failed"] > len(report["failures"]):
         lines.append(f"  … and {report['failed'] - len(report['failures'])} more ('--json' lists the first)")
+    return "\n".join(lines)
+
+
+def _judge_failures_block(model: str, report: dict) -> str:
+    """Answers the judge gave no usable reply on: left unjudged, with the error and its raw reply."""
+    if not report.get("judge_failures"):
+        return ""
+    lines = [
+        f"{model}: the judge gave no usable reply on {report['judge_failures']} answers, left unjudged "
+        "(a rerun asks it again):"
+    ]
+    for f in report["judge_errors"]:
+        lines.append(f"  {f['item_key']}: {f['error']}")
+        if f["raw_output"]:
+            raw = f["raw_output"]
+            clipped = raw if len(raw) <= RAW_SHOWN else f"{raw[:RAW_SHOWN]}… ({len(raw)} characters)"
+            lines.append("    raw output: " + clipped.replace("\n", "\n    "))
     return "\n".join(lines)
 
 

@@ -49,11 +49,18 @@ class _Verdicts:
         self.responses = store.eval_responses(eval_id)
         self.checker: dict[tuple, str] = {}
         self.llm: dict[tuple, str] = {}
+        self.judge_errors: dict[str, dict] = {}  # item key -> why the judge gave no usable reply
         for v in store.eval_verdicts(eval_id):
             if v["judge"] == CHECKER:
                 self.checker[(v["item_key"], v["rule_id"], v["mode"])] = v["verdict"]
             elif v["judge"] == judge_name:
                 self.llm[(v["item_key"], v["rule_id"])] = v["verdict"]
+                if v["verdict"] not in DECIDED:
+                    self.judge_errors[v["item_key"]] = {
+                        "item_key": v["item_key"],
+                        "error": v["rationale"],
+                        "raw_output": v["raw_output"],
+                    }
 
     def status(self, key: str) -> str:
         row = self.responses.get(key)
@@ -127,6 +134,7 @@ def report_with_outcomes(
             o == "unjudged" and found.fails_checked_rule(it) for it, o in zip(items, outcomes)
         ),
         "failures": _failures(found, items),
+        **_judge_failures(found, answered),
         "pass_rate": rate(decided.count("pass"), len(decided), rng),
         "verifiable_pass_rate": _verifiable(found, answered, rng),
         "ifeval": _ifeval(found, answered, rng),
@@ -144,6 +152,13 @@ def _failures(found: _Verdicts, items: list[dict]) -> list[dict]:
     """The first failed answers, with why and what the model sent back."""
     rows = [found.responses[it["item_key"]] for it in items if found.status(it["item_key"]) == "failed"]
     return [{k: r[k] for k in ("item_key", "error", "raw_output", "attempts")} for r in rows[:FAILURES_SHOWN]]
+
+
+def _judge_failures(found: _Verdicts, answered: list[dict]) -> dict:
+    """Answers the judge never gave a usable reply on (counted; a rerun asks again), the first few with
+    its error and raw reply."""
+    rows = [found.judge_errors[it["item_key"]] for it in answered if it["item_key"] in found.judge_errors]
+    return {"judge_failures": len(rows), "judge_errors": rows[:FAILURES_SHOWN]}
 
 
 def _verifiable(found: _Verdicts, answered: list[dict], rng) -> dict:

@@ -253,7 +253,7 @@ class _Evaluation:
             checker = checker_of(rule)
             for mode in ("strict", "loose"):
                 verdict = "pass" if follows(checker, response, mode == "loose") else "fail"
-                rows.append((self.id, item["item_key"], rule["id"], CHECKER, mode, verdict, None, None))
+                rows.append((self.id, item["item_key"], rule["id"], CHECKER, mode, verdict, None, None, None))
         return rows
 
     async def _judge(self, item: dict, response: str) -> bool | None:
@@ -281,6 +281,7 @@ class _Evaluation:
         )
         self.batch.verdicts.extend(
             (self.id, key, v["rule_id"], self.judge_name, "", v["verdict"], v["rationale"], self.template)
+            + (v.get("raw_output"),)
             for v in verdicts
         )
         return outcome.best is not None

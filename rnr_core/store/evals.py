@@ -5,7 +5,17 @@ import json
 import pyarrow as pa
 
 RESPONSE_COLUMNS = ("eval_id", "item_key", "status", "response", "error", "raw_output", "attempts")
-VERDICT_COLUMNS = ("eval_id", "item_key", "rule_id", "judge", "mode", "verdict", "rationale", "template")
+VERDICT_COLUMNS = (
+    "eval_id",
+    "item_key",
+    "rule_id",
+    "judge",
+    "mode",
+    "verdict",
+    "rationale",
+    "template",
+    "raw_output",
+)
 
 
 class EvalQueries:
@@ -51,8 +61,8 @@ class EvalQueries:
 
     def eval_verdicts(self, eval_id: str, judge: str | None = None) -> list[dict]:
         return self._rows(
-            "SELECT item_key, rule_id, judge, mode, verdict, rationale, template FROM eval_verdicts "
-            "WHERE eval_id = ? AND (? IS NULL OR judge = ?)",
+            "SELECT item_key, rule_id, judge, mode, verdict, rationale, template, raw_output "
+            "FROM eval_verdicts WHERE eval_id = ? AND (? IS NULL OR judge = ?)",
             [eval_id, judge, judge],
         )
 
