@@ -9,7 +9,7 @@ from rnr_core.attempts import GROUP_COMMIT_S, Ask, Engine
 from rnr_core.errors import BenchmarkError, InvalidOutput, ModelCallError
 from rnr_core.evaluate import report as reports
 from rnr_core.evaluate.benchmark import load
-from rnr_core.judge import JUDGE_MAX_TOKENS, llm
+from rnr_core.judge import llm
 from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
@@ -262,16 +262,7 @@ class _Evaluation:
             return None
         key, rules = item["item_key"], item["rules"]
         ids = [r["id"] for r in rules]
-        sample = {**item, "response": response}
-        params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=llm.reply_schema(ids))
-        ask = Ask(
-            key,
-            "eval-judge",
-            llm.request_messages(sample, rules),
-            params,
-            parse=lambda raw: llm.parse_reply(raw, ids),
-            template=self.template,
-        )
+        ask = llm.verdict_ask(key, "eval-judge", {**item, "response": response}, rules, self.template)
         outcome = await self.judge.run(ask, self.judge_tried.get(key, 0))
         if outcome.skipped or (outcome.call_failed and self.judge.abort):
             self.answers.abort = self.answers.abort or self.judge.abort  # stop answering too
