@@ -24,6 +24,12 @@ def item(system_prompt: str, turns: list[dict], rules: list[dict]) -> dict:
     return {"item_key": key, "system_prompt": system_prompt, "messages": turns, "rules": rules}
 
 
+def conversation(item: dict) -> list[dict]:
+    """What a model is sent for an item: the system prompt (if any), then the turns."""
+    system = [{"role": "system", "content": item["system_prompt"]}] if item["system_prompt"] else []
+    return system + item["messages"]
+
+
 def content_hash(items: list[dict]) -> str:
     return stable_hash(items)
 

@@ -3,12 +3,12 @@ once per answer about all its rules. Everything is stored as it arrives, so a re
 
 import asyncio
 import json
-from contextlib import asynccontextmanager
 
-from rnr_core.attempts import GROUP_COMMIT_S, Ask, Engine
+from rnr_core.attempts import Ask, Engine, group_commit
 from rnr_core.errors import BenchmarkError, InvalidOutput, ModelCallError
 from rnr_core.evaluate import report as reports
 from rnr_core.evaluate.benchmark import load
+from rnr_core.evaluate.items import conversation
 from rnr_core.judge import llm
 from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
@@ -137,25 +137,6 @@ class _Batch:
             self.store.save_eval_rows(responses, verdicts)
 
 
-@asynccontextmanager
-async def _committing(store):
-    batch = _Batch(store)
-
-    async def flusher():
-        while True:
-            await asyncio.sleep(GROUP_COMMIT_S)
-            batch.flush()
-
-    task = asyncio.create_task(flusher())
-    try:
-        yield batch
-    finally:
-        task.cancel()
-        batch.flush()
-    if task.done() and not task.cancelled() and task.exception():
-        raise task.exception()  # a failed background write must not pass silently
-
-
 def _answer(raw: str) -> str:
     if not raw.strip():
         raise InvalidOutput("the model gave an empty answer", raw, "empty")
@@ -180,7 +161,8 @@ class _Evaluation:
         self.judged = self._judged()
         self.judge_tried = self.store.attempts_tried(self.scope, "eval-judge") if self.judge else {}
         try:
-            async with _committing(self.store) as self.batch:
+            self.batch = _Batch(self.store)
+            async with group_commit(self.store, flush=self.batch.flush):
                 await asyncio.gather(*(self._one(it, counter) for it in items))
         except BaseException as exc:
             self.store.set_eval_status(
@@ -226,9 +208,7 @@ class _Evaluation:
         if self._stopped():
             return None
         key = item["item_key"]
-        messages = [{"role": "system", "content": item["system_prompt"]}, *item["messages"]]
-        if not item["system_prompt"]:
-            messages = messages[1:]
+        messages = conversation(item)
         params = GenParams(temperature=self.params["temperature"], max_tokens=self.params["max_tokens"])
         ask = Ask(key, "eval", messages, params, parse=_answer)
         outcome = await self.answers.run(ask, start)
