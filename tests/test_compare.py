@@ -8,7 +8,7 @@ import pytest
 from rnr_core.errors import ModelCallError, ModelSpecError, NotFound, SettingError, VoteError
 from rnr_core.evaluate.benchmark import freeze, load
 from rnr_core.evaluate.compare import leaderboard, record_vote, run_compare
-from rnr_core.evaluate.report import eval_report
+from rnr_core.evaluate.report import eval_report, evals
 from rnr_core.evaluate.run import run_eval
 from rnr_core.jobs import JobRunner, job_kinds
 
@@ -341,3 +341,22 @@ def test_the_embedded_model_judges_a_pair(store, tmp_path, two):
         assert v["winner"] in ("a", "b", "tie") and board["votes"]["total"] == 1
     else:
         assert v["raw_output"] and v["error"] and board["failed_votes"] == 1
+
+
+def test_a_cancelled_evaluation_never_hides_a_finished_one(store, bench, scripted):
+    def judged(messages, params):
+        if params.json_schema:
+            return json.dumps(
+                {r: {"verdict": "pass", "rationale": "ok"} for r in params.json_schema["required"]}
+            )
+        return answers("Xavier")(messages, params)
+
+    scripted(judged, spec="model-x")
+    asyncio.run(run_eval(store, "cooking", ["model-x"], "model-x", max_tokens=128))
+    finished = eval_report(store, "cooking", "model-x")["eval_id"]
+    asyncio.run(run_eval(store, "cooking", ["model-x"], "model-x", max_tokens=16))
+    cut_short = eval_report(store, "cooking", "model-x")["eval_id"]
+    assert cut_short != finished  # both completed: the newest shows
+    store.set_eval_status(cut_short, "stopped")  # as a cancelled evaluation is left
+    assert eval_report(store, "cooking", "model-x")["eval_id"] == finished
+    assert [e["id"] for e in evals(store, "cooking")][0] == finished

@@ -18,6 +18,10 @@ VERDICT_COLUMNS = (
 )
 
 
+# ORDER BY terms putting first the evaluation a model's reports show (see latest_eval).
+SHOWN_FIRST = "judge IS NOT NULL DESC, status = 'completed' DESC, updated_at DESC"
+
+
 class EvalQueries:
     def open_eval(
         self, eval_id: str, benchmark_id: int, model: str, judge: str | None, params: dict, started_by=None
@@ -70,11 +74,12 @@ class EvalQueries:
         return self._one("SELECT * FROM evals WHERE id = ?", [eval_id])
 
     def latest_eval(self, benchmark_id: int, model: str, status: str | None = None) -> dict | None:
-        """The evaluation of this model on this benchmark (with `status`, if given) that ran last,
-        preferring one with a judge: answering again for a compare must not hide a judged evaluation."""
+        """The evaluation of this model on this benchmark (with `status`, if given) that its reports show:
+        judged before unjudged (answering again for a compare must not hide a judged evaluation), then
+        completed before cut short (a cancelled run must not hide a finished one), then the newest."""
         return self._one(
             "SELECT * FROM evals WHERE benchmark_id = ? AND model = ? AND (? IS NULL OR status = ?) "
-            "ORDER BY judge IS NOT NULL DESC, updated_at DESC LIMIT 1",
+            f"ORDER BY {SHOWN_FIRST} LIMIT 1",
             [benchmark_id, model, status, status],
         )
 
@@ -90,15 +95,15 @@ class EvalQueries:
         )
 
     def list_evals(self, benchmark_id: int | None = None) -> list[dict]:
-        """Stored evaluations, judged ones first (newest first within each), with their answer counts:
-        the first row of a model is the one its reports show."""
+        """Stored evaluations in the order latest_eval prefers them, with their answer counts: the first
+        row of a model is the one its reports show."""
         return self._rows(
-            "SELECT e.id, b.name AS benchmark, e.model, e.judge, e.params, e.status, e.error, e.started_by, "
-            "e.created_at, e.updated_at, b.n_items AS items, e.judge IS NOT NULL AS judged, "
+            "SELECT * FROM (SELECT e.id, b.name AS benchmark, e.model, e.judge, e.params, e.status, e.error, "
+            "e.started_by, e.created_at, e.updated_at, b.n_items AS items, e.judge IS NOT NULL AS judged, "
             "count(r.item_key) FILTER (WHERE r.status = 'done') AS answered, "
             "count(r.item_key) FILTER (WHERE r.status = 'failed') AS failed "
             "FROM evals e JOIN benchmarks b ON b.id = e.benchmark_id "
             "LEFT JOIN eval_responses r ON r.eval_id = e.id "
-            "WHERE (? IS NULL OR e.benchmark_id = ?) GROUP BY ALL ORDER BY judged DESC, e.updated_at DESC",
+            f"WHERE (? IS NULL OR e.benchmark_id = ?) GROUP BY ALL) ORDER BY {SHOWN_FIRST}",
             [benchmark_id, benchmark_id],
         )
