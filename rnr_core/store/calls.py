@@ -107,19 +107,7 @@ class CallLog:
         with self.transaction():
             for table, rows in buffers.items():
                 if rows:
-                    self._insert_columnar(table, _TABLES[table], rows)
-
-    def _insert_columnar(self, table: str, columns: tuple, rows: list[tuple]) -> None:
-        # One columnar insert: DuckDB's executemany runs row by row, about 2 ms a row.
-        data = pa.table(
-            {name: pa.array(col, _TYPES.get(name, pa.string())) for name, col in zip(columns, zip(*rows))}
-        )
-        self.con.register("_log_rows", data)
-        try:
-            cols = ", ".join(columns)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _log_rows")
-        finally:
-            self.con.unregister("_log_rows")
+                    self.insert_columnar(table, _TABLES[table], rows, _TYPES)
 
     def attempt_log(self, scope: str, item_key: str | None = None) -> list[dict]:
         """Every logged try in a scope (a run id, or a judge's identity), oldest first."""

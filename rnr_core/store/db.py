@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from rnr_core.errors import MigrationError, StoreError, StoreLocked, VersionConflict
 from rnr_core.store.damage import (
@@ -183,6 +184,22 @@ class StoreBase:
             return self.retrying(write)
         except Busy:
             raise VersionConflict(BUSY.format(what=what)) from None
+
+    def insert_columnar(
+        self, table: str, columns: tuple, rows: list[tuple], types: dict, replace: bool = False
+    ) -> None:
+        """Insert `rows` (tuples in `columns` order; strings unless `types` says) in one columnar statement:
+        DuckDB's executemany runs row by row, about 2 ms a row. `replace` overwrites rows with that key."""
+        if not rows:
+            return
+        data = pa.table({c: pa.array(col, types.get(c, pa.string())) for c, col in zip(columns, zip(*rows))})
+        self.con.register("_columnar_rows", data)
+        try:
+            cols = ", ".join(columns)
+            verb = "INSERT OR REPLACE" if replace else "INSERT"
+            self.con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM _columnar_rows")
+        finally:
+            self.con.unregister("_columnar_rows")
 
     def _rows(self, sql: str, params=()) -> list[dict]:
         cur = self.con.execute(sql, params)

@@ -44,19 +44,9 @@ class EvalQueries:
     def save_eval_rows(self, responses: list[tuple], verdicts: list[tuple]) -> None:
         """Insert or replace answers (RESPONSE_COLUMNS) and verdicts (VERDICT_COLUMNS) in one transaction."""
         with self.transaction():
-            self._replace("eval_responses", RESPONSE_COLUMNS, responses, {"attempts": pa.int32()})
-            self._replace("eval_verdicts", VERDICT_COLUMNS, verdicts, {})
-
-    def _replace(self, table: str, columns: tuple, rows: list[tuple], types: dict) -> None:
-        if not rows:
-            return
-        data = pa.table({c: pa.array(col, types.get(c, pa.string())) for c, col in zip(columns, zip(*rows))})
-        self.con.register("_eval_rows", data)
-        try:
-            cols = ", ".join(columns)
-            self.con.execute(f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM _eval_rows")
-        finally:
-            self.con.unregister("_eval_rows")
+            attempts = {"attempts": pa.int32()}
+            self.insert_columnar("eval_responses", RESPONSE_COLUMNS, responses, attempts, replace=True)
+            self.insert_columnar("eval_verdicts", VERDICT_COLUMNS, verdicts, {}, replace=True)
 
     def eval_responses(self, eval_id: str) -> dict[str, dict]:
         """Stored answers by item key: status, response, error, raw_output, attempts."""
