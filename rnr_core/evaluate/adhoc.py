@@ -124,3 +124,18 @@ async def judge_adhoc(store, judge: str, item: dict, response: str, max_retries:
     if outcome.best:
         return outcome.best.parsed
     return llm.unknown_verdicts(ids, outcome.error or "the judge gave no usable reply", outcome.raw)
+
+
+async def judge_all(
+    store, judge: str, item: dict, answers: dict[int, str], max_retries: int = 2
+) -> dict[int, list[dict] | RnrError]:
+    """Every answer judged at once: answer index -> its verdicts, or the error that stopped its judging
+    (one failure leaves the others judged)."""
+    keys = list(answers)
+    got = await asyncio.gather(
+        *(judge_adhoc(store, judge, item, answers[k], max_retries) for k in keys), return_exceptions=True
+    )
+    for outcome in got:  # a fault of the program is raised, never shown as a judge's failure
+        if isinstance(outcome, BaseException) and not isinstance(outcome, RnrError):
+            raise outcome
+    return dict(zip(keys, got, strict=True))

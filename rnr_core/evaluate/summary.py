@@ -1,47 +1,82 @@
 """What the Compare page shows of one benchmark: each model's latest evaluation, the paired differences,
 the judge warnings, the leaderboard, and the stored answers two models gave to the same items."""
 
+import re
+
+from rnr_core import access
 from rnr_core.evaluate.benchmark import load
 from rnr_core.evaluate.compare import leaderboard
-from rnr_core.evaluate.report import differences, eval_report, evals, item_outcomes
+from rnr_core.evaluate.report import differences, evals, report_with_outcomes
+from rnr_core.evaluate.words import kappa
+from rnr_core.secrets import scrub
+
+# An endpoint spec's address: in team mode the operator's business, never shown to visitors.
+_ADDRESS = re.compile(r"@(?:https?://)?[^\s,;)]+")
 
 
-def latest_evals(store, benchmark: str) -> dict[str, dict]:
-    """Each evaluated model's newest evaluation of `benchmark`."""
-    latest: dict[str, dict] = {}
-    for row in evals(store, benchmark):  # newest first
-        latest.setdefault(row["model"], row)
-    return latest
+def team_names() -> dict[str, str]:
+    """In team mode, each operator model's stored spec (`openai:<model>@<url>`) -> its name; else empty."""
+    from rnr_core.models.connection import team_model_settings
+
+    if not access.config().team:
+        return {}
+    return {team_model_settings(name).resolved_spec(): name for name in access.config().models}
+
+
+def shown(text: str, names: dict[str, str] | None = None) -> str:
+    """`text` (a spec, or a line naming specs) as a visitor may read it: team models by the operator's
+    name, any other endpoint's address hidden in team mode, credentials masked."""
+    names = team_names() if names is None else names
+    for spec, name in sorted(names.items(), key=lambda kv: -len(kv[0])):  # longest first: no partial hit
+        text = text.replace(spec, name)
+    if access.config().team:
+        text = _ADDRESS.sub("@(endpoint hidden)", text)
+    return scrub(text)
+
+
+def latest_models(store, benchmark: str) -> list[str]:
+    """The models evaluated on `benchmark`, most recently evaluated first."""
+    return list(dict.fromkeys(row["model"] for row in evals(store, benchmark)))
 
 
 def benchmark_summary(store, benchmark: str) -> dict:
-    """{models, reports: {model: eval_report}, differences, warnings, leaderboard} for `benchmark`."""
-    items = load(store, benchmark)["items"]
-    reports = {model: eval_report(store, benchmark, model) for model in latest_evals(store, benchmark)}
-    outcomes = {m: item_outcomes(store, r["eval_id"], items, r["judge"]) for m, r in reports.items()}
+    """{models, reports: {model: report}, differences, warnings, leaderboard, names} for `benchmark`;
+    each model's verdicts are read once (report and item outcomes together). `names` maps every spec
+    the summary holds to the name the page shows."""
+    bench = load(store, benchmark)
+    reports, outcomes = {}, {}
+    for model in latest_models(store, benchmark):
+        row = store.latest_eval(bench["id"], model)  # the evaluation eval_report reads
+        reports[model], outcomes[model] = report_with_outcomes(
+            store, bench, row["id"], bench["items"], row["judge"]
+        )
+    board = leaderboard(store, benchmark)
+    team = team_names()
+    specs = {*reports, *board["models"]}
     return {
         "models": list(reports),
         "reports": reports,
         "differences": differences(outcomes),
-        "warnings": judge_warnings(reports),
-        "leaderboard": leaderboard(store, benchmark),
+        "warnings": [shown(line, team) for line in judge_warnings(reports)],
+        "leaderboard": board,
+        "names": {spec: shown(spec, team) for spec in specs},
     }
 
 
 def judge_warnings(reports: dict[str, dict]) -> list[str]:
-    """One line per untrusted judge, and one per model whose pass rate rests on that judge."""
+    """Per model, a line when the judge of its evaluation is untrusted on that model's answers (the same
+    judge can be trusted on one model's answers and not on another's), naming the judge."""
     lines = []
-    for judge, cal in {r["judge"]: r["calibration"] for r in reports.values() if r["calibration"]}.items():
-        if cal["warning"]:
-            kappa = cal["overall"]["kappa"]
-            said = "undefined" if kappa is None else f"{kappa:.2f}"
-            lines.append(f"{judge}: kappa {said} against the checkers. {cal['warning']}")
     for model, r in reports.items():
+        cal = r.get("calibration")
+        if not (cal and cal["warning"]):
+            continue
+        line = f"{r['judge']} on {model}'s answers: kappa {kappa(cal['overall'])} against the checkers. "
+        line += cal["warning"]
         if r["rests_on_untrusted_judge"]:
-            lines.append(
-                f"The pass rate of {model} rests on that judge's free-form verdicts; its pass rate on "
-                "checkable rules alone needs no judge."
-            )
+            line += f" The pass rate of {model} rests on this judge's free-form verdicts; its pass rate on "
+            line += "checkable rules alone needs no judge."
+        lines.append(line)
     return lines
 
 
