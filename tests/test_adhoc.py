@@ -83,10 +83,16 @@ def test_a_judge_that_never_parses_gives_unknown_verdicts_with_its_raw_output(st
     assert asyncio.run(judge_adhoc(store, "scripted", adhoc_item("", "Hi", []), "Hello")) == []
 
 
-def test_all_answers_are_judged_at_once_and_one_failure_leaves_the_others_judged(store, scripted, monkeypatch):
+def test_all_answers_are_judged_at_once_and_one_failure_leaves_the_others_judged(
+    store, scripted, monkeypatch
+):
     from rnr_core.evaluate import adhoc
 
-    scripted(lambda m, p: '{"r1": {"verdict": "pass", "rationale": "ok"}, "r2": {"verdict": "pass", "rationale": "ok"}}')
+    scripted(
+        lambda m, p: (
+            '{"r1": {"verdict": "pass", "rationale": "ok"}, "r2": {"verdict": "pass", "rationale": "ok"}}'
+        )
+    )
     real = adhoc.judge_adhoc
 
     async def judge_adhoc(store, judge, item, response, max_retries=2):

@@ -1,37 +1,11 @@
 """What the Compare page shows of one benchmark: each model's latest evaluation, the paired differences,
 the judge warnings, the leaderboard, and the stored answers two models gave to the same items."""
 
-import re
-
-from rnr_core import access
 from rnr_core.evaluate.benchmark import load
 from rnr_core.evaluate.compare import leaderboard
 from rnr_core.evaluate.report import differences, evals, report_with_outcomes
 from rnr_core.evaluate.words import kappa
-from rnr_core.secrets import scrub
-
-# An endpoint spec's address: in team mode the operator's business, never shown to visitors.
-_ADDRESS = re.compile(r"@(?:https?://)?[^\s,;)]+")
-
-
-def team_names() -> dict[str, str]:
-    """In team mode, each operator model's stored spec (`openai:<model>@<url>`) -> its name; else empty."""
-    from rnr_core.models.connection import team_model_settings
-
-    if not access.config().team:
-        return {}
-    return {team_model_settings(name).resolved_spec(): name for name in access.config().models}
-
-
-def shown(text: str, names: dict[str, str] | None = None) -> str:
-    """`text` (a spec, or a line naming specs) as a visitor may read it: team models by the operator's
-    name, any other endpoint's address hidden in team mode, credentials masked."""
-    names = team_names() if names is None else names
-    for spec, name in sorted(names.items(), key=lambda kv: -len(kv[0])):  # longest first: no partial hit
-        text = text.replace(spec, name)
-    if access.config().team:
-        text = _ADDRESS.sub("@(endpoint hidden)", text)
-    return scrub(text)
+from rnr_core.models.names import shown, team_names
 
 
 def latest_models(store, benchmark: str) -> list[str]:
