@@ -72,11 +72,11 @@ def _vote_row(name: str, item: dict, on_show: dict, sides: list[tuple[str, str]]
     c = st.columns(compare_vote.BUTTON_WIDTHS)
     for col, (text, winner) in zip(c, compare_vote.VOTES.items()):
         if col.button(text, key=f"bench-vote-{text}", width="stretch"):
-            _vote(name, item, on_show, sides, winner, shown_as)
-            st.rerun()
+            if _vote(name, item, on_show, sides, winner, shown_as):
+                st.rerun()  # only once stored: a refusal stays on show
 
 
-def _vote(name: str, item: dict, on_show: dict, sides, winner: str, shown_as) -> None:
+def _vote(name: str, item: dict, on_show: dict, sides, winner: str, shown_as) -> bool:
     from rnr_core.evaluate.compare import record_vote
 
     try:
@@ -95,6 +95,7 @@ def _vote(name: str, item: dict, on_show: dict, sides, winner: str, shown_as) ->
         )
     except RnrError as exc:
         widgets.error(exc)
-        return
+        return False
     said = {"a": f"{shown_as(sides[0][0])} wins", "b": f"{shown_as(sides[1][0])} wins"}
     on_show["voted"] = said.get(winner, winner.replace("_", " "))
+    return True

@@ -45,14 +45,14 @@ def vote_buttons() -> None:
     c = st.columns(BUTTON_WIDTHS)
     for col, (text, winner) in zip(c, VOTES.items()):
         if col.button(text, key=f"vote-{text}", width="stretch"):
-            _vote(live, pair, winner)
-            st.rerun()
+            if _vote(live, pair, winner):
+                st.rerun()  # only once stored: a refusal stays on show
     if live["blind"] and live["votes"] and st.button("Show the names now", key="live_reveal"):
         live["revealed"] = True
         st.rerun()
 
 
-def _vote(live: dict, pair: tuple[int, int], winner: str) -> None:
+def _vote(live: dict, pair: tuple[int, int], winner: str) -> bool:
     from rnr_core.evaluate.compare import record_vote
 
     a, b = (live["order"][slot] for slot in pair)
@@ -72,7 +72,7 @@ def _vote(live: dict, pair: tuple[int, int], winner: str) -> None:
         )
     except RnrError as exc:
         widgets.error(exc)
-        return
+        return False
     if live["revealed"]:
         named = {"a": live["contestants"][a].name, "b": live["contestants"][b].name}
     else:
@@ -81,6 +81,7 @@ def _vote(live: dict, pair: tuple[int, int], winner: str) -> None:
     live["votes"][pair] = said
     if all(p in live["votes"] for p in votable(live)):
         live["revealed"] = True  # every pair has its vote: the names can show
+    return True
 
 
 def live_board() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rnr_core import access
-from rnr_core.evaluate.benchmark import freeze
+from rnr_core.evaluate.benchmark import freeze, load
 from rnr_core.evaluate.compare import record_vote
 from rnr_core.evaluate.run import run_eval
 from rnr_core.store import Store
@@ -166,3 +166,68 @@ def test_a_maintainer_starts_an_evaluation_as_themselves(evaluated):
     job = state.jobs().wait(at.session_state["bench_job"], 60)
     assert (job["kind"], job["status"]) == ("eval", "completed"), job
     assert job["params"]["models"] == ["terse"] and job["params"]["started_by"] == "mia"
+
+
+def _pass_rates_with_one_undecided() -> None:
+    from rnr_app import compare_charts
+
+    decided = {"rate": 0.75, "ci95": [0.4, 0.9], "n": 4}
+    undecided = {"rate": None, "ci95": None, "n": 0}
+    compare_charts.pass_rates(
+        {
+            "terse": {"pass_rate": decided, "verifiable_pass_rate": decided, "answered": 4, "failed": 0},
+            "waiting": {
+                "pass_rate": undecided,
+                "verifiable_pass_rate": undecided,
+                "answered": 4,
+                "failed": 0,
+            },
+        },
+        {},
+    )
+
+
+def test_a_model_without_a_pass_rate_is_left_out_of_the_chart_and_says_no_verdicts_yet():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_pass_rates_with_one_undecided, default_timeout=30).run()
+    assert not at.exception, at.exception
+    (chart,) = at.get("plotly_chart")
+    (trace,) = json.loads(chart.proto.spec)["data"]
+    assert trace["y"] == ["terse"] and trace["x"] == [0.75]  # no 0% dot for the undecided model
+    table = at.dataframe[0].value.set_index("Model")
+    assert table.loc["waiting", "Pass rate (95% interval)"] == "no verdicts yet"
+    assert table.loc["terse", "Pass rate (95% interval)"] == "75% (40% to 90%) of 4"
+
+
+def test_blind_voting_skips_what_this_voter_voted_on_and_says_when_all_are_done(evaluated):
+    with Store(str(evaluated)) as store:
+        first = store.benchmark_row("tour")["id"]
+        keys = [it["item_key"] for it in load(store, "tour")["items"]]
+        answers = {"response_a": "x", "response_b": "y"}
+        for key in keys[:2]:  # ada voted on two items of this pair before, sides the other way round
+            record_vote(
+                store,
+                benchmark="tour",
+                item_key=key,
+                item=None,
+                model_a="chatty",
+                model_b="terse",
+                winner="b",
+                voter="ada",
+                blind=True,
+                **answers,
+            )
+    at = open_page(PAGE, reviewer="ada", compare_tab="Benchmark")
+    assert "2 of 4 items left to vote on for this pair" in texts(at)
+    seen = set()
+    for _ in range(2):
+        seen.add(next(t.value for t in at.text if "sight number" in t.value))
+        at.button(key="bench-vote-Tie").click().run()
+        next(b for b in at.button if b.label == "Next item").click().run()
+        assert not at.exception, at.exception
+    assert seen == {"Tell me about sight number 2.", "Tell me about sight number 3."}
+    assert "You have voted on every item of this pair" in texts(at)
+    assert not {"A", "Tie"} & labels(at)
+    with Store(str(evaluated)) as store:
+        assert len(store.votes(first, "human")) == 4  # each item once: nothing served twice
