@@ -231,3 +231,67 @@ def test_blind_voting_skips_what_this_voter_voted_on_and_says_when_all_are_done(
     assert not {"A", "Tie"} & labels(at)
     with Store(str(evaluated)) as store:
         assert len(store.votes(first, "human")) == 4  # each item once: nothing served twice
+
+
+@pytest.fixture
+def half_broken():
+    """'scripted' answers, except at temperature 0.5, where its backend fails naming itself."""
+    from rnr_core.errors import ModelCallError
+    from rnr_core.models.registry import register_model
+
+    def answer(m, p):
+        if p.temperature == 0.5:
+            return ModelCallError("llama.cpp could not load secret-backend.gguf")
+        return f"Answer at t={p.temperature:g}"
+
+    undo = register_model("scripted", ScriptedModel(answer, "scripted"))
+    yield
+    undo()
+
+
+def test_live_demo_blind_keeps_a_failure_anonymous_and_takes_one_vote_per_pair(app_db, half_broken):
+    db, _ = app_db
+    at = open_page(PAGE, reviewer="ada", model_spec="scripted", live_count=3)
+    for i in range(3):
+        at.selectbox(key=f"live_model_{i}").set_value("sidebar")
+    at.text_area[2].set_value("")
+    at.button[[b.label for b in at.button].index("Run")].click().run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "secret-backend" not in shown and "llama.cpp" not in shown and "scripted" not in shown
+    assert "This model failed to answer" in shown
+    # The two that answered make one pair: one vote, then the names and the failure's error show.
+    at.button(key="vote-B").click().run()
+    assert not at.exception, at.exception
+    with Store(str(db)) as store:
+        (vote,) = store.votes(None, "human")
+    assert {vote["model_a"], vote["model_b"]} == {"scripted · t=0", "scripted · t=0.9"}
+    shown = texts(at)
+    assert "secret-backend.gguf" in shown and "scripted · t=0.5" in [
+        plain(h.value).split(": ")[-1] for h in at.subheader
+    ]
+    assert not {"A", "B", "Tie"} & labels(at)
+
+
+def test_live_demo_blind_with_three_shows_the_names_only_once_every_pair_has_its_vote(
+    app_db, scripted_models
+):
+    db, _ = app_db
+    at = open_page(PAGE, reviewer="ada", model_spec="scripted", live_count=3)
+    for i in range(3):
+        at.selectbox(key=f"live_model_{i}").set_value("sidebar")
+    at.text_area[2].set_value("")
+    at.button[[b.label for b in at.button].index("Run")].click().run()
+    for left in (3, 2, 1):
+        headers = [plain(h.value) for h in at.subheader][:3]
+        assert headers == ["Model A", "Model B", "Model C"], (left, headers)
+        if left > 1:
+            assert len(at.selectbox(key="live_pair").options) == left
+        at.button(key="vote-Tie").click().run()
+        assert not at.exception, at.exception
+    with Store(str(db)) as store:
+        votes = store.votes(None, "human")
+    assert len({frozenset((v["model_a"], v["model_b"])) for v in votes}) == 3
+    assert all(
+        h.startswith("Model ") and ": scripted" in h for h in [plain(h.value) for h in at.subheader][:3]
+    )
