@@ -176,6 +176,9 @@ def calibration_view(store, run_id: str | None = None) -> None:
     st.markdown(f"**{judge}** against the checkers on {n:,} checkable rules")
     if report["warning"]:
         st.warning(widgets.esc(report["warning"] + f" (kappa {widgets.kappa(report['overall'])})."))
+    if report.get("untrusted_categories"):
+        said = ", ".join(report["untrusted_categories"])
+        st.warning(widgets.esc(f"Don't trust this judge on free-form rules of these categories: {said}."))
     rows = [("all categories", report["overall"]), *report["by_category"].items()]
     st.dataframe(
         [

@@ -104,3 +104,12 @@ def test_team_specs_show_by_name_and_other_addresses_are_hidden(team_mode):
 
 def test_personal_mode_shows_specs_as_they_are():
     assert names.team_names() == {} and names.shown("openai:m@http://localhost:8000/v1").endswith("8000/v1")
+
+
+def test_an_uncalibrated_judge_and_untrusted_categories_are_named():
+    uncalibrated = {"judge": "llm:small", "calibration": None, "rests_on_uncalibrated_judge": True}
+    split = report("llm:big", None, 0.7, False)
+    split["calibration"]["untrusted_categories"] = ["tone", "format"]
+    lines = summary.judge_warnings({"a": uncalibrated, "b": split})
+    assert lines[0].startswith("The pass rate of a rests on free-form verdicts of llm:small")
+    assert lines[1] == "llm:big on b's answers: kappa 0.70 against the checkers. Untrusted on: tone, format."

@@ -39,18 +39,25 @@ def benchmark_summary(store, benchmark: str) -> dict:
 
 def judge_warnings(reports: dict[str, dict]) -> list[str]:
     """Per model, a line when the judge of its evaluation is untrusted on that model's answers (the same
-    judge can be trusted on one model's answers and not on another's), naming the judge."""
+    judge can be trusted on one model's answers and not on another's), or not checked against code at
+    all while the pass rate rests on it; each line names the judge."""
     lines = []
     for model, r in reports.items():
-        cal = r.get("calibration")
-        if not (cal and cal["warning"]):
-            continue
-        line = f"{r['judge']} on {model}'s answers: kappa {kappa(cal['overall'])} against the checkers. "
-        line += cal["warning"]
-        if r["rests_on_untrusted_judge"]:
-            line += f" The pass rate of {model} rests on this judge's free-form verdicts; its pass rate on "
-            line += "checkable rules alone needs no judge."
-        lines.append(line)
+        cal = r.get("calibration") or {}
+        categories = cal.get("untrusted_categories") or []
+        if cal.get("warning") or categories:
+            line = f"{r['judge']} on {model}'s answers: kappa {kappa(cal['overall'])} against the checkers."
+            line += f" {cal['warning']}" if cal.get("warning") else ""
+            line += f" Untrusted on: {', '.join(categories)}." if categories else ""
+            if r.get("rests_on_untrusted_judge"):
+                line += f" The pass rate of {model} rests on this judge's free-form verdicts; its pass rate "
+                line += "on checkable rules alone needs no judge."
+            lines.append(line)
+        elif r.get("rests_on_uncalibrated_judge"):
+            lines.append(
+                f"The pass rate of {model} rests on free-form verdicts of {r['judge']}, which saw too few "
+                "checkable rules to be checked against code: calibrate it, or read the checkable-only rate."
+            )
     return lines
 
 
