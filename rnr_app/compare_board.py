@@ -32,7 +32,7 @@ def leaderboard(board: dict, key: str, names: dict[str, str]) -> None:
             "Model": name(r["model"]),
             "Rating": round(r["rating"]),
             "Win rate": rates.get(r["model"], {}).get("rate"),
-            "95% interval": interval(rates.get(r["model"], {}).get("ci95")),
+            "95% interval": interval(rates.get(r["model"], {}).get("ci95"), percent=True),
             "Wins": rates.get(r["model"], {}).get("wins"),
             "Losses": rates.get(r["model"], {}).get("losses"),
             "Ties": rates.get(r["model"], {}).get("ties"),

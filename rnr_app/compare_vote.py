@@ -18,6 +18,19 @@ def _letters(pair: tuple[int, int]) -> str:
     return f"{string.ascii_uppercase[pair[0]]} against {string.ascii_uppercase[pair[1]]}"
 
 
+def _on(live: dict, pair: tuple[int, int]) -> str:
+    return f" on {_letters(pair)}" if len(live["order"]) > 2 else ""
+
+
+def _said(live: dict, pair: tuple[int, int], winner: str) -> str:
+    """The vote in words: the winning side's letter, with its name once names show."""
+    if winner not in ("a", "b"):
+        return winner.replace("_", " ")
+    slot = pair[0] if winner == "a" else pair[1]
+    name = f" ({live['contestants'][live['order'][slot]].name})" if live["revealed"] else ""
+    return f"{string.ascii_uppercase[slot]} wins{name}"
+
+
 def votable(live: dict) -> list[tuple[int, int]]:
     """The pairs of sides (slots) where both answered: what can be voted on."""
     ok = [slot for slot, i in enumerate(live["order"]) if isinstance(live["answers"][i], str)]
@@ -29,8 +42,8 @@ def vote_buttons() -> None:
     live = st.session_state.get(LIVE)
     if not live or live["answers"] is None:
         return
-    for pair, said in live["votes"].items():
-        st.success(esc(f"Vote recorded on {_letters(pair)}: {said}."))
+    for pair, winner in live["votes"].items():
+        st.success(esc(f"Vote recorded{_on(live, pair)}: {_said(live, pair, winner)}."))
     left = [p for p in votable(live) if p not in live["votes"]]
     if live["votes"] and live["blind"] and live["revealed"]:
         st.caption("The names are shown above.")
@@ -73,12 +86,7 @@ def _vote(live: dict, pair: tuple[int, int], winner: str) -> bool:
     except RnrError as exc:
         widgets.error(exc)
         return False
-    if live["revealed"]:
-        named = {"a": live["contestants"][a].name, "b": live["contestants"][b].name}
-    else:
-        named = {"a": string.ascii_uppercase[pair[0]], "b": string.ascii_uppercase[pair[1]]}
-    said = f"{named[winner]} wins" if winner in named else winner.replace("_", " ")
-    live["votes"][pair] = said
+    live["votes"][pair] = winner
     if all(p in live["votes"] for p in votable(live)):
         live["revealed"] = True  # every pair has its vote: the names can show
     return True

@@ -40,6 +40,7 @@ def test_kappa_and_interval_wording():
     assert words.kappa({"kappa": 0.614}) == "0.61" and words.kappa({"kappa": None}) == "undefined"
     assert words.interval([0.1, 0.25]) == "0.10 to 0.25" and words.interval(None) == "–"
     assert words.interval([-0.05, 0.125], signed=True) == "-0.050 to +0.125"
+    assert words.interval([0.25, 1.0], percent=True) == "25% to 100%"
 
 
 def test_the_summary_reads_each_model_once_and_agrees_with_eval_report(store, scripted, tmp_path):

@@ -7,9 +7,9 @@ def kappa(result: dict | None) -> str:
     return "undefined" if value is None else f"{value:.2f}"
 
 
-def interval(ci, signed: bool = False) -> str:
-    """A 95% interval as 'low to high' ('+' signs for differences), or a dash when there is none."""
+def interval(ci, signed: bool = False, percent: bool = False) -> str:
+    """A 95% interval as 'low to high' ('+' signs for differences, % for rates), or a dash when none."""
     if not ci:
         return "–"
-    form = "{:+.3f}" if signed else "{:.2f}"
+    form = "{:.0%}" if percent else "{:+.3f}" if signed else "{:.2f}"
     return f"{form.format(ci[0])} to {form.format(ci[1])}"
