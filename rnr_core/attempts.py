@@ -152,19 +152,21 @@ class Engine:
 
 
 @asynccontextmanager
-async def group_commit(store, every: float = GROUP_COMMIT_S):
-    """Write logged calls and tries at most `every` seconds after they happen, in one transaction."""
+async def group_commit(store, every: float = GROUP_COMMIT_S, flush: Callable[[], None] | None = None):
+    """Write logged calls and tries at most `every` seconds after they happen, in one transaction;
+    `flush` writes more alongside (it must flush the log too; default: the log alone)."""
+    flush = flush or store.flush_log
 
     async def flusher():
         while True:
             await asyncio.sleep(every)
-            store.flush_log()
+            flush()
 
     task = asyncio.create_task(flusher())
     try:
         yield
     finally:
         task.cancel()
-        store.flush_log()
+        flush()
     if task.done() and not task.cancelled() and task.exception():
         raise task.exception()  # a failed background write must not pass silently

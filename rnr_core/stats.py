@@ -284,7 +284,8 @@ def judge_calibration(rows: list[tuple[str, str, str]], seed: int = 0) -> dict:
     The checker is the reference (the `human` side of `agreement`). Rows where either verdict is not
     pass or fail (an LLM reply that never parsed) are left out and counted in `skipped`. `trusted` is the
     overall `trustworthy` (None below MIN_LABELS rows or without a kappa); `warning` is set when it is
-    False, i.e. kappa < KAPPA_FLOOR on enough rows.
+    False, i.e. kappa < KAPPA_FLOOR on enough rows. `untrusted_categories` names the categories whose own
+    kappa is below the floor on enough rows, which a good overall kappa can hide.
     """
     usable = [r for r in rows if r[1] in LABELS and r[2] in LABELS]
     by_category: dict[str, tuple[list[str], list[str]]] = {}
@@ -294,9 +295,11 @@ def judge_calibration(rows: list[tuple[str, str, str]], seed: int = 0) -> dict:
         pair[1].append(llm)
     overall = agreement([r[1] for r in usable], [r[2] for r in usable], seed=seed)
     trusted = overall["trustworthy"]
+    categories = {c: agreement(h, m, seed=seed) for c, (h, m) in sorted(by_category.items())}
     return {
         "overall": overall,
-        "by_category": {c: agreement(h, m, seed=seed) for c, (h, m) in sorted(by_category.items())},
+        "by_category": categories,
+        "untrusted_categories": [c for c, a in categories.items() if a["trustworthy"] is False],
         "trusted": trusted,
         "warning": UNTRUSTED_JUDGE if trusted is False else None,
         "skipped": len(rows) - len(usable),

@@ -124,3 +124,17 @@ def test_a_failed_group_commit_is_raised_not_lost(store):
 
     with pytest.raises(RuntimeError, match="disk full"):
         asyncio.run(work())
+
+
+def test_group_commit_runs_the_given_flush_in_the_background_and_at_the_end(store):
+    from rnr_core.attempts import group_commit
+
+    flushed = []
+
+    async def work():
+        async with group_commit(store, every=0.01, flush=lambda: flushed.append("x")):
+            await asyncio.sleep(0.05)
+            return len(flushed)
+
+    during = asyncio.run(work())
+    assert during >= 1 and len(flushed) == during + 1  # written while the work goes on, and at its end

@@ -117,6 +117,11 @@ def test_eval_prints_a_table_and_json(db, scripted, capsys):
     assert "1.00 [1.00, 1.00] (n=3)" in rows["clean"] and "0.00 [0.00, 0.00] (n=3)" in rows["commas"]
     assert "McNemar p" in out and "+1.00" in out and "0.250" in out  # 3 discordant items: p = 2 / 8
     assert "rules followed per category:" in out and "rules followed per rule kind:" in out
+    # three checkable verdicts cannot measure the judge: the pass rate is marked as resting on it
+    assert (
+        "(n=3) ?" in rows["clean"] and "? pass rate rests on the free-form verdicts of a judge not yet" in out
+    )
+    assert "note: too few verifiable rules judged by both" in out
     code, out, _ = rnr(capsys, *args, "--db", db, "--json")  # answers and verdicts are stored: reused
     result = json.loads(out)
     assert code == 0 and set(result["reports"]) == {"clean", "commas"}
@@ -138,6 +143,7 @@ def test_eval_marks_an_untrusted_judge_and_counts_failed_items(db, tmp_path, scr
     assert "0.00 [0.00, 0.00] (n=10) *" in mixed and "0.50 [" in mixed  # verifiable only: half the items
     assert "* pass rate rests on an untrusted judge" in out
     assert "warning: This judge disagrees with code on checkable rules" in out
+    assert re.search(r"warning: kappa below 0.6 in \w+: don't trust this judge", out)
     silent = next(line for line in out.splitlines() if line.startswith("silent "))
     assert silent.split()[1:3] == ["-", "-"] and "silent: 10 failed items, excluded from the rates" in out
     assert "the model gave an empty answer" in out and "… and 0 more" not in out
@@ -176,6 +182,37 @@ def test_compare_prints_win_rates_and_the_leaderboard(db, scripted, capsys):
         capsys, "compare", "--benchmark", "b1", "--model", "clean", "--judge", "judge", "--db", db
     )
     assert code == 2 and "at least two" in err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--max-tokens", "0"], "--max-tokens: 0 is too small; give 1 or more"),
+        (["--limit", "0"], "--limit: 0 is too small"),
+        (["--max-retries", "-1"], "--max-retries: -1 is negative; give 0 or more"),
+    ],
+)
+def test_compare_refuses_bad_counts(db, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--benchmark", "b1", "--model", "a", "--model", "b", "--judge", "j", *flags])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_compare_limit_judges_only_the_first_items(db, scripted, capsys):
+    scripted(lambda m, p: CLEAN, spec="clean")
+    scripted(lambda m, p: COMMAS, spec="commas")
+    scripted(judge(), spec="judge")
+    args = ["compare", "--benchmark", "b1", "--model", "clean", "--model", "commas", "--judge", "judge"]
+    code, out, _ = rnr(capsys, *args, "--limit", "2", "--db", db, "--json")
+    assert code == 0 and json.loads(out)["votes"]["total"] == 2
+
+
+@pytest.mark.parametrize("flags", [["--seed", "3"], ["--ifeval-input", "x.jsonl"]])
+def test_eval_of_a_benchmark_refuses_ifeval_flags(db, scripted, capsys, flags):
+    model = scripted(lambda m, p: CLEAN, spec="clean")
+    code, out, err = rnr(capsys, "eval", "--benchmark", "b1", "--model", "clean", *flags, "--db", db)
+    assert code == 2 and not out and model.requests == []
+    assert f"{flags[0]}: only for --ifeval" in err and "'b1'" in err
 
 
 def test_judge_calibrate_needs_a_judge(tmp_path, capsys):

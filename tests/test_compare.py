@@ -8,6 +8,8 @@ import pytest
 from rnr_core.errors import ModelCallError, ModelSpecError, NotFound, SettingError, VoteError
 from rnr_core.evaluate.benchmark import freeze, load
 from rnr_core.evaluate.compare import leaderboard, record_vote, run_compare
+from rnr_core.evaluate.report import eval_report
+from rnr_core.evaluate.run import run_eval
 from rnr_core.jobs import JobRunner, job_kinds
 
 QUESTIONS = ["How do I boil an egg?", "How do I toast bread?", "How do I brew tea?"]
@@ -92,6 +94,46 @@ def test_both_orders_are_asked_and_a_consistent_preference_wins(store, bench, tw
     # a rerun skips every good vote
     again = compare(store)
     assert len(judge.requests) == 6 and again["run"]["already_done"] == 3
+
+
+def answer_calls(model) -> int:
+    return sum(1 for _, p in model.requests if not p.json_schema)
+
+
+def test_compare_reuses_a_judged_evaluations_answers_and_never_hides_it(store, bench, scripted):
+    def judged(name):
+        def answer(messages, params):
+            if params.json_schema:
+                ids = params.json_schema["required"]
+                return json.dumps({r: {"verdict": "pass", "rationale": "ok"} for r in ids})
+            return answers(name)(messages, params)
+
+        return answer
+
+    x, y = scripted(judged("Xavier"), spec="model-x"), scripted(judged("Yvonne"), spec="model-y")
+    asyncio.run(run_eval(store, "cooking", ["model-x", "model-y"], "model-x", max_tokens=128))
+    before = eval_report(store, "cooking", "model-x")
+    calls = answer_calls(x), answer_calls(y)
+    scripted(prefers("Xavier"), spec="judge")
+    board = asyncio.run(run_compare(store, "cooking", ["model-x", "model-y"], "judge"))
+    assert (answer_calls(x), answer_calls(y)) == calls  # the evaluation's answers (128 tokens) reused
+    assert board["votes"]["total"] == 3
+    after = eval_report(store, "cooking", "model-x")
+    assert after["eval_id"] == before["eval_id"] and after["params"]["max_tokens"] == 128
+    assert (after["judge"], after["pass_rate"]["n"], after["pass_rate"]["rate"]) == ("llm:model-x", 3, 1.0)
+    # answers under other settings, asked for explicitly, are a new evaluation that hides nothing
+    asyncio.run(run_compare(store, "cooking", ["model-x", "model-y"], "judge", max_tokens=64))
+    assert answer_calls(x) == calls[0] + 3
+    assert eval_report(store, "cooking", "model-x")["eval_id"] == before["eval_id"]
+
+
+def test_compare_limit_takes_the_first_items(store, bench, two, scripted):
+    judge = scripted(prefers("Xavier"), spec="judge")
+    board = compare(store, limit=2)
+    assert len(judge.requests) == 4 and board["votes"]["total"] == 2
+    assert board["run"]["skipped_items"] == 0
+    keys = {v["item_key"] for v in store.votes(load(store, "cooking")["id"])}
+    assert keys == {it["item_key"] for it in load(store, "cooking")["items"][:2]}
 
 
 def test_compare_runs_as_a_background_job(store, bench, two, scripted):
@@ -256,15 +298,34 @@ def test_leaderboard_compares_the_llm_judge_with_people_on_the_same_pairs(store,
     scripted(prefers("Xavier"), spec="judge")
     compare(store)
     keys = [it["item_key"] for it in load(store, "cooking")["items"]]
+
+    def person(i, winner, x_said=None):
+        said = {
+            "response_a": f"Yvonne says: {QUESTIONS[i]}",
+            "response_b": x_said or f"Xavier says: {QUESTIONS[i]}",
+        }
+        vote(
+            store,
+            benchmark="cooking",
+            item_key=keys[i],
+            model_a="model-y",
+            model_b="model-x",
+            winner=winner,
+            **said,
+        )
+
     # people saw the sides swapped: "b" is model-x here, so the first agrees with the judge
-    vote(store, benchmark="cooking", item_key=keys[0], model_a="model-y", model_b="model-x", winner="b")
-    vote(store, benchmark="cooking", item_key=keys[1], model_a="model-y", model_b="model-x", winner="a")
+    person(0, "b")
+    person(1, "a")
+    person(
+        2, "a", x_said="Xavier, asked with other settings, said something else."
+    )  # other texts: not paired
     board = leaderboard(store, "cooking")
     agreement = board["judge_human"]["llm:judge"]
     assert agreement["n"] == 2 and agreement["accuracy"] == 0.5
-    assert board["votes"] == {"total": 5, "human": 2, "llm": 3}
+    assert board["votes"] == {"total": 6, "human": 3, "llm": 3}
     people = leaderboard(store, "cooking", voters="human")
-    assert people["win_rates"]["model-x"]["wins"] == 1 and people["votes"]["total"] == 2
+    assert people["win_rates"]["model-x"]["wins"] == 1 and people["votes"]["total"] == 3
 
 
 def test_the_embedded_model_judges_a_pair(store, tmp_path, two):

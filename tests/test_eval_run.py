@@ -119,12 +119,13 @@ def test_unknown_benchmark_or_spec_fails_before_any_call(bench, scripted):
     assert model.requests == [] and evals(bench) == []
 
 
-def test_without_a_judge_free_form_rules_leave_items_unjudged_unless_a_checked_rule_fails(bench, scripted):
+def test_without_a_judge_free_form_rules_leave_items_unjudged(bench, scripted):
     scripted(make_answer({"Question 0?": "SHOUTING"}))
     report = run(bench, judge=None)["reports"]["scripted"]
-    # Item 0 broke its lowercase rule: it fails whatever the free-form verdict; the others wait for a judge.
-    assert report["unjudged"] == 2
-    assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (1, 0.0)
+    # Counting item 0 (broke its lowercase rule) as a fail while the others, unjudged, drop out would give
+    # 0/1: the headline rate is over fully judged items only, and item 0 is counted on its own.
+    assert report["pass_rate"]["n"] == 0 and report["unjudged"] == 3
+    assert report["fails_checked_rule_unjudged"] == 1
     assert report["verifiable_pass_rate"]["rate"] == pytest.approx(2 / 3)
     assert report["ifeval"]["strict"]["prompt_level"]["n"] == 3
     assert report["calibration"] is None and report["judge_trusted"] is None
@@ -139,10 +140,17 @@ def test_an_unparseable_judge_reply_is_unjudged_never_a_pass_and_retried(bench, 
     assert report["unjudged"] == 3 and report["pass_rate"]["n"] == 0
     unknown = [v for v in bench.eval_verdicts(report["eval_id"], "llm:scripted")]
     assert {v["verdict"] for v in unknown} == {"unknown"} and "not JSON" in unknown[0]["rationale"]
+    assert {v["raw_output"] for v in unknown} == {"not json"}  # the reply itself is kept
+    assert report["judge_failures"] == 3 and len(report["judge_errors"]) == 3
+    assert (
+        report["judge_errors"][0]["raw_output"] == "not json"
+        and "not JSON" in report["judge_errors"][0]["error"]
+    )
     judge = scripted(make_answer({}))
     report = run(bench)["reports"]["scripted"]
     assert answer_calls(judge) == 0 and len(judge.requests) == 3  # only the judge, again
     assert report["pass_rate"]["rate"] == 1.0 and report["unjudged"] == 0
+    assert (report["judge_failures"], report["judge_errors"]) == (0, [])
 
 
 def test_the_judge_is_calibrated_against_the_checkers(bench, scripted):
@@ -181,3 +189,59 @@ def test_eval_runs_as_a_job(bench, scripted):
     assert job["status"] == "completed", job["error"]
     assert job["result"]["reports"]["scripted"]["pass_rate"]["rate"] == 1.0
     assert job["progress"]["done"] == job["progress"]["total"] == 3
+
+
+def test_differences_pair_only_items_fully_judged_for_both_models(bench, scripted):
+    def judge_fails_on_loud(messages, params):
+        if params.json_schema and any("LOUD" in m["content"] for m in messages):
+            return "not json"
+        return make_answer({"Question 0?": "LOUD"})(messages, params)
+
+    scripted(judge_fails_on_loud, spec="scripted")
+    scripted(make_answer({}), spec="scripted-b")
+    result = run(bench, models=["scripted", "scripted-b"])
+    report = result["reports"]["scripted"]
+    assert (report["unjudged"], report["fails_checked_rule_unjudged"]) == (1, 1)
+    assert (report["pass_rate"]["n"], report["pass_rate"]["rate"]) == (2, 1.0)
+    (diff,) = result["differences"]
+    assert (diff["n"], diff["diff"]) == (2, 0.0)  # item 0 has no full verdict for scripted: left out
+
+
+def test_the_report_says_when_the_pass_rate_rests_on_an_uncalibrated_or_untrusted_judge(
+    bench, tmp_path, scripted
+):
+    scripted(make_answer({}, judge="pass"))
+    report = run(bench)["reports"]["scripted"]
+    # three checkable verdicts are too few to measure the judge: its trust is unknown, and said so
+    assert report["calibration"]["overall"]["n"] == 3 and report["judge_trusted"] is None
+    assert (report["rests_on_uncalibrated_judge"], report["rests_on_untrusted_judge"]) == (True, False)
+    assert run(bench, judge=None)["reports"]["scripted"]["rests_on_uncalibrated_judge"] is False  # no judge
+
+    freeze(bench, "b10", file=write_lines(tmp_path / "b10.jsonl", [line(i) for i in range(10)]))
+    # a contrarian judge (another spec: the call cache holds the first one's replies) fails everything
+    scripted(make_answer({f"Question {i}?": "LOUD" for i in range(5)}, judge="fail"), spec="contrarian")
+    report = asyncio.run(run_eval(bench, "b10", ["contrarian"], "contrarian"))["reports"]["contrarian"]
+    calibration = report["calibration"]
+    assert calibration["overall"]["n"] == 10 and calibration["overall"]["kappa"] == 0.0
+    assert report["judge_trusted"] is False and calibration["untrusted_categories"] == ["style"]
+    assert (report["rests_on_untrusted_judge"], report["rests_on_uncalibrated_judge"]) == (True, False)
+    low, high = calibration["by_category"]["style"]["kappa_ci95"]
+    assert low <= calibration["by_category"]["style"]["kappa"] <= high
+
+
+def test_migration_13_keeps_a_store_evaluated_before_it(tmp_path, monkeypatch, scripted):
+    from rnr_core.store import db, migrations
+
+    path = str(tmp_path / "old.duckdb")
+    monkeypatch.setattr(db, "MIGRATIONS", [m for m in migrations.MIGRATIONS if m[0] <= 12])
+    with Store(path) as old:
+        freeze(old, "b", file=write_lines(tmp_path / "b.jsonl", [line(0)]))
+        old.con.execute(
+            "INSERT INTO eval_verdicts (eval_id, item_key, rule_id, judge, mode, verdict, rationale) "
+            "VALUES ('e1', 'k', 'r2', 'llm:scripted', '', 'unknown', 'judge reply is not JSON')"
+        )
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.schema_version() == max(m[0] for m in migrations.MIGRATIONS) >= 13
+        (verdict,) = store.eval_verdicts("e1")
+        assert verdict["raw_output"] is None and verdict["rationale"] == "judge reply is not JSON"

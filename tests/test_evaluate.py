@@ -7,6 +7,8 @@ import pytest
 
 from rnr_core.errors import BenchmarkError, EvalInputError, NotFound
 from rnr_core.evaluate.benchmark import benchmarks, freeze, freeze_ifeval, load
+from rnr_core.evaluate.compare import record_vote
+from rnr_core.evaluate.items import item_key
 from rnr_core.export import split_of
 from rnr_core.store import Store
 from tests import app_data
@@ -111,11 +113,12 @@ def test_exactly_one_source_and_known_ones(seeded):
 
 
 def test_freeze_from_a_file(tmp_path):
-    path = write_lines(tmp_path / "bench.jsonl", [line(1), line(2), line(1)])
+    path = write_lines(tmp_path / "bench.jsonl", [line(1), line(2), line(1, [RULES[1]])])
     with Store(":memory:") as store:
         summary = freeze(store, "file", file=path)
         bench = load(store, "file")
     assert summary["items"] == 2  # the same system prompt and turns twice is one item
+    assert summary["duplicates_dropped"] == 1 and len(bench["items"][0]["rules"]) == 2  # the first kept
     item = bench["items"][0]
     assert item["system_prompt"] == "You are a terse helper."
     assert item["messages"] == [{"role": "user", "content": "Question 1?"}]  # the answer is not kept
@@ -127,6 +130,19 @@ def test_freeze_from_a_file(tmp_path):
         "kwargs": None,
         "category": "style",
     }
+
+
+def test_benchmark_items_ad_hoc_prompts_and_votes_share_one_key(tmp_path):
+    path = write_lines(tmp_path / "bench.jsonl", [line(1)])
+    with Store(":memory:") as store:
+        freeze(store, "file", file=path)
+        (frozen,) = load(store, "file")["items"]
+        asked = {"system_prompt": "You are a terse helper.", "messages": frozen["messages"]}
+        vote = dict(benchmark=None, item_key=None, item=asked, model_a="x", model_b="y")
+        record_vote(store, **vote, response_a="a", response_b="b", winner="a", voter="ana", blind=True)
+        (stored,) = store.votes(None)
+    assert frozen["item_key"] == item_key(asked["system_prompt"], asked["messages"]) == stored["item_key"]
+    assert frozen["item_key"].startswith("i-") and len(frozen["item_key"]) == 18
 
 
 @pytest.mark.parametrize(

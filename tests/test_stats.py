@@ -231,7 +231,10 @@ def test_judge_calibration_by_hand_warns_below_the_floor():
     assert cal["by_category"]["length"]["kappa"] == pytest.approx(0.0)
     assert cal["by_category"]["length"]["accuracy"] == 0.5
     assert cal["trusted"] is False and cal["skipped"] == 1
-    assert cal["warning"] == UNTRUSTED_JUDGE
+    assert cal["warning"] == UNTRUSTED_JUDGE and cal["untrusted_categories"] == ["length"]
+    for a in cal["by_category"].values():  # every category's kappa has its interval, low to high
+        low, high = a["kappa_ci95"]
+        assert -1 <= low <= a["kappa"] <= high <= 1
     assert (
         UNTRUSTED_JUDGE
         == "This judge disagrees with code on checkable rules; don't trust it on free-form ones."
@@ -240,7 +243,12 @@ def test_judge_calibration_by_hand_warns_below_the_floor():
 
 def test_judge_calibration_trusts_a_good_judge_and_says_nothing_on_few_rows():
     good = judge_calibration(calibration_rows("format", 16, 4, 4, 16))  # kappa 0.6, at the floor
-    assert (good["trusted"], good["warning"]) == (True, None)
+    assert (good["trusted"], good["warning"], good["untrusted_categories"]) == (True, None, [])
+    # a good judge overall can still be poor on one category: it is named
+    mixed = judge_calibration(
+        calibration_rows("format", 40, 0, 0, 40) + calibration_rows("length", 10, 5, 10, 5)
+    )
+    assert (mixed["trusted"], mixed["warning"], mixed["untrusted_categories"]) == (True, None, ["length"])
     few = judge_calibration(calibration_rows("format", 2, 3, 3, 1))
     assert few["overall"]["kappa"] < 0.6 and (few["trusted"], few["warning"]) == (None, None)
     none = judge_calibration([])

@@ -1,10 +1,9 @@
 """Evaluation commands: ifeval, benchmark, eval."""
 
-import argparse
 import sys
 
 from rnr_core import cli, settings  # cli.os_user through the package, where a test may patch it
-from rnr_core.cli import _count, _emit, _open_store, _progress, _run_async, _timeout_arg, command
+from rnr_core.cli import _count, _emit, _open_store, _positive, _progress, _run_async, _timeout_arg, command
 from rnr_core.cli.reports import eval_text
 from rnr_core.cli.tables import table
 from rnr_core.errors import SettingError
@@ -59,14 +58,6 @@ def _ifeval(args, store):
     else:
         summary = score(None)
     _emit(args, summary, _accuracy_text)
-
-
-def _positive(text: str) -> int:
-    """argparse type for a count of at least one."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small; give 1 or more")
-    return value
 
 
 def _ifeval_input_arg(p) -> None:
@@ -135,13 +126,17 @@ def _benchmark(args, store):
             test_fraction=args.test_fraction,
             seed=args.seed,
         )
-    _emit(
-        args,
-        frozen,
-        lambda f: (
-            f"froze {f['name']}: {f['items']} items from {f['source']} (content {f['content_hash'][:12]})"
-        ),
-    )
+    _emit(args, frozen, _frozen_text)
+
+
+def _frozen_text(f: dict) -> str:
+    text = f"froze {f['name']}: {f['items']} items from {f['source']} (content {f['content_hash'][:12]})"
+    if f["duplicates_dropped"]:
+        text += (
+            f"\n{f['duplicates_dropped']} repeated prompts (same system prompt and turns) were left out: "
+            "each prompt is one item, with the rules of its first occurrence"
+        )
+    return text
 
 
 def _benchmark_list(args, store) -> None:
@@ -189,9 +184,7 @@ def _eval_args(p):
         metavar="N",
         help="the first N items of the benchmark; with --ifeval a subset of N prompts stratified by kind",
     )
-    p.add_argument(
-        "--seed", type=int, default=0, metavar="S", help="with --ifeval --limit: which subset (default 0)"
-    )
+    p.add_argument("--seed", type=int, metavar="S", help="with --ifeval --limit: which subset (default 0)")
     _ifeval_input_arg(p)
     p.add_argument(
         "--max-tokens", type=_positive, default=512, metavar="N", help="response length limit (default 512)"
@@ -209,6 +202,12 @@ def _eval(args, store):
 
     if args.checkers_only and args.judge:
         raise SettingError("--checkers-only runs no LLM judge; drop --judge, or --checkers-only.")
+    given = [f for f, v in (("--seed", args.seed), ("--ifeval-input", args.ifeval_input)) if v is not None]
+    if args.benchmark and given:
+        raise SettingError(
+            f"{' and '.join(given)}: only for --ifeval; the frozen benchmark {args.benchmark!r} has its "
+            "items already. Drop them, or use --ifeval."
+        )
     if args.ifeval:
         for spec in [*args.model, *([args.judge] if args.judge else [])]:
             get_model(spec)  # a bad spec is refused before IFEval is frozen, not after
@@ -238,10 +237,11 @@ def _ifeval_benchmark(args, store) -> str:
     """The IFEval benchmark for these flags: `ifeval`, or `ifeval-N-sSEED` for a subset; frozen once."""
     from rnr_core.evaluate.benchmark import benchmarks, freeze_ifeval
 
-    name = "ifeval" if args.limit is None else f"ifeval-{args.limit}-s{args.seed}"
+    seed = args.seed or 0
+    name = "ifeval" if args.limit is None else f"ifeval-{args.limit}-s{seed}"
     if any(b["name"] == name for b in benchmarks(store)):
         print(f"Using the frozen benchmark {name}.", file=sys.stderr)
         return name
-    frozen = freeze_ifeval(store, args.ifeval_input, name, args.limit, args.seed, cli.os_user())
+    frozen = freeze_ifeval(store, args.ifeval_input, name, args.limit, seed, cli.os_user())
     print(f"Froze {name}: {frozen['items']} IFEval prompts.", file=sys.stderr)
     return name

@@ -1,6 +1,15 @@
 """How `rnr eval` and `rnr compare` print their results: aligned tables, rates with 95% CIs."""
 
-from rnr_core.cli.tables import UNTRUSTED_MARK, calibration_lines, interval, number, p_value, share, table
+from rnr_core.cli.tables import (
+    UNCALIBRATED_MARK,
+    UNTRUSTED_MARK,
+    calibration_lines,
+    interval,
+    number,
+    p_value,
+    share,
+    table,
+)
 
 RAW_SHOWN = 300  # characters of a failed answer's raw output shown
 
@@ -21,6 +30,7 @@ def eval_text(result: dict) -> str:
         *("\n".join(calibration_lines(r["calibration"], f"{r['judge']} on {m}")) for m, r in reports.items()),
         _differences_block(result["differences"]),
         *(_failures_block(m, r) for m, r in reports.items()),
+        *(_judge_failures_block(m, r) for m, r in reports.items()),
     ]
     return "\n\n".join(b for b in blocks if b)
 
@@ -29,6 +39,7 @@ def _headline(reports: dict) -> str:
     rows = []
     for model, r in reports.items():
         mark = f" {UNTRUSTED_MARK}" if r["rests_on_untrusted_judge"] else ""
+        mark += f" {UNCALIBRATED_MARK}" if r.get("rests_on_uncalibrated_judge") else ""
         counts = [str(r["answered"]), str(r["failed"]), str(r["unjudged"]), str(r["pending"])]
         status = r["status"] if r["status"] != "completed" else ""
         rows.append([model, share(r["pass_rate"], True) + mark, share(r["verifiable_pass_rate"], True)])
@@ -40,6 +51,18 @@ def _headline(reports: dict) -> str:
             f"\n{UNTRUSTED_MARK} pass rate rests on an untrusted judge's free-form verdicts "
             "(see its calibration below); the verifiable-only rate needs no judge"
         )
+    if any(r.get("rests_on_uncalibrated_judge") for r in reports.values()):
+        text += (
+            f"\n{UNCALIBRATED_MARK} pass rate rests on the free-form verdicts of a judge not yet calibrated "
+            "(too few checkable rules to measure it against the checkers); the verifiable-only rate needs "
+            "no judge"
+        )
+    for model, r in reports.items():
+        if r.get("fails_checked_rule_unjudged"):
+            text += (
+                f"\n{model}: {r['fails_checked_rule_unjudged']} of the unjudged items already break a "
+                "checked rule (the pass rate counts only items with a verdict on every rule)"
+            )
     return text
 
 
@@ -91,6 +114,23 @@ def _failures_block(model: str, report: dict) -> str:
             lines.append("    raw output: " + clipped.replace("\n", "\n    "))
     if report["failed"] > len(report["failures"]):
         lines.append(f"  … and {report['failed'] - len(report['failures'])} more ('--json' lists the first)")
+    return "\n".join(lines)
+
+
+def _judge_failures_block(model: str, report: dict) -> str:
+    """Answers the judge gave no usable reply on: left unjudged, with the error and its raw reply."""
+    if not report.get("judge_failures"):
+        return ""
+    lines = [
+        f"{model}: the judge gave no usable reply on {report['judge_failures']} answers, left unjudged "
+        "(a rerun asks it again):"
+    ]
+    for f in report["judge_errors"]:
+        lines.append(f"  {f['item_key']}: {f['error']}")
+        if f["raw_output"]:
+            raw = f["raw_output"]
+            clipped = raw if len(raw) <= RAW_SHOWN else f"{raw[:RAW_SHOWN]}… ({len(raw)} characters)"
+            lines.append("    raw output: " + clipped.replace("\n", "\n    "))
     return "\n".join(lines)
 
 

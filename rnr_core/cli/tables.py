@@ -1,6 +1,7 @@
 """Plain-text tables and the cells the evaluation commands put in them."""
 
 UNTRUSTED_MARK = "*"
+UNCALIBRATED_MARK = "?"
 
 
 def table(header: list[str], rows: list[list[str]], indent: str = "") -> str:
@@ -57,4 +58,17 @@ def calibration_lines(cal: dict | None, judge: str | None = None) -> list[str]:
         lines.append(f"  ({cal['skipped']} verdicts left out: the judge's reply never parsed)")
     if cal.get("warning"):
         lines.append(f"warning: {cal['warning']}")
+    from rnr_core.stats import KAPPA_FLOOR, MIN_LABELS  # numpy: kept off the CLI's start
+
+    if cal.get("untrusted_categories"):
+        names = ", ".join(cal["untrusted_categories"])
+        lines.append(
+            f"warning: kappa below {KAPPA_FLOOR} in {names}: don't trust this judge on free-form rules "
+            "of those categories"
+        )
+    elif cal.get("trusted") is None:
+        lines.append(
+            f"note: too few verifiable rules judged by both (fewer than {MIN_LABELS}, or one verdict "
+            "throughout) to tell whether to trust this judge"
+        )
     return lines

@@ -32,9 +32,9 @@ def freeze(
     if file is not None:
         if split is not None:
             raise BenchmarkError("--split picks samples of a run or dataset; a file is frozen whole.")
-        return _store(store, name, _file_items(Path(file)), f"file:{file}", created_by)
-    items, source = _sample_items(store, run_id, dataset, split, test_fraction, seed)
-    return _store(store, name, items, source, created_by)
+        return _store(store, name, *_file_items(Path(file)), f"file:{file}", created_by)
+    items, dropped, source = _sample_items(store, run_id, dataset, split, test_fraction, seed)
+    return _store(store, name, items, dropped, source, created_by)
 
 
 def freeze_ifeval(
@@ -59,7 +59,7 @@ def freeze_ifeval(
             raise BenchmarkError(f"--limit must be at least 1, got {limit}.")
         prompts = build.stratified(prompts, limit, seed)
     source = f"ifeval:{path}" + (f" (limit {limit}, seed {seed})" if limit is not None else "")
-    return _store(store, name, [build.from_ifeval(p) for p in prompts], source, created_by)
+    return _store(store, name, *build.unique([build.from_ifeval(p) for p in prompts]), source, created_by)
 
 
 def benchmarks(store) -> list[dict]:
@@ -91,7 +91,7 @@ def _check_name(store, name) -> str:
     return name
 
 
-def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[list[dict], str]:
+def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[list[dict], int, str]:
     if run_id is not None and store.get_run(run_id) is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
     if dataset is not None and store.dataset_id(dataset) is None:
@@ -104,10 +104,10 @@ def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[l
     source = f"run:{run_id}" if run_id is not None else f"dataset:{dataset}"
     if split is not None:
         source += f" split:{split} (test fraction {test_fraction:g}, seed {seed})"
-    return build.unique([build.from_sample(s) for s in samples]), source
+    return *build.unique([build.from_sample(s) for s in samples]), source
 
 
-def _file_items(path: Path) -> list[dict]:
+def _file_items(path: Path) -> tuple[list[dict], int]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -119,11 +119,13 @@ def _file_items(path: Path) -> list[dict]:
     return build.unique([build.from_line(f"{path}:{no}", obj) for no, obj, _ in records])
 
 
-def _store(store, name: str, items: list[dict], source: str, created_by: str | None) -> dict:
+def _store(store, name: str, items: list[dict], dropped: int, source: str, created_by: str | None) -> dict:
+    """Store the items; the summary counts the repeated prompts left out (`duplicates_dropped`)."""
     if not items:
         raise BenchmarkError(
             f"Nothing to freeze from {source}: it holds no items (rejected samples are left out)."
         )
     digest = build.content_hash(items)
     store.add_benchmark(name, source, digest, items, created_by)
-    return {"name": name, "items": len(items), "content_hash": digest, "source": source}
+    summary = {"name": name, "items": len(items), "content_hash": digest, "source": source}
+    return summary | {"duplicates_dropped": dropped}

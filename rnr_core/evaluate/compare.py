@@ -8,14 +8,14 @@ from rnr_core import ranking
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit
 from rnr_core.errors import ModelCallError, SettingError, VoteError
 from rnr_core.evaluate.benchmark import load
+from rnr_core.evaluate.items import item_key as prompt_key
 from rnr_core.evaluate.run import ensure_responses
 from rnr_core.judge import llm, pairwise
-from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
 
-WINNERS = ("a", "b", "tie", "both_bad")
+WINNERS = ranking.WINNERS
 VOTERS = {"all": None, "human": "human", "llm": "llm"}
 PAIRWISE_MAX_TOKENS = 300
 PAIRWISE_SEED = 0
@@ -27,13 +27,16 @@ async def run_compare(
     benchmark: str,
     models: list[str],
     judge: str,
-    max_tokens: int = 512,
+    max_tokens: int | None = None,
     started_by: str | None = None,
     progress: Progress | None = None,
     max_retries: int = 2,
+    temperature: float | None = None,
+    limit: int | None = None,
 ) -> dict:
-    """Answer the benchmark with every model (reusing stored answers), have `judge` vote on every pair of
-    models on every item in both orders, and return the leaderboard; rerunning continues."""
+    """Answer the benchmark (its first `limit` items) with every model, have `judge` vote on every pair
+    of models on every item in both orders, and return the leaderboard; rerunning continues. Settings left
+    out are each model's latest completed evaluation's, so its stored answers are reused."""
     models = list(dict.fromkeys([models] if isinstance(models, str) else models or []))
     if len(models) < 2:
         raise SettingError(f"Compare needs at least two different models; got {', '.join(models) or 'none'}.")
@@ -43,10 +46,11 @@ async def run_compare(
     responses = {}
     for model in models:
         responses[model] = await ensure_responses(
-            store, benchmark, model, max_tokens=max_tokens, progress=progress
+            store, benchmark, model, max_tokens, temperature, progress=progress, limit=limit
         )
     judging = _PairwiseJudging(store, bench, judge, max_retries, progress, started_by)
-    summary = await judging.run(models, responses)
+    items = bench["items"][:limit] if limit else bench["items"]
+    summary = await judging.run(models, responses, items)
     return {**leaderboard(store, benchmark), "run": summary}
 
 
@@ -63,8 +67,8 @@ class _PairwiseJudging:
         self.counts = {"judge": self.voter, "template": self.template, "votes": 0, "failed_votes": 0}
         self.counts |= {"already_done": 0, "skipped_items": 0, "call_errors": 0}
 
-    async def run(self, models: list[str], responses: dict[str, dict]) -> dict:
-        todo = self._todo(models, responses)
+    async def run(self, models: list[str], responses: dict[str, dict], items: list[dict]) -> dict:
+        todo = self._todo(models, responses, items)
         self.done, self.failed, self.total = 0, 0, len(todo)
         self.tried = {i["item_key"]: i["attempts"] for i in self.store.run_items(self.scope, "failed")}
         self.progress(0, self.total, 0)
@@ -76,11 +80,11 @@ class _PairwiseJudging:
             )
         return self.counts
 
-    def _todo(self, models: list[str], responses: dict[str, dict]) -> list[tuple]:
+    def _todo(self, models: list[str], responses: dict[str, dict], items: list[dict]) -> list[tuple]:
         """(item, model a, model b) to judge; items a model failed on are skipped and counted."""
         done = self.store.llm_votes_done(self.bench["id"], self.voter, self.template)
         todo, skipped = [], set()
-        for item in self.bench["items"]:
+        for item in items:
             key = item["item_key"]
             # Sorted pairs: the same two models are one vote whatever order they were named in.
             for a, b in combinations(sorted(models), 2):
@@ -179,7 +183,7 @@ def record_vote(
     benchmark_id = _vote_target(store, benchmark, item_key, item)
     vote = {
         "benchmark_id": benchmark_id,
-        "item_key": item_key or stable_hash([item["system_prompt"], item["messages"]]),
+        "item_key": item_key or prompt_key(item["system_prompt"], item["messages"]),
         "item": item,
         "model_a": model_a,
         "model_b": model_b,
@@ -242,18 +246,25 @@ def leaderboard(store, benchmark: str | None, voters: str = "all") -> dict:
 
 
 def judge_human(rows: list[dict]) -> dict:
-    """Per LLM judge, its agreement with people on the (item, model pair) both voted on."""
+    """Per LLM judge, its agreement with people on the same item, model pair and answers both voted on
+    (people may have voted on answers given under other settings: those are other texts)."""
     people: dict[tuple, list[dict]] = {}
     for r in rows:
         if r["voter_kind"] == "human":
-            people.setdefault((r["item_key"], frozenset((r["model_a"], r["model_b"]))), []).append(r)
+            people.setdefault(_judged_pair(r), []).append(r)
     pairs: dict[str, list[tuple[str, str]]] = {}
     for r in rows:
         if r["voter_kind"] != "llm":
             continue
-        for h in people.get((r["item_key"], frozenset((r["model_a"], r["model_b"]))), []):
+        for h in people.get(_judged_pair(r), []):
             pairs.setdefault(r["voter"], []).append((r["winner"], _aligned(h, r["model_a"])))
     return {judge: ranking.judge_human_agreement(p) for judge, p in sorted(pairs.items())}
+
+
+def _judged_pair(vote: dict) -> tuple:
+    """What a vote judged: the item and each model with its answer, whichever side it was shown on."""
+    sides = frozenset(((vote["model_a"], vote["response_a"]), (vote["model_b"], vote["response_b"])))
+    return vote["item_key"], sides
 
 
 def _aligned(vote: dict, model_a: str) -> str:

@@ -9,24 +9,38 @@ from rnr_core.rules import CATEGORIES, checker_of, rule_record
 RULE_FIELDS = ("id", "text", "kind", "kwargs", "category")
 
 
+def item_key(system_prompt: str, turns: list[dict]) -> str:
+    """The key of a prompt (benchmark item, ad-hoc prompt or vote): a hash of the system prompt and the
+    turns' roles and texts, so the same question keeps its key wherever it is asked."""
+    turns = [{"role": m["role"], "content": m["content"]} for m in turns]
+    return "i-" + stable_hash([system_prompt, turns])[:16]
+
+
 def item(system_prompt: str, turns: list[dict], rules: list[dict]) -> dict:
-    """One item; its key hashes the system prompt and turns, so the same question keeps its key."""
+    """One item, keyed by `item_key`."""
     turns = [{"role": m["role"], "content": m["content"]} for m in turns]
     rules = [{f: r.get(f) for f in RULE_FIELDS} for r in rules]
-    key = "i-" + stable_hash([system_prompt, turns])[:16]
+    key = item_key(system_prompt, turns)
     return {"item_key": key, "system_prompt": system_prompt, "messages": turns, "rules": rules}
+
+
+def conversation(item: dict) -> list[dict]:
+    """What a model is sent for an item: the system prompt (if any), then the turns."""
+    system = [{"role": "system", "content": item["system_prompt"]}] if item["system_prompt"] else []
+    return system + item["messages"]
 
 
 def content_hash(items: list[dict]) -> str:
     return stable_hash(items)
 
 
-def unique(items: list[dict]) -> list[dict]:
-    """The first item of each key: the same system prompt and turns asked twice is one item."""
+def unique(items: list[dict]) -> tuple[list[dict], int]:
+    """The first item of each key (the same system prompt and turns asked twice is one item), and how
+    many later ones were dropped (they may differ in their rules: the count tells the user)."""
     seen: dict[str, dict] = {}
     for it in items:
         seen.setdefault(it["item_key"], it)
-    return list(seen.values())
+    return list(seen.values()), len(items) - len(seen)
 
 
 def from_sample(sample: dict) -> dict:

@@ -17,7 +17,8 @@ FAILURES_SHOWN = 10
 
 
 def eval_report(store, benchmark: str, model: str, judge=..., seed: int = 0) -> dict:
-    """The report of the latest evaluation of `model` on `benchmark`; `judge` is a spec whose verdicts
+    """The report of the latest evaluation of `model` on `benchmark` (the latest judged one, if any);
+    `judge` is a spec whose verdicts
     decide free-form rules (None: checkers only; left out: the judge the evaluation last ran with)."""
     bench = load(store, benchmark)
     row = store.latest_eval(bench["id"], model)
@@ -31,7 +32,8 @@ def eval_report(store, benchmark: str, model: str, judge=..., seed: int = 0) -> 
 
 
 def evals(store, benchmark: str | None = None) -> list[dict]:
-    """Stored evaluations, newest first: benchmark, model, judge, params, status and answer counts."""
+    """Stored evaluations, judged ones first, newest first within each: benchmark, model, judge, params,
+    status and answer counts."""
     bench_id = load(store, benchmark)["id"] if benchmark else None
     rows = store.list_evals(bench_id)
     for r in rows:
@@ -47,11 +49,18 @@ class _Verdicts:
         self.responses = store.eval_responses(eval_id)
         self.checker: dict[tuple, str] = {}
         self.llm: dict[tuple, str] = {}
+        self.judge_errors: dict[str, dict] = {}  # item key -> why the judge gave no usable reply
         for v in store.eval_verdicts(eval_id):
             if v["judge"] == CHECKER:
                 self.checker[(v["item_key"], v["rule_id"], v["mode"])] = v["verdict"]
             elif v["judge"] == judge_name:
                 self.llm[(v["item_key"], v["rule_id"])] = v["verdict"]
+                if v["verdict"] not in DECIDED:
+                    self.judge_errors[v["item_key"]] = {
+                        "item_key": v["item_key"],
+                        "error": v["rationale"],
+                        "raw_output": v["raw_output"],
+                    }
 
     def status(self, key: str) -> str:
         row = self.responses.get(key)
@@ -65,16 +74,21 @@ class _Verdicts:
         return verdict if verdict in DECIDED else None
 
     def outcome(self, item: dict) -> str:
-        """pass when every rule passes, fail when any rule fails (one broken rule decides it, as for
-        samples); an answer that failed is 'failed'; otherwise a rule without a verdict leaves the item
-        'unjudged', never a pass."""
+        """pass when every rule passes; an answer that failed is 'failed'; any rule without a pass/fail
+        leaves the item 'unjudged' (never a pass, and not a fail either: an item that broke a checked rule
+        while its free-form rules wait would count every known fail and drop every would-be pass, biasing
+        the rate down)."""
         key = item["item_key"]
         if self.status(key) != "done":
             return self.status(key)
         verdicts = [self.deciding(key, r) for r in item["rules"]]
-        if "fail" in verdicts:
-            return "fail"
-        return "pass" if verdicts and None not in verdicts else "unjudged"
+        if None in verdicts or not verdicts:
+            return "unjudged"
+        return "pass" if all(v == "pass" for v in verdicts) else "fail"
+
+    def fails_checked_rule(self, item: dict) -> bool:
+        """True when the checker failed one of the item's verifiable rules (strict)."""
+        return any(self.deciding(item["item_key"], r) == "fail" for r in item["rules"] if r.get("kind"))
 
 
 def item_outcomes(store, eval_id: str, items: list[dict], judge_name: str | None) -> dict[str, str]:
@@ -116,7 +130,11 @@ def report_with_outcomes(
         "failed": outcomes.count("failed"),
         "pending": outcomes.count("pending"),
         "unjudged": outcomes.count("unjudged"),
+        "fails_checked_rule_unjudged": sum(
+            o == "unjudged" and found.fails_checked_rule(it) for it, o in zip(items, outcomes)
+        ),
         "failures": _failures(found, items),
+        **_judge_failures(found, answered),
         "pass_rate": rate(decided.count("pass"), len(decided), rng),
         "verifiable_pass_rate": _verifiable(found, answered, rng),
         "ifeval": _ifeval(found, answered, rng),
@@ -124,6 +142,8 @@ def report_with_outcomes(
         "calibration": calibration,
         "judge_trusted": trusted,
         "rests_on_untrusted_judge": trusted is False and free_form_used,
+        # too few checkable rules judged by both to tell: the rate rests on a judge nobody has measured
+        "rests_on_uncalibrated_judge": trusted is None and free_form_used,
     }
     return report, {it["item_key"]: o for it, o in zip(items, outcomes)}
 
@@ -132,6 +152,13 @@ def _failures(found: _Verdicts, items: list[dict]) -> list[dict]:
     """The first failed answers, with why and what the model sent back."""
     rows = [found.responses[it["item_key"]] for it in items if found.status(it["item_key"]) == "failed"]
     return [{k: r[k] for k in ("item_key", "error", "raw_output", "attempts")} for r in rows[:FAILURES_SHOWN]]
+
+
+def _judge_failures(found: _Verdicts, answered: list[dict]) -> dict:
+    """Answers the judge never gave a usable reply on (counted; a rerun asks again), the first few with
+    its error and raw reply."""
+    rows = [found.judge_errors[it["item_key"]] for it in answered if it["item_key"] in found.judge_errors]
+    return {"judge_failures": len(rows), "judge_errors": rows[:FAILURES_SHOWN]}
 
 
 def _verifiable(found: _Verdicts, answered: list[dict], rng) -> dict:
@@ -194,7 +221,8 @@ def _calibration(found: _Verdicts, answered: list[dict]) -> dict:
 
 
 def differences(outcomes: dict[str, dict[str, str]]) -> list[dict]:
-    """Paired pass-rate difference for each pair of models, over the items both have a pass/fail for."""
+    """Paired pass-rate difference for each pair of models, over the items fully judged for both (every
+    rule with a pass/fail), the same items each model's headline pass rate is computed over."""
     rows = []
     for a, b in combinations(outcomes, 2):
         keys = [k for k, v in outcomes[a].items() if v in DECIDED and outcomes[b].get(k) in DECIDED]

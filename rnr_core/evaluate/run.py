@@ -2,13 +2,14 @@
 once per answer about all its rules. Everything is stored as it arrives, so a rerun resumes."""
 
 import asyncio
-from contextlib import asynccontextmanager
+import json
 
-from rnr_core.attempts import GROUP_COMMIT_S, Ask, Engine
+from rnr_core.attempts import Ask, Engine, group_commit
 from rnr_core.errors import BenchmarkError, InvalidOutput, ModelCallError
 from rnr_core.evaluate import report as reports
 from rnr_core.evaluate.benchmark import load
-from rnr_core.judge import JUDGE_MAX_TOKENS, llm
+from rnr_core.evaluate.items import conversation
+from rnr_core.judge import llm
 from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
@@ -20,6 +21,7 @@ from rnr_core.rules.evaluate import follows
 ANSWER_SEED, JUDGE_SEED = 0, 0
 MAX_INVALID = 1  # an empty answer is asked once more with a fresh seed before it counts as failed
 JUDGE_RETRIES = 2
+DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE = 512, 0.0
 
 
 def eval_id(content_hash: str, model: str, params: dict) -> str:
@@ -33,6 +35,18 @@ def eval_id(content_hash: str, model: str, params: dict) -> str:
 
 def _params(max_tokens: int, temperature: float) -> dict:
     return {"max_tokens": int(max_tokens), "temperature": float(temperature)}
+
+
+def reused_params(store, bench: dict, model: str, max_tokens=None, temperature=None) -> dict:
+    """Sampling settings for answering: those given, else those of the model's latest completed
+    evaluation (preferring a judged one), so its stored answers are reused rather than asked anew under
+    other settings, else the defaults."""
+    row = store.latest_eval(bench["id"], model, "completed") if None in (max_tokens, temperature) else None
+    stored = json.loads(row["params"]) if row else {}
+    return _params(
+        max_tokens if max_tokens is not None else stored.get("max_tokens", DEFAULT_MAX_TOKENS),
+        temperature if temperature is not None else stored.get("temperature", DEFAULT_TEMPERATURE),
+    )
 
 
 def _check_specs(models: list[str], judge: str | None) -> list[str]:
@@ -78,19 +92,23 @@ async def ensure_responses(
     store,
     benchmark: str,
     model: str,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
     progress: Progress | None = None,
+    limit: int | None = None,
 ) -> dict[str, str | None]:
-    """Every item's answer from `model`, asked for where not yet stored; None for a failed item."""
+    """Every item's answer from `model` (the first `limit` items), asked for where not yet stored; None
+    for a failed item. Settings left out are those of the model's latest completed evaluation."""
     bench = load(store, benchmark)
     _check_specs([model], None)
-    run = _Evaluation(store, bench, model, None, _params(max_tokens, temperature), None)
-    await run.run(bench["items"], _Counter(progress or silent, len(bench["items"])))
+    items = bench["items"][:limit] if limit else bench["items"]
+    params = reused_params(store, bench, model, max_tokens, temperature)
+    run = _Evaluation(store, bench, model, None, params, None)
+    await run.run(items, _Counter(progress or silent, len(items)))
     stored = store.eval_responses(run.id)
     return {
         it["item_key"]: stored[it["item_key"]]["response"] if it["item_key"] in stored else None
-        for it in bench["items"]
+        for it in items
     }
 
 
@@ -119,25 +137,6 @@ class _Batch:
             self.store.save_eval_rows(responses, verdicts)
 
 
-@asynccontextmanager
-async def _committing(store):
-    batch = _Batch(store)
-
-    async def flusher():
-        while True:
-            await asyncio.sleep(GROUP_COMMIT_S)
-            batch.flush()
-
-    task = asyncio.create_task(flusher())
-    try:
-        yield batch
-    finally:
-        task.cancel()
-        batch.flush()
-    if task.done() and not task.cancelled() and task.exception():
-        raise task.exception()  # a failed background write must not pass silently
-
-
 def _answer(raw: str) -> str:
     if not raw.strip():
         raise InvalidOutput("the model gave an empty answer", raw, "empty")
@@ -162,7 +161,8 @@ class _Evaluation:
         self.judged = self._judged()
         self.judge_tried = self.store.attempts_tried(self.scope, "eval-judge") if self.judge else {}
         try:
-            async with _committing(self.store) as self.batch:
+            self.batch = _Batch(self.store)
+            async with group_commit(self.store, flush=self.batch.flush):
                 await asyncio.gather(*(self._one(it, counter) for it in items))
         except BaseException as exc:
             self.store.set_eval_status(
@@ -208,9 +208,7 @@ class _Evaluation:
         if self._stopped():
             return None
         key = item["item_key"]
-        messages = [{"role": "system", "content": item["system_prompt"]}, *item["messages"]]
-        if not item["system_prompt"]:
-            messages = messages[1:]
+        messages = conversation(item)
         params = GenParams(temperature=self.params["temperature"], max_tokens=self.params["max_tokens"])
         ask = Ask(key, "eval", messages, params, parse=_answer)
         outcome = await self.answers.run(ask, start)
@@ -235,7 +233,7 @@ class _Evaluation:
             checker = checker_of(rule)
             for mode in ("strict", "loose"):
                 verdict = "pass" if follows(checker, response, mode == "loose") else "fail"
-                rows.append((self.id, item["item_key"], rule["id"], CHECKER, mode, verdict, None, None))
+                rows.append((self.id, item["item_key"], rule["id"], CHECKER, mode, verdict, None, None, None))
         return rows
 
     async def _judge(self, item: dict, response: str) -> bool | None:
@@ -244,16 +242,7 @@ class _Evaluation:
             return None
         key, rules = item["item_key"], item["rules"]
         ids = [r["id"] for r in rules]
-        sample = {**item, "response": response}
-        params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=llm.reply_schema(ids))
-        ask = Ask(
-            key,
-            "eval-judge",
-            llm.request_messages(sample, rules),
-            params,
-            parse=lambda raw: llm.parse_reply(raw, ids),
-            template=self.template,
-        )
+        ask = llm.verdict_ask(key, "eval-judge", {**item, "response": response}, rules, self.template)
         outcome = await self.judge.run(ask, self.judge_tried.get(key, 0))
         if outcome.skipped or (outcome.call_failed and self.judge.abort):
             self.answers.abort = self.answers.abort or self.judge.abort  # stop answering too
@@ -263,6 +252,7 @@ class _Evaluation:
         )
         self.batch.verdicts.extend(
             (self.id, key, v["rule_id"], self.judge_name, "", v["verdict"], v["rationale"], self.template)
+            + (v.get("raw_output"),)
             for v in verdicts
         )
         return outcome.best is not None

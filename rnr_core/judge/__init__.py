@@ -3,16 +3,15 @@ calibrate it against the checkers, for verifiable ones too)."""
 
 import asyncio
 
-from rnr_core.attempts import Ask, Engine, group_commit
+from rnr_core.attempts import Engine, group_commit
 from rnr_core.errors import ModelCallError, NotFound
 from rnr_core.judge import llm
-from rnr_core.models.base import GenParams
+from rnr_core.judge.llm import JUDGE_MAX_TOKENS  # noqa: F401  (importers read it from here)
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
 from rnr_core.rules.checking import CHECKER, checker_verdicts
 from rnr_core.rules.sampling import check_rules
 
-JUDGE_MAX_TOKENS = 600
 JUDGE_SEED = 0
 
 
@@ -123,15 +122,7 @@ class _LlmJudging:
     async def _one(self, sample: dict, rules: list[dict]) -> None:
         ids = [r["id"] for r in rules]
         key = f"sample:{sample['id']}"
-        params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=llm.reply_schema(ids))
-        ask = Ask(
-            key,
-            "judge",
-            llm.request_messages(sample, rules),
-            params,
-            parse=lambda raw: llm.parse_reply(raw, ids),
-            template=self.template,
-        )
+        ask = llm.verdict_ask(key, "judge", sample, rules, self.template)
         outcome = await self.engine.run(ask, self.tried.get(key, 0))
         if outcome.skipped:
             return

@@ -4,11 +4,14 @@ import json
 
 import jsonschema
 
+from rnr_core.attempts import Ask
 from rnr_core.errors import InvalidOutput
+from rnr_core.models.base import GenParams
 from rnr_core.prompts import load
 
 TEMPLATE = load("judge")
 RATIONALE_MAX = 300
+JUDGE_MAX_TOKENS = 600
 
 
 def judge_name(spec: str) -> str:
@@ -59,6 +62,21 @@ def parse_reply(raw: str, rule_ids: list[str]) -> list[dict]:
         {"rule_id": r, "verdict": data[r]["verdict"], "rationale": data[r]["rationale"].strip()}
         for r in rule_ids
     ]
+
+
+def verdict_ask(key: str, stage: str, sample: dict, rules: list[dict], template: str | None = None) -> Ask:
+    """The one judge request about all `rules` of `sample` (which carries its `response`): messages,
+    JSON schema and parser, ready for the attempt engine; `template` defaults to TEMPLATE's id."""
+    ids = [r["id"] for r in rules]
+    params = GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=reply_schema(ids))
+    return Ask(
+        key,
+        stage,
+        request_messages(sample, rules),
+        params,
+        parse=lambda raw: parse_reply(raw, ids),
+        template=template or TEMPLATE.id,
+    )
 
 
 def unknown_verdicts(rule_ids: list[str], error: str, raw: str | None) -> list[dict]:

@@ -5,7 +5,17 @@ import json
 import pyarrow as pa
 
 RESPONSE_COLUMNS = ("eval_id", "item_key", "status", "response", "error", "raw_output", "attempts")
-VERDICT_COLUMNS = ("eval_id", "item_key", "rule_id", "judge", "mode", "verdict", "rationale", "template")
+VERDICT_COLUMNS = (
+    "eval_id",
+    "item_key",
+    "rule_id",
+    "judge",
+    "mode",
+    "verdict",
+    "rationale",
+    "template",
+    "raw_output",
+)
 
 
 class EvalQueries:
@@ -51,19 +61,21 @@ class EvalQueries:
 
     def eval_verdicts(self, eval_id: str, judge: str | None = None) -> list[dict]:
         return self._rows(
-            "SELECT item_key, rule_id, judge, mode, verdict, rationale, template FROM eval_verdicts "
-            "WHERE eval_id = ? AND (? IS NULL OR judge = ?)",
+            "SELECT item_key, rule_id, judge, mode, verdict, rationale, template, raw_output "
+            "FROM eval_verdicts WHERE eval_id = ? AND (? IS NULL OR judge = ?)",
             [eval_id, judge, judge],
         )
 
     def get_eval(self, eval_id: str) -> dict | None:
         return self._one("SELECT * FROM evals WHERE id = ?", [eval_id])
 
-    def latest_eval(self, benchmark_id: int, model: str) -> dict | None:
-        """The evaluation of this model on this benchmark that ran last (of any sampling settings)."""
+    def latest_eval(self, benchmark_id: int, model: str, status: str | None = None) -> dict | None:
+        """The evaluation of this model on this benchmark (with `status`, if given) that ran last,
+        preferring one with a judge: answering again for a compare must not hide a judged evaluation."""
         return self._one(
-            "SELECT * FROM evals WHERE benchmark_id = ? AND model = ? ORDER BY updated_at DESC LIMIT 1",
-            [benchmark_id, model],
+            "SELECT * FROM evals WHERE benchmark_id = ? AND model = ? AND (? IS NULL OR status = ?) "
+            "ORDER BY judge IS NOT NULL DESC, updated_at DESC LIMIT 1",
+            [benchmark_id, model, status, status],
         )
 
     def attempts_tried(self, scope: str, stage: str) -> dict[str, int]:
@@ -78,14 +90,15 @@ class EvalQueries:
         )
 
     def list_evals(self, benchmark_id: int | None = None) -> list[dict]:
-        """Stored evaluations, newest first, with their answer counts."""
+        """Stored evaluations, judged ones first (newest first within each), with their answer counts:
+        the first row of a model is the one its reports show."""
         return self._rows(
             "SELECT e.id, b.name AS benchmark, e.model, e.judge, e.params, e.status, e.error, e.started_by, "
-            "e.created_at, e.updated_at, b.n_items AS items, "
+            "e.created_at, e.updated_at, b.n_items AS items, e.judge IS NOT NULL AS judged, "
             "count(r.item_key) FILTER (WHERE r.status = 'done') AS answered, "
             "count(r.item_key) FILTER (WHERE r.status = 'failed') AS failed "
             "FROM evals e JOIN benchmarks b ON b.id = e.benchmark_id "
             "LEFT JOIN eval_responses r ON r.eval_id = e.id "
-            "WHERE (? IS NULL OR e.benchmark_id = ?) GROUP BY ALL ORDER BY e.updated_at DESC",
+            "WHERE (? IS NULL OR e.benchmark_id = ?) GROUP BY ALL ORDER BY judged DESC, e.updated_at DESC",
             [benchmark_id, benchmark_id],
         )

@@ -416,3 +416,10 @@ def _evaluation() -> list[str]:
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
         "CREATE INDEX votes_benchmark ON votes (benchmark_id)",
     ]
+
+
+@migration(13, "the eval judge's raw output")
+def _eval_judge_raw() -> list[str]:
+    # An eval judge reply that never parsed is stored as an 'unknown' verdict (its error in rationale);
+    # its raw text is kept too, so judge failures can be read and counted, not only the answers'.
+    return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
