@@ -46,7 +46,14 @@ def start_controls(name: str) -> None:
         picked = st.multiselect("Models", list(options), ["local"], format_func=options.get)
         c = st.columns(3)
         limit = c[0].number_input("Items (0: all)", 0, 100_000, 0, 10)
-        max_tokens = c[1].number_input("Max tokens per answer", 16, 4096, 256, 16)
+        max_tokens = c[1].number_input(
+            "Max tokens per answer",
+            16,
+            4096,
+            256,
+            16,
+            help="For Evaluate. Compare reuses the answers each model's evaluation stored.",
+        )
         c[2].caption(esc(f"Judge: {state.active_spec()} (the sidebar's model)"))
         c = st.columns(2)
         run_eval = c[0].form_submit_button("Evaluate", type="primary")
@@ -60,9 +67,10 @@ def _start(kind: str, name: str, picked: list[str], limit: int | None, max_token
         started_by = state.acting("evaluate")
         models = [compare_models.spec_of(key) for key in picked]
         judge = use_model(state.model_settings()).spec
-        params = {"benchmark": name, "models": models, "judge": judge, "max_tokens": max_tokens}
+        params = {"benchmark": name, "models": models, "judge": judge, "limit": limit}
         if kind == "eval":
-            params["limit"] = limit
+            params["max_tokens"] = max_tokens
+        # A comparison reuses each model's evaluated answers (their settings) rather than answering again.
         elif len(set(models)) < 2:
             widgets.error("A comparison needs at least two different models.")
             return

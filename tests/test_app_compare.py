@@ -295,3 +295,17 @@ def test_live_demo_blind_with_three_shows_the_names_only_once_every_pair_has_its
     assert all(
         h.startswith("Model ") and ": scripted" in h for h in [plain(h.value) for h in at.subheader][:3]
     )
+
+
+def test_a_comparison_started_from_the_page_keeps_the_item_limit_and_reuses_stored_answers(evaluated):
+    at = open_page(PAGE, reviewer="mia", compare_tab="Benchmark", model_spec="terse")
+    at.multiselect[0].set_value(["local", "sidebar"])
+    at.number_input[0].set_value(2)
+    next(b for b in at.button if b.label == "Compare (pairwise judge)").click().run()
+    assert not at.exception, at.exception
+    from rnr_app import state
+
+    job = state.jobs().get(at.session_state["bench_job"])
+    state.jobs().cancel(job["id"])  # the embedded model need not answer: the job's settings are the point
+    state.jobs().wait(job["id"], 60)
+    assert job["kind"] == "compare" and job["params"]["limit"] == 2 and "max_tokens" not in job["params"]
