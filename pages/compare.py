@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnr_app import compare_bench, compare_parts
+from rnr_app import compare_answers, compare_bench, compare_live, compare_vote
 
 st.title("Compare")
 st.caption(
@@ -14,10 +14,10 @@ live_tab, bench_tab = st.tabs(["Live demo", "Benchmark"], key="compare_tab", on_
 
 if live_tab.open:
     with live_tab:
-        compare_parts.prompt_form()
-        compare_parts.answers()
-        compare_parts.vote_buttons()
-        compare_parts.live_board()
+        compare_live.prompt_form()
+        compare_answers.answers()
+        compare_vote.vote_buttons()
+        compare_vote.live_board()
 if bench_tab.open:
     with bench_tab:
         compare_bench.render()

@@ -12,6 +12,7 @@ from rnr_core.audit import MISSING
 from rnr_core.calibration import calibration
 from rnr_core.errors import RnrError
 from rnr_core.models.connection import use_model
+from rnr_core.models.names import shown
 
 
 def key_of(item: dict) -> tuple:
@@ -171,10 +172,13 @@ def calibration_view(store, run_id: str | None = None) -> None:
     if not report["judge"] or not report["n"]:
         st.info("No calibration yet: press Calibrate judge, and the judge is checked against code.")
         return
-    judge, n = widgets.esc(report["judge"]), report["n"]
+    judge, n = widgets.esc(shown(report["judge"])), report["n"]
     st.markdown(f"**{judge}** against the checkers on {n:,} checkable rules")
     if report["warning"]:
-        st.warning(widgets.esc(report["warning"] + f" (kappa {_kappa(report['overall'])})."))
+        st.warning(widgets.esc(report["warning"] + f" (kappa {widgets.kappa(report['overall'])})."))
+    if report.get("untrusted_categories"):
+        said = ", ".join(report["untrusted_categories"])
+        st.warning(widgets.esc(f"Don't trust this judge on free-form rules of these categories: {said}."))
     rows = [("all categories", report["overall"]), *report["by_category"].items()]
     st.dataframe(
         [
@@ -182,7 +186,7 @@ def calibration_view(store, run_id: str | None = None) -> None:
                 "Category": name,
                 "Accuracy": r["accuracy"],
                 "Cohen's kappa": r["kappa"],
-                "95% interval": _interval(r.get("kappa_ci95")),
+                "95% interval": widgets.interval(r.get("kappa_ci95")),
                 "Rules": r["n"],
             }
             for name, r in rows
@@ -195,11 +199,3 @@ def calibration_view(store, run_id: str | None = None) -> None:
     )
     if report.get("skipped"):
         st.caption(widgets.esc(f"{report['skipped']:,} verdicts left out: the judge's reply never parsed."))
-
-
-def _kappa(result: dict) -> str:
-    return "undefined" if result["kappa"] is None else f"{result['kappa']:.2f}"
-
-
-def _interval(ci) -> str:
-    return f"{ci[0]:.2f} to {ci[1]:.2f}" if ci else "–"

@@ -1,14 +1,15 @@
-"""The Compare page's summary: leaderboard, win rates and pass rates with their 95% intervals (plotly)."""
+"""The Compare page's pass rates and paired differences, with their 95% intervals (plotly and tables)."""
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnr_app.widgets import esc
+from rnr_app.widgets import interval
 
 COUNTS = {"Votes": st.column_config.NumberColumn(format="localized")}
+NO_VERDICTS = "no verdicts yet"
 
 
-def _interval_chart(names: list[str], values: list[float], cis: list, title: str, x_title: str):
+def interval_chart(names: list[str], values: list[float], cis: list, title: str, x_title: str):
     """Dots with 95% error bars, best at the top: the one chart shape every summary uses."""
     low = [v - (ci[0] if ci else v) for v, ci in zip(values, cis)]
     high = [(ci[1] if ci else v) - v for v, ci in zip(values, cis)]
@@ -26,88 +27,59 @@ def _interval_chart(names: list[str], values: list[float], cis: list, title: str
     return fig
 
 
-def leaderboard(board: dict, key: str) -> None:
-    """Bradley-Terry ratings with CIs and the win rates behind them; says so when nobody has voted."""
-    rows = board.get("bradley_terry") or []
-    if not rows:
-        st.info("No votes yet: vote on a pair of answers, or run a comparison, and the leaderboard appears.")
-        return
-    fig = _interval_chart(
-        [r["model"] for r in rows],
-        [r["rating"] for r in rows],
-        [r["ci95"] for r in rows],
-        "Bradley-Terry rating (Elo-like scale, 95% bootstrap interval)",
-        "rating",
-    )
-    st.plotly_chart(fig, key=f"{key}-bt")
-    rates = board.get("win_rates") or {}
-    table = [
-        {
-            "Rank": r["rank"],
-            "Model": r["model"],
-            "Rating": round(r["rating"]),
-            "Win rate": rates.get(r["model"], {}).get("rate"),
-            "Wins": rates.get(r["model"], {}).get("wins"),
-            "Losses": rates.get(r["model"], {}).get("losses"),
-            "Ties": rates.get(r["model"], {}).get("ties"),
-            "Votes": r["n"],
-        }
-        for r in rows
-    ]
-    config = {**COUNTS, "Win rate": st.column_config.NumberColumn(format="percent")}
-    st.dataframe(table, hide_index=True, column_config=config, key=f"{key}-table")
-    st.caption(esc(_counts_line(board)))
+def _rate(r: dict | None) -> str:
+    """A rate with its interval and count, or that nothing is decided yet (never a 0% it does not have)."""
+    if not r or r.get("rate") is None:
+        return NO_VERDICTS
+    ci = r.get("ci95")
+    shown = f"{r['rate']:.0%}" + (f" ({ci[0]:.0%} to {ci[1]:.0%})" if ci else "")
+    return shown + f" of {r['n']:,}" if r.get("n") is not None else shown
 
 
-def _counts_line(board: dict) -> str:
-    """How many votes the board rests on, and the failed LLM votes it leaves out."""
-    votes = board.get("votes") or {}
-    parts = [f"{n:,} {who}" for who, n in votes.items() if isinstance(n, int)]
-    failed = board.get("failed_votes") or 0
-    line = "Votes: " + (", ".join(parts) if parts else "none")
-    if failed:
-        line += f" · {failed:,} LLM judge replies never parsed (left out, retried on the next run)"
-    return line + ". Ties and 'both bad' count as half a win each way."
+def _judge_note(r: dict) -> str:
+    if r.get("rests_on_untrusted_judge"):
+        return "untrusted"
+    return "not calibrated" if r.get("rests_on_uncalibrated_judge") else ""
 
 
-def pass_rates(reports: dict[str, dict]) -> None:
-    """Pass rate per model with its interval, and the pass rate over checkable rules alone."""
-    names = list(reports)
-    overall = [reports[m]["pass_rate"] for m in names]
-    fig = _interval_chart(
-        names,
-        [r["rate"] or 0.0 for r in overall],
-        [r["ci95"] for r in overall],
-        "Pass rate: all rules followed (95% interval)",
-        "pass rate",
-    )
-    fig.update_xaxes(range=[0, 1], tickformat=".0%")
-    st.plotly_chart(fig, key="pass-rates")
+def pass_rates(reports: dict[str, dict], names: dict[str, str]) -> None:
+    """Pass rate per model with its interval (models with no decided item left out of the chart), and
+    the pass rate over checkable rules alone."""
+    rated = [m for m, r in reports.items() if (r.get("pass_rate") or {}).get("rate") is not None]
+    if rated:
+        fig = interval_chart(
+            [names.get(m, m) for m in rated],
+            [reports[m]["pass_rate"]["rate"] for m in rated],
+            [reports[m]["pass_rate"]["ci95"] for m in rated],
+            "Pass rate: all rules followed (95% interval)",
+            "pass rate",
+        )
+        fig.update_xaxes(range=[0, 1], tickformat=".0%")
+        st.plotly_chart(fig, key="pass-rates")
     rows = [
         {
-            "Model": m,
-            "Pass rate": r["pass_rate"]["rate"],
-            "Checkable rules only": (r.get("verifiable_pass_rate") or {}).get("rate"),
+            "Model": names.get(m, m),
+            "Pass rate (95% interval)": _rate(r.get("pass_rate")),
+            "Checkable rules only": _rate(r.get("verifiable_pass_rate")),
             "Answered": r.get("answered"),
             "Failed": r.get("failed"),
-            "Rests on an untrusted judge": "yes" if r.get("rests_on_untrusted_judge") else "",
+            "Judge": _judge_note(r),
         }
         for m, r in reports.items()
     ]
-    percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(rows, hide_index=True, column_config={"Pass rate": percent, "Checkable rules only": percent})
+    st.dataframe(rows, hide_index=True, key="pass-rate-table")
 
 
-def differences(rows: list[dict]) -> None:
+def differences(rows: list[dict], names: dict[str, str]) -> None:
     """Paired differences in pass rate, with the bootstrap interval and McNemar's exact p."""
     if not rows:
         return
     st.dataframe(
         [
             {
-                "Pair": f"{d['model_a']} − {d['model_b']}",
+                "Pair": f"{names.get(d['model_a'], d['model_a'])} − {names.get(d['model_b'], d['model_b'])}",
                 "Difference": d["diff"],
-                "95% interval": _interval(d["ci95"]),
+                "95% interval": interval(d["ci95"], signed=True),
                 "McNemar p": d["mcnemar_p"],
                 "Items": d["n"],
             }
@@ -116,7 +88,3 @@ def differences(rows: list[dict]) -> None:
         hide_index=True,
         column_config={"Difference": st.column_config.NumberColumn(format="%+.3f")},
     )
-
-
-def _interval(ci) -> str:
-    return f"{ci[0]:+.3f} to {ci[1]:+.3f}" if ci else "–"

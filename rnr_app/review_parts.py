@@ -9,6 +9,7 @@ import streamlit as st
 from rnr_app import state, widgets
 from rnr_core.calibration import calibration
 from rnr_core.errors import RnrError
+from rnr_core.models.names import shown
 from rnr_core.review import REJECT_REASONS, REVIEW_ACTIONS, VERDICT_FILTERS, QueueFilter, plural
 from rnr_core.rules import CATEGORIES, KINDS
 from rnr_core.store import SAMPLE_STATUSES
@@ -173,9 +174,10 @@ def calibration_line(judge: str) -> None:
     report = _calibration(state.store().path, judge)
     if not report["n"]:
         return
-    kappa = report["overall"]["kappa"]
-    said = "undefined" if kappa is None else f"{kappa:.2f}"
-    line = f"{judge} against the checkers: kappa {said} on {report['n']:,} checkable rules."
+    line = (
+        f"{shown(judge)} against the checkers: kappa {widgets.kappa(report['overall'])} on {report['n']:,} "
+    )
+    line += "checkable rules."
     if report["warning"]:
         st.warning(widgets.esc(f"{line} {report['warning']}"))
     else:

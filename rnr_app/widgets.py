@@ -7,6 +7,7 @@ import streamlit as st
 from rnr_app import state
 from rnr_core import run_words
 from rnr_core.errors import RnrError
+from rnr_core.evaluate.words import interval, kappa  # noqa: F401  (the one wording, for pages)
 
 # Markdown's punctuation, plus ':' (emoji shortcodes) and '$' (LaTeX), which Streamlit also reads.
 _MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")

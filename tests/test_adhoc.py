@@ -81,3 +81,27 @@ def test_a_judge_that_never_parses_gives_unknown_verdicts_with_its_raw_output(st
     assert all(v["raw_output"] == "I think it is fine" and "not JSON" in v["rationale"] for v in verdicts)
     assert len(judge.requests) == 2  # the first try and one retry, each logged
     assert asyncio.run(judge_adhoc(store, "scripted", adhoc_item("", "Hi", []), "Hello")) == []
+
+
+def test_all_answers_are_judged_at_once_and_one_failure_leaves_the_others_judged(
+    store, scripted, monkeypatch
+):
+    from rnr_core.evaluate import adhoc
+
+    scripted(
+        lambda m, p: (
+            '{"r1": {"verdict": "pass", "rationale": "ok"}, "r2": {"verdict": "pass", "rationale": "ok"}}'
+        )
+    )
+    real = adhoc.judge_adhoc
+
+    async def judge_adhoc(store, judge, item, response, max_retries=2):
+        if response == "broken":
+            raise ModelCallError("the judge's server is down")
+        return await real(store, judge, item, response, max_retries)
+
+    monkeypatch.setattr(adhoc, "judge_adhoc", judge_adhoc)
+    item = adhoc_item("", "Why pyramids?", rules_from_text(RULES))
+    got = asyncio.run(adhoc.judge_all(store, "scripted", item, {0: "Tombs.", 1: "broken", 2: "Kings."}))
+    assert [v["verdict"] for v in got[0]] == [v["verdict"] for v in got[2]] == ["pass", "pass"]
+    assert isinstance(got[1], ModelCallError) and "down" in str(got[1])

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rnr_core import access
-from rnr_core.evaluate.benchmark import freeze
+from rnr_core.evaluate.benchmark import freeze, load
 from rnr_core.evaluate.compare import record_vote
 from rnr_core.evaluate.run import run_eval
 from rnr_core.store import Store
@@ -166,3 +166,146 @@ def test_a_maintainer_starts_an_evaluation_as_themselves(evaluated):
     job = state.jobs().wait(at.session_state["bench_job"], 60)
     assert (job["kind"], job["status"]) == ("eval", "completed"), job
     assert job["params"]["models"] == ["terse"] and job["params"]["started_by"] == "mia"
+
+
+def _pass_rates_with_one_undecided() -> None:
+    from rnr_app import compare_charts
+
+    decided = {"rate": 0.75, "ci95": [0.4, 0.9], "n": 4}
+    undecided = {"rate": None, "ci95": None, "n": 0}
+    compare_charts.pass_rates(
+        {
+            "terse": {"pass_rate": decided, "verifiable_pass_rate": decided, "answered": 4, "failed": 0},
+            "waiting": {
+                "pass_rate": undecided,
+                "verifiable_pass_rate": undecided,
+                "answered": 4,
+                "failed": 0,
+            },
+        },
+        {},
+    )
+
+
+def test_a_model_without_a_pass_rate_is_left_out_of_the_chart_and_says_no_verdicts_yet():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_pass_rates_with_one_undecided, default_timeout=30).run()
+    assert not at.exception, at.exception
+    (chart,) = at.get("plotly_chart")
+    (trace,) = json.loads(chart.proto.spec)["data"]
+    assert trace["y"] == ["terse"] and trace["x"] == [0.75]  # no 0% dot for the undecided model
+    table = at.dataframe[0].value.set_index("Model")
+    assert table.loc["waiting", "Pass rate (95% interval)"] == "no verdicts yet"
+    assert table.loc["terse", "Pass rate (95% interval)"] == "75% (40% to 90%) of 4"
+
+
+def test_blind_voting_skips_what_this_voter_voted_on_and_says_when_all_are_done(evaluated):
+    with Store(str(evaluated)) as store:
+        first = store.benchmark_row("tour")["id"]
+        keys = [it["item_key"] for it in load(store, "tour")["items"]]
+        answers = {"response_a": "x", "response_b": "y"}
+        for key in keys[:2]:  # ada voted on two items of this pair before, sides the other way round
+            record_vote(
+                store,
+                benchmark="tour",
+                item_key=key,
+                item=None,
+                model_a="chatty",
+                model_b="terse",
+                winner="b",
+                voter="ada",
+                blind=True,
+                **answers,
+            )
+    at = open_page(PAGE, reviewer="ada", compare_tab="Benchmark")
+    assert "2 of 4 items left to vote on for this pair" in texts(at)
+    seen = set()
+    for _ in range(2):
+        seen.add(next(t.value for t in at.text if "sight number" in t.value))
+        at.button(key="bench-vote-Tie").click().run()
+        next(b for b in at.button if b.label == "Next item").click().run()
+        assert not at.exception, at.exception
+    assert seen == {"Tell me about sight number 2.", "Tell me about sight number 3."}
+    assert "You have voted on every item of this pair" in texts(at)
+    assert not {"A", "Tie"} & labels(at)
+    with Store(str(evaluated)) as store:
+        assert len(store.votes(first, "human")) == 4  # each item once: nothing served twice
+
+
+@pytest.fixture
+def half_broken():
+    """'scripted' answers, except at temperature 0.5, where its backend fails naming itself."""
+    from rnr_core.errors import ModelCallError
+    from rnr_core.models.registry import register_model
+
+    def answer(m, p):
+        if p.temperature == 0.5:
+            return ModelCallError("llama.cpp could not load secret-backend.gguf")
+        return f"Answer at t={p.temperature:g}"
+
+    undo = register_model("scripted", ScriptedModel(answer, "scripted"))
+    yield
+    undo()
+
+
+def test_live_demo_blind_keeps_a_failure_anonymous_and_takes_one_vote_per_pair(app_db, half_broken):
+    db, _ = app_db
+    at = open_page(PAGE, reviewer="ada", model_spec="scripted", live_count=3)
+    for i in range(3):
+        at.selectbox(key=f"live_model_{i}").set_value("sidebar")
+    at.text_area[2].set_value("")
+    at.button[[b.label for b in at.button].index("Run")].click().run()
+    assert not at.exception, at.exception
+    shown = texts(at)
+    assert "secret-backend" not in shown and "llama.cpp" not in shown and "scripted" not in shown
+    assert "This model failed to answer" in shown
+    # The two that answered make one pair: one vote, then the names and the failure's error show.
+    at.button(key="vote-B").click().run()
+    assert not at.exception, at.exception
+    with Store(str(db)) as store:
+        (vote,) = store.votes(None, "human")
+    assert {vote["model_a"], vote["model_b"]} == {"scripted · t=0", "scripted · t=0.9"}
+    shown = texts(at)
+    assert "secret-backend.gguf" in shown and "scripted · t=0.5" in [
+        plain(h.value).split(": ")[-1] for h in at.subheader
+    ]
+    assert not {"A", "B", "Tie"} & labels(at)
+
+
+def test_live_demo_blind_with_three_shows_the_names_only_once_every_pair_has_its_vote(
+    app_db, scripted_models
+):
+    db, _ = app_db
+    at = open_page(PAGE, reviewer="ada", model_spec="scripted", live_count=3)
+    for i in range(3):
+        at.selectbox(key=f"live_model_{i}").set_value("sidebar")
+    at.text_area[2].set_value("")
+    at.button[[b.label for b in at.button].index("Run")].click().run()
+    for left in (3, 2, 1):
+        headers = [plain(h.value) for h in at.subheader][:3]
+        assert headers == ["Model A", "Model B", "Model C"], (left, headers)
+        if left > 1:
+            assert len(at.selectbox(key="live_pair").options) == left
+        at.button(key="vote-Tie").click().run()
+        assert not at.exception, at.exception
+    with Store(str(db)) as store:
+        votes = store.votes(None, "human")
+    assert len({frozenset((v["model_a"], v["model_b"])) for v in votes}) == 3
+    assert all(
+        h.startswith("Model ") and ": scripted" in h for h in [plain(h.value) for h in at.subheader][:3]
+    )
+
+
+def test_a_comparison_started_from_the_page_keeps_the_item_limit_and_reuses_stored_answers(evaluated):
+    at = open_page(PAGE, reviewer="mia", compare_tab="Benchmark", model_spec="terse")
+    at.multiselect[0].set_value(["local", "sidebar"])
+    at.number_input[0].set_value(2)
+    next(b for b in at.button if b.label == "Compare (pairwise judge)").click().run()
+    assert not at.exception, at.exception
+    from rnr_app import state
+
+    job = state.jobs().get(at.session_state["bench_job"])
+    state.jobs().cancel(job["id"])  # the embedded model need not answer: the job's settings are the point
+    state.jobs().wait(job["id"], 60)
+    assert job["kind"] == "compare" and job["params"]["limit"] == 2 and "max_tokens" not in job["params"]

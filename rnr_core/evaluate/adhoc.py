@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from rnr_core.attempts import Ask, Engine, group_commit
+from rnr_core.attempts import Engine, group_commit
 from rnr_core.errors import RnrError, SettingError
 from rnr_core.judge import llm
 from rnr_core.messages import stable_hash
@@ -13,7 +13,6 @@ from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 
 CATEGORY = "ad hoc"  # typed rules have no category of the taxonomy
-JUDGE_MAX_TOKENS = 600
 JUDGE_SEED = 0
 MAX_RULES = 12
 
@@ -106,21 +105,28 @@ async def judge_adhoc(store, judge: str, item: dict, response: str, max_retries:
     rules = item["rules"]
     if not rules:
         return []
-    ids = [r["id"] for r in rules]
-    sample = {**item, "response": response}
     key = stable_hash([item["item_key"], [r["text"] for r in rules], response])
     scope = f"adhoc:{llm.judge_name(judge)}:{llm.TEMPLATE.id}"
-    ask = Ask(
-        key,
-        "judge",
-        llm.request_messages(sample, rules),
-        GenParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS, json_schema=llm.reply_schema(ids)),
-        parse=lambda raw: llm.parse_reply(raw, ids),
-        template=llm.TEMPLATE.id,
-    )
+    ask = llm.verdict_ask(key, "judge", {**item, "response": response}, rules)
     engine = Engine(store, get_model(judge), scope, JUDGE_SEED, max_retries)
     async with group_commit(store):
         outcome = await engine.run(ask)
     if outcome.best:
         return outcome.best.parsed
+    ids = [r["id"] for r in rules]
     return llm.unknown_verdicts(ids, outcome.error or "the judge gave no usable reply", outcome.raw)
+
+
+async def judge_all(
+    store, judge: str, item: dict, answers: dict[int, str], max_retries: int = 2
+) -> dict[int, list[dict] | RnrError]:
+    """Every answer judged at once: answer index -> its verdicts, or the error that stopped its judging
+    (one failure leaves the others judged)."""
+    keys = list(answers)
+    got = await asyncio.gather(
+        *(judge_adhoc(store, judge, item, answers[k], max_retries) for k in keys), return_exceptions=True
+    )
+    for outcome in got:  # a fault of the program is raised, never shown as a judge's failure
+        if isinstance(outcome, BaseException) and not isinstance(outcome, RnrError):
+            raise outcome
+    return dict(zip(keys, got, strict=True))

@@ -3,44 +3,60 @@ the judge warnings, the leaderboard, and the stored answers two models gave to t
 
 from rnr_core.evaluate.benchmark import load
 from rnr_core.evaluate.compare import leaderboard
-from rnr_core.evaluate.report import differences, eval_report, evals, item_outcomes
+from rnr_core.evaluate.report import differences, evals, report_with_outcomes
+from rnr_core.evaluate.words import kappa
+from rnr_core.models.names import shown, team_names
 
 
-def latest_evals(store, benchmark: str) -> dict[str, dict]:
-    """Each evaluated model's newest evaluation of `benchmark`."""
-    latest: dict[str, dict] = {}
-    for row in evals(store, benchmark):  # newest first
-        latest.setdefault(row["model"], row)
-    return latest
+def latest_models(store, benchmark: str) -> list[str]:
+    """The models evaluated on `benchmark`, most recently evaluated first."""
+    return list(dict.fromkeys(row["model"] for row in evals(store, benchmark)))
 
 
 def benchmark_summary(store, benchmark: str) -> dict:
-    """{models, reports: {model: eval_report}, differences, warnings, leaderboard} for `benchmark`."""
-    items = load(store, benchmark)["items"]
-    reports = {model: eval_report(store, benchmark, model) for model in latest_evals(store, benchmark)}
-    outcomes = {m: item_outcomes(store, r["eval_id"], items, r["judge"]) for m, r in reports.items()}
+    """{models, reports: {model: report}, differences, warnings, leaderboard, names} for `benchmark`;
+    each model's verdicts are read once (report and item outcomes together). `names` maps every spec
+    the summary holds to the name the page shows."""
+    bench = load(store, benchmark)
+    reports, outcomes = {}, {}
+    for model in latest_models(store, benchmark):
+        row = store.latest_eval(bench["id"], model)  # the evaluation eval_report reads
+        reports[model], outcomes[model] = report_with_outcomes(
+            store, bench, row["id"], bench["items"], row["judge"]
+        )
+    board = leaderboard(store, benchmark)
+    team = team_names()
+    specs = {*reports, *board["models"]}
     return {
         "models": list(reports),
         "reports": reports,
         "differences": differences(outcomes),
-        "warnings": judge_warnings(reports),
-        "leaderboard": leaderboard(store, benchmark),
+        "warnings": [shown(line, team) for line in judge_warnings(reports)],
+        "leaderboard": board,
+        "names": {spec: shown(spec, team) for spec in specs},
     }
 
 
 def judge_warnings(reports: dict[str, dict]) -> list[str]:
-    """One line per untrusted judge, and one per model whose pass rate rests on that judge."""
+    """Per model, a line when the judge of its evaluation is untrusted on that model's answers (the same
+    judge can be trusted on one model's answers and not on another's), or not checked against code at
+    all while the pass rate rests on it; each line names the judge."""
     lines = []
-    for judge, cal in {r["judge"]: r["calibration"] for r in reports.values() if r["calibration"]}.items():
-        if cal["warning"]:
-            kappa = cal["overall"]["kappa"]
-            said = "undefined" if kappa is None else f"{kappa:.2f}"
-            lines.append(f"{judge}: kappa {said} against the checkers. {cal['warning']}")
     for model, r in reports.items():
-        if r["rests_on_untrusted_judge"]:
+        cal = r.get("calibration") or {}
+        categories = cal.get("untrusted_categories") or []
+        if cal.get("warning") or categories:
+            line = f"{r['judge']} on {model}'s answers: kappa {kappa(cal['overall'])} against the checkers."
+            line += f" {cal['warning']}" if cal.get("warning") else ""
+            line += f" Untrusted on: {', '.join(categories)}." if categories else ""
+            if r.get("rests_on_untrusted_judge"):
+                line += f" The pass rate of {model} rests on this judge's free-form verdicts; its pass rate "
+                line += "on checkable rules alone needs no judge."
+            lines.append(line)
+        elif r.get("rests_on_uncalibrated_judge"):
             lines.append(
-                f"The pass rate of {model} rests on that judge's free-form verdicts; its pass rate on "
-                "checkable rules alone needs no judge."
+                f"The pass rate of {model} rests on free-form verdicts of {r['judge']}, which saw too few "
+                "checkable rules to be checked against code: calibrate it, or read the checkable-only rate."
             )
     return lines
 

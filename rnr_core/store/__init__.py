@@ -5,6 +5,7 @@ from rnr_core.store.audit import AuditQueries
 from rnr_core.store.benchmarks import BenchmarkQueries
 from rnr_core.store.calibration import CalibrationQueries
 from rnr_core.store.calls import CallLog
+from rnr_core.store.compare_reads import CompareReads
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
 from rnr_core.store.evals import EvalQueries
@@ -29,6 +30,7 @@ class Store(
     ReviewQueries,
     VerdictQueries,
     VoteQueries,
+    CompareReads,
     CalibrationQueries,
     CallLog,
     PreferenceQueries,
