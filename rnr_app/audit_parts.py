@@ -170,7 +170,10 @@ def calibration_view(store, run_id: str | None = None) -> None:
     """The latest LLM judge against the checkers: per category accuracy, kappa with its interval, n."""
     report = calibration(store, run_id=run_id)
     if not report["judge"] or not report["n"]:
-        st.info("No calibration yet: press Calibrate judge, and the judge is checked against code.")
+        st.info(
+            "No calibration of a judge on these samples yet: press Calibrate judge, and the judge is checked "
+            "against code. An evaluation calibrates its own judge: see Compare's Benchmark tab."
+        )
         return
     judge, n = widgets.esc(shown(report["judge"])), report["n"]
     st.markdown(f"**{judge}** against the checkers on {n:,} checkable rules")
