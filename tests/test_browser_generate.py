@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from rnr_core.ingest import ingest_file
 from rnr_core.store import Store
@@ -67,7 +68,18 @@ def test_a_headerless_csv_is_imported_by_picking_its_column(app, tmp_path):
 
 
 def _pick(page, label: str, option: str) -> None:
-    """Choose an option of the selectbox labelled `label`, as a user does: open it, click the option."""
-    page.get_by_test_id("stSelectbox").filter(has_text=label).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Choose an option of the selectbox labelled `label`, as a user does: open it, click the option. A
+    rerun that lands while the list is open (the demo run's progress refreshes every second) closes it,
+    as it would for a user, who opens it again."""
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(3):
+        page.get_by_test_id("stSelectbox").filter(has_text=label).click()
+        try:
+            wanted.wait_for(timeout=10_000)
+            wanted.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            idle(page)
+    else:
+        raise AssertionError(f"the {label!r} list never showed {option!r}")
     idle(page)

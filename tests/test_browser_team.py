@@ -75,7 +75,7 @@ def test_a_reviewer_reviews_and_labels_but_is_not_offered_generate_or_export(app
         sidebar.get_by_text("rex@example.com · reviewer").wait_for()
         assert sidebar.get_by_label("Reviewer").count() == 0  # the reviewer is the login
         assert sidebar.get_by_role("combobox").count() == 0  # no model to pick: a reviewer runs none
-        assert nav(page) == ["Home", "Review", "Judge audit"]
+        assert nav(page) == ["Home", "Review", "Judge audit", "Compare"]
         for deep in ("generate", "export"):  # not reachable by address either
             goto(page, f"{running.url}/{deep}")
             assert buttons(page, "Start generation").count() == buttons(page, "Export").count() == 0
@@ -108,7 +108,7 @@ def test_a_viewer_reads_but_cannot_accept_label_or_edit(app):
         page.keyboard.press("a")  # Accept's shortcut does nothing without the button
         idle(page)
         assert page.get_by_text(f"Sample {ids['disputed']}").first.is_visible()
-        assert nav(page) == ["Home", "Review", "Judge audit"]
+        assert nav(page) == ["Home", "Review", "Judge audit", "Compare"]
         goto(page, f"{running.url}/audit")
         page.get_by_text("You are a viewer: labelling verdicts is for").wait_for()
         assert buttons(page, "Pass").count() == 0
@@ -118,7 +118,7 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
     running, _, exports = app
     with browser_page() as page:
         login(page, running, "mia@example.com", "generate")
-        assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Adjudicate", "Export"]
+        assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Compare", "Adjudicate", "Export"]
         sidebar = page.get_by_test_id("stSidebar")
         picker = sidebar.get_by_role("combobox", name="Team model")  # by name: no URL or key variable
         assert picker.input_value() == "team-stub"
