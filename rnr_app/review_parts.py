@@ -173,6 +173,12 @@ def calibration_line(judge: str) -> None:
     """One LLM judge's kappa against the checkers, as a warning when it is not to be trusted."""
     report = _calibration(state.store().path, judge)
     if not report["n"]:
+        st.caption(
+            widgets.esc(
+                f"{shown(judge)} has not been checked against code yet: Calibrate judge on Judge audit "
+                "says how far to trust its verdicts."
+            )
+        )
         return
     line = (
         f"{shown(judge)} against the checkers: kappa {widgets.kappa(report['overall'])} on {report['n']:,} "
@@ -180,6 +186,8 @@ def calibration_line(judge: str) -> None:
     line += "checkable rules."
     if report["warning"]:
         st.warning(widgets.esc(f"{line} {report['warning']}"))
+    elif report["trusted"] is None:
+        st.caption(widgets.esc(f"{line} Too few to tell whether to trust it on free-form rules."))
     else:
         st.caption(widgets.esc(line))
 

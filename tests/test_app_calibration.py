@@ -57,3 +57,21 @@ def test_calibrate_judge_starts_a_judge_job_asking_about_checkable_rules(untrust
     job = state.jobs().wait(at.session_state["calibrate_job"], 60)
     assert job["kind"] == "judge" and job["params"]["calibrate"] is True, job
     assert job["status"] == "completed", job
+
+
+def test_review_says_when_a_judge_is_too_little_calibrated_to_tell(app_db):
+    at = open_page("pages/review.py", reviewer="ada")
+    assert not at.exception, at.exception
+    lines = [line for line in texts(at).splitlines() if "llm:scripted" in line]
+    # One checkable rule judged by both: a kappa, but too few rules to say whether to trust the judge.
+    assert any("against the checkers" in line and "Too few to tell" in line for line in lines), lines
+    assert UNTRUSTED_JUDGE not in texts(at)
+
+
+def test_review_says_when_a_judge_was_never_checked_against_code(app_db):
+    db, _ = app_db
+    with Store(str(db)) as store:
+        store.con.execute("DELETE FROM verdicts WHERE judge = 'llm:scripted' AND rule_id = 'r1'")
+    at = open_page("pages/review.py", reviewer="ada")
+    assert not at.exception, at.exception
+    assert "llm:scripted has not been checked against code yet" in texts(at)
