@@ -231,6 +231,9 @@ def _eval(args, store):
             )
         )
     _emit(args, result, eval_text)
+    # As `rnr generate`: 3 when work is left that a rerun retries (failed answers, unparsed judge replies).
+    left = any(r["failed"] or r.get("judge_failures") for r in result["reports"].values())
+    return 3 if left else 0
 
 
 def _ifeval_benchmark(args, store) -> str:
