@@ -188,8 +188,9 @@ def calibration_view(store, run_id: str | None = None) -> None:
             {
                 "Category": name,
                 "Accuracy": r["accuracy"],
+                "Accuracy 95% interval": widgets.interval(r.get("accuracy_ci95"), percent=True),
                 "Cohen's kappa": r["kappa"],
-                "95% interval": widgets.interval(r.get("kappa_ci95")),
+                "Kappa 95% interval": widgets.interval(r.get("kappa_ci95")),
                 "Rules": r["n"],
             }
             for name, r in rows

@@ -110,25 +110,26 @@ def kappa_from_counts(counts: np.ndarray) -> np.ndarray:
         return np.where(p_e < 1, (p_o - p_e) / (1 - p_e), np.nan)
 
 
-def _kappa_ci(codes: np.ndarray, seed: int, n_boot: int) -> list[float] | None:
-    """Percentile bootstrap 95% CI of kappa, resampling (human, machine) pairs together.
+def _cell_draws(codes: np.ndarray, seed: int, n_boot: int) -> np.ndarray:
+    """Bootstrap resamples of (human, machine) pairs as counts of the four cells, one row per draw.
 
-    A resample where both raters are constant and equal has no kappa; such draws are left out, and
-    with fewer than two pairs or no usable draw there is no interval.
+    Kappa and accuracy depend only on the cell counts, so a resample of the pairs is a multinomial draw
+    over the cells: the same distribution, without drawing n_boot x n indices on a large store.
     """
-    if len(codes) < 2:
-        return None
     rng = np.random.default_rng(seed)
-    # Kappa depends only on the four cell counts, so a resample of the pairs is a multinomial draw over
-    # the cells: the same distribution, without drawing n_boot x n indices on a large store.
     cells = np.bincount(codes, minlength=4)
-    counts = rng.multinomial(len(codes), cells / len(codes), size=n_boot)
-    kappas = kappa_from_counts(counts)
-    kappas = kappas[np.isfinite(kappas)]
-    if not len(kappas):
-        return None
-    low, high = np.percentile(kappas, [2.5, 97.5])
-    return [float(low), float(high)]
+    return rng.multinomial(len(codes), cells / len(codes), size=n_boot)
+
+
+def _kappa_ci(draws: np.ndarray) -> list[float] | None:
+    """Percentile bootstrap 95% CI of kappa over cell-count draws; a draw where both raters are constant
+    and equal has no kappa and is left out, and with no usable draw there is no interval."""
+    return _percentile_ci(kappa_from_counts(draws))
+
+
+def _accuracy_ci(draws: np.ndarray) -> list[float]:
+    """Percentile bootstrap 95% CI of the share of pairs that agree (cells both pass, both fail)."""
+    return _percentile_ci((draws[:, 0] + draws[:, 3]) / draws.sum(axis=1))
 
 
 def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int = 1000) -> dict:
@@ -151,11 +152,13 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
     kappa = float(cohen_kappa_score(human, machine, labels=LABELS)) if defined else None
     h = np.array([x == "fail" for x in human], dtype=int)
     m = np.array([x == "fail" for x in machine], dtype=int)
+    draws = _cell_draws(2 * h + m, seed, n_boot) if n >= 2 else None  # one pair gives no interval
     return {
         "n": n,
         "accuracy": float(np.mean(h == m)) if n else None,
+        "accuracy_ci95": _accuracy_ci(draws) if draws is not None else None,
         "kappa": kappa,
-        "kappa_ci95": _kappa_ci(2 * h + m, seed, n_boot) if defined else None,
+        "kappa_ci95": _kappa_ci(draws) if defined and draws is not None else None,
         "confusion": confusion_matrix(human, machine, labels=LABELS).tolist() if n else [[0, 0], [0, 0]],
         "labels": list(LABELS),
         "trustworthy": None if kappa is None or n < MIN_LABELS else kappa >= KAPPA_FLOOR,

@@ -37,6 +37,8 @@ def test_audit_shows_the_judge_against_the_checkers_with_the_warning(untrusted):
     table = at.dataframe[0].value
     assert list(table["Category"]) == ["all categories", "language"]
     assert table["Cohen's kappa"].iloc[0] < 0.6 and table["Rules"].iloc[0] >= 12
+    assert table["Accuracy 95% interval"].iloc[0].endswith("%")
+    assert " to " in table["Kappa 95% interval"].iloc[0]
     assert "Calibrate judge" in {b.label for b in at.button}
 
 

@@ -237,9 +237,11 @@ def test_judge_calibrate_prints_agreement_per_category_and_the_warning(
     code, out, _ = rnr(capsys, "judge", "--run", run_id, "--judge", "judge-model", "--calibrate", "--db", db)
     assert code == 0, out
     assert "calibration of llm:judge-model against the checkers" in out
-    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.startswith("  ")}
-    assert rows["all"] == ["12", "0.50", "0.00"] and rows["style"] == ["6", "0.00", "0.00"]
-    assert rows["length"] == ["6", "1.00", "-"]  # one label throughout: kappa undefined
+    # category, n, accuracy, its 95% interval ("[low, high]"), kappa, its interval
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith("  ")}
+    assert rows["all"][:2] == ["12", "0.50"] and rows["all"][4] == "0.00"
+    assert rows["style"][:5] == ["6", "0.00", "[0.00,", "0.00]", "0.00"]
+    assert rows["length"] == ["6", "1.00", "[1.00,", "1.00]", "-", "-"]  # one label throughout: no kappa
     assert "warning: This judge disagrees with code on checkable rules" in out
     code, out, _ = rnr(
         capsys, "judge", "--run", run_id, "--judge", "judge-model", "--calibrate", "--db", db, "--json"

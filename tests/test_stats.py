@@ -258,3 +258,15 @@ def test_judge_calibration_trusts_a_good_judge_and_says_nothing_on_few_rows():
         None,
         None,
     )
+
+
+def test_agreement_gives_accuracy_a_bootstrap_interval_around_it():
+    human = ["pass"] * 30 + ["fail"] * 30
+    machine = ["pass"] * 24 + ["fail"] * 6 + ["fail"] * 24 + ["pass"] * 6  # 48 of 60 agree
+    result = agreement(human, machine)
+    low, high = result["accuracy_ci95"]
+    assert result["accuracy"] == pytest.approx(0.8) and low < 0.8 < high
+    # the binomial standard error of 0.8 over 60 pairs is about 0.052: a 95% interval about 0.2 wide
+    assert 0.14 < high - low < 0.26
+    assert agreement(["pass"] * 10, ["pass"] * 10)["accuracy_ci95"] == [1.0, 1.0]
+    assert agreement(["pass"], ["fail"])["accuracy_ci95"] is None  # one pair: no interval

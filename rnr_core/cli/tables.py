@@ -47,12 +47,14 @@ def calibration_lines(cal: dict | None, judge: str | None = None) -> list[str]:
     if not overall["n"]:
         return [f"calibration of {who}: no verifiable rule judged by both it and a checker yet"]
     rows = [
-        [category, str(a["n"]), number(a["accuracy"]), number(a["kappa"]), interval(a["kappa_ci95"])]
+        [category, str(a["n"]), number(a["accuracy"]), interval(a.get("accuracy_ci95"))]
+        + [number(a["kappa"]), interval(a["kappa_ci95"])]
         for category, a in [("all", overall), *cal["by_category"].items()]
     ]
+    header = ["category", "n", "accuracy", "accuracy 95% CI", "kappa", "kappa 95% CI"]
     lines = [
         f"calibration of {who} against the checkers (verifiable rules):",
-        table(["category", "n", "accuracy", "kappa", "kappa 95% CI"], rows, "  "),
+        table(header, rows, "  "),
     ]
     if cal.get("skipped"):
         lines.append(f"  ({cal['skipped']} verdicts left out: the judge's reply never parsed)")
