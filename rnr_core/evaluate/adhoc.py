@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rnr_core.attempts import Engine, group_commit
 from rnr_core.errors import RnrError, SettingError
+from rnr_core.evaluate.items import conversation, item
 from rnr_core.judge import llm
 from rnr_core.messages import stable_hash
 from rnr_core.models.base import GenParams
@@ -47,23 +48,10 @@ def rules_from_text(text: str) -> list[dict]:
 
 
 def adhoc_item(system_prompt: str, user: str, rules: list[dict]) -> dict:
-    """The typed prompt as a benchmark item: its key is a stable hash of the system prompt and turns."""
+    """The typed prompt as a benchmark item, keyed like one (items.item_key)."""
     if not (user or "").strip():
         raise SettingError("Type a user turn: it is what the models answer.")
-    messages = [{"role": "user", "content": user.strip()}]
-    system = (system_prompt or "").strip()
-    return {
-        "item_key": stable_hash([system, messages]),
-        "system_prompt": system,
-        "messages": messages,
-        "rules": rules,
-    }
-
-
-def conversation(item: dict) -> list[dict]:
-    """What a contestant is sent: the system prompt (if any), then the turns."""
-    system = [{"role": "system", "content": item["system_prompt"]}] if item["system_prompt"] else []
-    return system + item["messages"]
+    return item((system_prompt or "").strip(), [{"role": "user", "content": user.strip()}], rules)
 
 
 async def stream_answers(

@@ -28,7 +28,7 @@ def eval_report(store, benchmark: str, model: str, judge=..., seed: int = 0) -> 
             f"Run 'rnr eval --benchmark {benchmark} --model {model}' first."
         )
     name = row["judge"] if judge is ... else (llm.judge_name(judge) if judge else None)
-    return report_of(store, bench, row["id"], bench["items"], name, seed)
+    return report_with_outcomes(store, bench, row["id"], bench["items"], name, seed)[0]
 
 
 def evals(store, benchmark: str | None = None) -> list[dict]:
@@ -89,19 +89,6 @@ class _Verdicts:
     def fails_checked_rule(self, item: dict) -> bool:
         """True when the checker failed one of the item's verifiable rules (strict)."""
         return any(self.deciding(item["item_key"], r) == "fail" for r in item["rules"] if r.get("kind"))
-
-
-def item_outcomes(store, eval_id: str, items: list[dict], judge_name: str | None) -> dict[str, str]:
-    """Each item's outcome: pass, fail, unjudged, failed (no usable answer) or pending."""
-    found = _Verdicts(store, eval_id, judge_name)
-    return {it["item_key"]: found.outcome(it) for it in items}
-
-
-def report_of(
-    store, bench: dict, eval_id: str, items: list[dict], judge_name: str | None, seed: int = 0
-) -> dict:
-    """The full report over `items` of one stored evaluation."""
-    return report_with_outcomes(store, bench, eval_id, items, judge_name, seed)[0]
 
 
 def report_with_outcomes(

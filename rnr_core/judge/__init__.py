@@ -6,7 +6,6 @@ import asyncio
 from rnr_core.attempts import Engine, group_commit
 from rnr_core.errors import ModelCallError, NotFound
 from rnr_core.judge import llm
-from rnr_core.judge.llm import JUDGE_MAX_TOKENS  # noqa: F401  (importers read it from here)
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
 from rnr_core.rules.checking import CHECKER, checker_verdicts

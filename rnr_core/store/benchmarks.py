@@ -7,6 +7,8 @@ import pyarrow as pa
 from rnr_core.errors import BenchmarkError
 from rnr_core.store.samples import _SAMPLE_SELECT, _decode_sample
 
+ITEM_COLUMNS = ("benchmark_id", "item_key", "idx", "system_prompt", "messages", "rules")
+
 
 class BenchmarkQueries:
     def benchmark_source_samples(self, run_id: str | None = None, dataset: str | None = None) -> list[dict]:
@@ -37,27 +39,13 @@ class BenchmarkQueries:
         return benchmark_id
 
     def _insert_items(self, benchmark_id: int, items: list[dict]) -> None:
-        if not items:
-            return
-        # One columnar insert: executemany runs row by row.
-        table = pa.table(
-            {
-                "item_key": [i["item_key"] for i in items],
-                "idx": pa.array(range(len(items)), pa.int32()),
-                "system_prompt": [i["system_prompt"] for i in items],
-                "messages": [json.dumps(i["messages"], ensure_ascii=False) for i in items],
-                "rules": [json.dumps(i["rules"], ensure_ascii=False) for i in items],
-            }
-        )
-        self.con.register("_bench_items", table)
-        try:
-            self.con.execute(
-                "INSERT INTO benchmark_items (benchmark_id, item_key, idx, system_prompt, messages, rules) "
-                "SELECT ?, item_key, idx, system_prompt, messages, rules FROM _bench_items",
-                [benchmark_id],
-            )
-        finally:
-            self.con.unregister("_bench_items")
+        rows = [
+            (benchmark_id, i["item_key"], idx, i["system_prompt"])
+            + (json.dumps(i["messages"], ensure_ascii=False), json.dumps(i["rules"], ensure_ascii=False))
+            for idx, i in enumerate(items)
+        ]
+        types = {"benchmark_id": pa.int64(), "idx": pa.int32()}
+        self.insert_columnar("benchmark_items", ITEM_COLUMNS, rows, types)
 
     def benchmark_row(self, name: str) -> dict | None:
         return self._one("SELECT * FROM benchmarks WHERE name = ?", [name])
