@@ -148,10 +148,13 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
     from sklearn.metrics import cohen_kappa_score, confusion_matrix  # slow import, kept off the CLI path
 
     n = len(human)
-    defined = len(set(human) | set(machine)) > 1
-    kappa = float(cohen_kappa_score(human, machine, labels=LABELS)) if defined else None
+    # As codes (LABELS' positions): sklearn is ten times faster on integers than on strings, which
+    # matters for a calibration over every verifiable rule of a large store.
     h = np.array([x == "fail" for x in human], dtype=int)
     m = np.array([x == "fail" for x in machine], dtype=int)
+    codes = list(range(len(LABELS)))
+    defined = len(set(h) | set(m)) > 1
+    kappa = float(cohen_kappa_score(h, m, labels=codes)) if defined else None
     draws = _cell_draws(2 * h + m, seed, n_boot) if n >= 2 else None  # one pair gives no interval
     return {
         "n": n,
@@ -159,7 +162,7 @@ def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int =
         "accuracy_ci95": _accuracy_ci(draws) if draws is not None else None,
         "kappa": kappa,
         "kappa_ci95": _kappa_ci(draws) if defined and draws is not None else None,
-        "confusion": confusion_matrix(human, machine, labels=LABELS).tolist() if n else [[0, 0], [0, 0]],
+        "confusion": confusion_matrix(h, m, labels=codes).tolist() if n else [[0, 0], [0, 0]],
         "labels": list(LABELS),
         "trustworthy": None if kappa is None or n < MIN_LABELS else kappa >= KAPPA_FLOOR,
     }
