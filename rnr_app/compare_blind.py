@@ -27,7 +27,7 @@ def blind_votes(store, name: str, models: list[str], names: dict[str, str]) -> N
     c = st.columns(2)
     a = c[0].selectbox("First model", models, key="bench_a", format_func=shown_as)
     b = c[1].selectbox("Second model", [m for m in models if m != a], key="bench_b", format_func=shown_as)
-    pairs = {p["item_key"]: p for p in summary.answer_pairs(store, name, a, b)}
+    pairs = _pairs(store.path, store.compare_token(), name, a, b)
     if not pairs:
         st.info("These two models have no answered item in common.")
         return
@@ -46,6 +46,13 @@ def blind_votes(store, name: str, models: list[str], names: dict[str, str]) -> N
         col.markdown(f"**Model {letter}**" + (esc(f": {shown_as(model)}") if on_show["voted"] else ""))
         col.text(text)
     _vote_row(name, item, on_show, sides, shown_as)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _pairs(path: str, token: tuple, name: str, a: str, b: str) -> dict[str, dict]:
+    """Both models' stored answers by item, read again only when evaluations or votes change (`token`):
+    a vote or Next item reruns the page, and the answers stay the same."""
+    return {p["item_key"]: p for p in summary.answer_pairs(state.store(), name, a, b)}
 
 
 def _current(name: str, a: str, b: str, unvoted: list[str]) -> dict | None:
