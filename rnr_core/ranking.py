@@ -38,9 +38,7 @@ def _share(wins: int, ties: int, n: int, rng: np.random.Generator, n_boot: int) 
     if n == 0:
         return None, None
     draws = rng.multinomial(n, np.array([wins, ties, n - wins - ties]) / n, size=n_boot)
-    boot = (draws[:, 0] + draws[:, 1] / 2) / n
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return (wins + ties / 2) / n, [float(low), float(high)]
+    return (wins + ties / 2) / n, stats.percentile_ci((draws[:, 0] + draws[:, 1] / 2) / n)
 
 
 def win_rates(votes: list[dict], seed: int = 0, n_boot: int = 2000) -> dict:
@@ -189,7 +187,7 @@ def bradley_terry(votes: list[dict], n_boot: int = 1000, seed: int = 0) -> list[
         {
             "model": model,
             "rating": float(ratings[0, k]),
-            "ci95": [float(x) for x in np.percentile(ratings[1:, k], [2.5, 97.5])] if n_boot else None,
+            "ci95": stats.percentile_ci(ratings[1:, k]) if n_boot else None,
             "n": n_votes[model],
             "group": groups[k],
         }

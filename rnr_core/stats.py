@@ -55,9 +55,7 @@ def rate(passes: int, n: int, rng: np.random.Generator, n_boot: int = 2000) -> d
     if n == 0:
         return {"rate": None, "ci95": None, "n": 0}
     p = passes / n
-    boot = rng.binomial(n, p, size=n_boot) / n
-    low, high = np.percentile(boot, [2.5, 97.5])
-    return {"rate": p, "ci95": [float(low), float(high)], "n": n}
+    return {"rate": p, "ci95": percentile_ci(rng.binomial(n, p, size=n_boot) / n), "n": n}
 
 
 def quality(samples: list[dict], seed: int = 0) -> dict:
@@ -124,12 +122,12 @@ def _cell_draws(codes: np.ndarray, seed: int, n_boot: int) -> np.ndarray:
 def _kappa_ci(draws: np.ndarray) -> list[float] | None:
     """Percentile bootstrap 95% CI of kappa over cell-count draws; a draw where both raters are constant
     and equal has no kappa and is left out, and with no usable draw there is no interval."""
-    return _percentile_ci(kappa_from_counts(draws))
+    return percentile_ci(kappa_from_counts(draws))
 
 
 def _accuracy_ci(draws: np.ndarray) -> list[float]:
     """Percentile bootstrap 95% CI of the share of pairs that agree (cells both pass, both fail)."""
-    return _percentile_ci((draws[:, 0] + draws[:, 3]) / draws.sum(axis=1))
+    return percentile_ci((draws[:, 0] + draws[:, 3]) / draws.sum(axis=1))
 
 
 def agreement(human: list[str], machine: list[str], seed: int = 0, n_boot: int = 1000) -> dict:
@@ -177,7 +175,7 @@ def _kappa_of_tables(tables: np.ndarray) -> np.ndarray:
         return np.where(p_e < 1, (p_o - p_e) / (1 - p_e), np.nan)
 
 
-def _percentile_ci(draws: np.ndarray) -> list[float] | None:
+def percentile_ci(draws: np.ndarray) -> list[float] | None:
     """The 2.5th and 97.5th percentiles of the defined draws; None without any."""
     draws = draws[np.isfinite(draws)]
     if not len(draws):
@@ -195,7 +193,7 @@ def _cohen(items: list[dict], raters: list[str], values: list, rng, n_boot: int)
     codes = np.array([values.index(a) * len(values) + values.index(b) for a, b in zip(first, second)])
     draws = codes[rng.integers(0, len(codes), size=(n_boot, len(codes)))]
     cells = np.stack([(draws == c).sum(axis=1) for c in range(len(values) ** 2)], axis=1)
-    return kappa, _percentile_ci(_kappa_of_tables(cells.reshape(n_boot, len(values), len(values))))
+    return kappa, percentile_ci(_kappa_of_tables(cells.reshape(n_boot, len(values), len(values))))
 
 
 def _alpha(items: list[dict], values: list, rng, n_boot: int) -> tuple[float, list | None]:
@@ -209,7 +207,7 @@ def _alpha(items: list[dict], values: list, rng, n_boot: int) -> tuple[float, li
 
     with np.errstate(divide="ignore", invalid="ignore"):  # a draw where everyone agrees on one value
         draws = [alpha(counts[rng.integers(0, len(counts), size=len(counts))]) for _ in range(n_boot)]
-    return float(alpha(counts)), _percentile_ci(np.array(draws, dtype=float))
+    return float(alpha(counts)), percentile_ci(np.array(draws, dtype=float))
 
 
 def human_agreement(items: list[dict], seed: int = 0, n_boot: int = 1000) -> dict:
@@ -272,11 +270,9 @@ def paired_difference(a: list[bool], b: list[bool], seed: int = 0, n_boot: int =
     discordant = a_only + b_only
     cells = np.array([a_only, b_only, n - discordant]) / n
     draws = np.random.default_rng(seed).multinomial(n, cells, size=n_boot)
-    boot = (draws[:, 0] - draws[:, 1]) / n
-    low, high = np.percentile(boot, [2.5, 97.5])
     return result | {
         "diff": (a_only - b_only) / n,
-        "ci95": [float(low), float(high)],
+        "ci95": percentile_ci((draws[:, 0] - draws[:, 1]) / n),
         "mcnemar_p": float(binomtest(a_only, discordant, 0.5).pvalue) if discordant else 1.0,
     }
 
