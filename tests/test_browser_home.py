@@ -35,6 +35,7 @@ def reloaded(page, url: str) -> tuple[str, list[str]]:
     page.bring_to_front()
     page.goto(url, timeout=LOAD_MS)
     page.get_by_role("heading", name="RNR Studio").wait_for(timeout=LOAD_MS)
+    idle(page)  # the heading comes before the runs table: read the page once its run has drawn it all
     return shown(page)
 
 
