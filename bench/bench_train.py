@@ -103,6 +103,7 @@ def main() -> int:
     from rnr_core.models.convert import cached_checkpoint
     from rnr_core.models.llamacpp import smollm2_path
     from rnr_core.store import Store
+    from rnr_core.train.fit import quiet
 
     print(f"loadavg_start: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
@@ -111,6 +112,7 @@ def main() -> int:
         data = tmp / "export"
         data.mkdir()
         jsonl.write_jsonl(data / "train.jsonl", rows(args.samples))
+        quiet()
         start = time.perf_counter()
         cached_checkpoint(smollm2_path(), Path(os.environ["RNR_HOME"]) / "models")
         print(f"dequantise_s: {time.perf_counter() - start:.1f} (0 when already cached)")

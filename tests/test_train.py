@@ -272,6 +272,7 @@ def test_fine_tunes_are_registered_resolved_listed_next_to_their_base_and_shown_
         ("hf:/m/other", "hf:/m/other"),
         ("ft-b (fine-tune of hf:/m/other)", "hf:/m/ft-b"),
     ]
+    assert finetunes.known(store) == {"hf:/m/ft-a": "ft-a", "hf:/m/ft-b": "ft-b", "hf:/m/ft-c": "ft-c"}
     assert names.shown("hf:/m/ft-a vs local") == "ft-a vs local"
     assert names.shown("hf:/m/ft-a2") == "hf:/m/ft-a2", "only a whole spec is replaced"
 
@@ -326,6 +327,9 @@ def trained(tmp_path_factory, models_cache, gguf_path):
         seen["after_cancel"] = store.fine_tune("parrot")
         seen["checkpoints"] = sorted(p.name for p in out.glob("checkpoint-*"))
         seen["root_after_cancel"] = sorted(p.name for p in out.iterdir())
+        checkpoint = get_model(f"hf:{out / seen['checkpoints'][0]}")  # what a crash would leave
+        question = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hi"}]
+        seen["checkpoint_answer"] = asyncio.run(checkpoint.complete(question, GenParams(0, 4))).text
         (out / "checkpoint-99").mkdir()  # half-written by a crash: no trainer state, so not resumed from
         job = runner.start("train", started_by="ana", **TINY, **params)
         seen["resumed"] = runner.wait(job, timeout=900)
@@ -342,6 +346,7 @@ def test_a_cancel_stops_after_saving_a_checkpoint(trained):
     step = int(trained["checkpoints"][0].split("-")[1])
     assert 1 <= step < 6
     assert "config.json" not in trained["root_after_cancel"], "no finished model until training ends"
+    assert trained["checkpoint_answer"].strip(), "the checkpoint loads and answers as hf:<folder>"
 
 
 def test_resume_continues_from_the_checkpoint_not_from_zero(trained):
@@ -373,7 +378,10 @@ def test_the_loss_falls_and_the_model_is_registered(trained):
 
 def test_the_saved_model_carries_the_template_and_answers_through_the_hf_backend(trained):
     out = trained["out"]
+    from rnr_core.models.hf import load_checkpoint
+
     assert marks_generation((out / "chat_template.jinja").read_text())
+    assert load_checkpoint(str(out))[0].chat_template == chatml(), "the backend renders as trained"
     model = get_model(f"hf:{out}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is 7 plus 7?"}]
     reply = asyncio.run(model.complete(messages, GenParams(temperature=0, max_tokens=16)))
