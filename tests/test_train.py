@@ -402,15 +402,21 @@ def test_a_model_retrained_in_the_same_folder_is_not_served_stale(trained, tmp_p
     assert load_checkpoint(str(folder)) is not first
 
 
-def test_lora_trains_adapters_and_saves_them_merged(home, store, tmp_path, models_cache):
+def test_lora_from_the_command_line_trains_adapters_saved_merged(home, tmp_path, models_cache, capsys):
     from safetensors import safe_open
 
-    data = write_export(tmp_path / "export", ROWS)
-    out = tmp_path / "lora"
-    result = train(
-        store, data, base=f"hf:{models_cache}", out=out, lora=True, max_steps=2, learning_rate=1e-3
-    )
-    assert result["steps"] == 2 and store.fine_tune("lora")["status"] == "completed"
+    from rnr_core.cli import main
+
+    data, out, db = write_export(tmp_path / "export", ROWS), tmp_path / "lora", str(tmp_path / "rnr.duckdb")
+    flags = ["--data", str(data), "--base", f"hf:{models_cache}", "--out", str(out), "--max-steps", "2"]
+    tiny = ["--batch-size", "2", "--max-length", "128", "--learning-rate", "1e-3"]
+    assert main(["train", "--db", db, *flags, *tiny, "--lora", "--name", "lora-ft", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["name"] == "lora-ft" and result["steps"] == 2 and result["spec"] == f"hf:{out}"
+    with Store(db) as store:
+        ft = store.fine_tune("lora-ft")
+        assert ft["status"] == "completed" and ft["base"] == f"hf:{models_cache}" and ft["settings"]["lora"]
+        assert [r["step"] for r in store.train_losses("lora-ft")] == [1, 2]
     assert (out / "adapter" / "adapter_config.json").is_file()
     with (
         safe_open(str(out / "model.safetensors"), "pt") as merged,
@@ -419,11 +425,10 @@ def test_lora_trains_adapters_and_saves_them_merged(home, store, tmp_path, model
         assert not [k for k in merged.keys() if "lora" in k], "a plain checkpoint, adapter merged"
         key = "model.layers.0.self_attn.q_proj.weight"
         assert not merged.get_tensor(key).equal(base.get_tensor(key)), "the merge changed the weights"
-    assert store.fine_tune("lora")["base"] == f"hf:{models_cache}"
-    with pytest.raises(OutputError, match="cannot be continued with other lora"):
-        (out / "checkpoint-1").mkdir()
-        (out / "checkpoint-1" / "trainer_state.json").write_text("{}")
-        train(store, data, base=f"hf:{models_cache}", out=out, lora=False, max_steps=2)
+    (out / "checkpoint-1").mkdir()  # as if a later run had been stopped
+    (out / "checkpoint-1" / "trainer_state.json").write_text("{}")
+    assert main(["train", "--db", db, *flags, *tiny, "--name", "lora-ft"]) == 2
+    assert "cannot be continued with other lora" in capsys.readouterr().err
 
 
 def test_train_without_data_is_an_error_and_list_is_empty_at_first(tmp_path, capsys):
