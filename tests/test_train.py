@@ -273,6 +273,7 @@ def test_fine_tunes_are_registered_resolved_listed_next_to_their_base_and_shown_
         ("ft-b (fine-tune of hf:/m/other)", "hf:/m/ft-b"),
     ]
     assert finetunes.known(store) == {"hf:/m/ft-a": "ft-a", "hf:/m/ft-b": "ft-b", "hf:/m/ft-c": "ft-c"}
+    assert finetunes.names().items() >= finetunes.known(store).items()
     assert names.shown("hf:/m/ft-a vs local") == "ft-a vs local"
     assert names.shown("hf:/m/ft-a2") == "hf:/m/ft-a2", "only a whole spec is replaced"
 

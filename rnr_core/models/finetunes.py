@@ -67,6 +67,11 @@ def _base_spec(store, base: str) -> str:
     return ft["spec"] if ft else base
 
 
+def names() -> dict[str, str]:
+    """Spec -> name of the fine-tunes this process has read from a store."""
+    return dict(_NAMES)
+
+
 def shown(text: str) -> str:
     """`text` with each known fine-tune's spec replaced by its name (a whole spec only, not a prefix)."""
     for spec, name in sorted(_NAMES.items(), key=lambda kv: -len(kv[0])):
