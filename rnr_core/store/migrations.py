@@ -423,3 +423,17 @@ def _eval_judge_raw() -> list[str]:
     # An eval judge reply that never parsed is stored as an 'unknown' verdict (its error in rationale);
     # its raw text is kept too, so judge failures can be read and counted, not only the answers'.
     return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
+
+
+@migration(14, "instruction embeddings")
+def _embeddings() -> list[str]:
+    # One vector per instruction text and embedding model, computed once: the leakage check of every
+    # later export reads them instead of running the model again.
+    return [
+        """CREATE TABLE embeddings (
+            text_hash VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            vector FLOAT[384] NOT NULL,
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            PRIMARY KEY (text_hash, model))"""
+    ]
