@@ -198,10 +198,12 @@ class SelectionQueries:
                 "split": pa.array(list(assignment.values())),
             }
         )
+        self.con.complete()  # a result left unread (a one-row fetch) blocks registering a table
         self.con.register("_export_groups", groups)
         try:
             yield
         finally:
+            self.con.complete()
             self.con.unregister("_export_groups")
 
     def held_out_texts(self, selection: dict, include_failing: bool) -> list[dict]:
@@ -221,6 +223,7 @@ class SelectionQueries:
             "model": model,
             "split": split,
         }
+        self.con.complete()
         yield from self.con.sql(_SPLIT_VECTORS_SQL, params=params).to_arrow_reader(batch)
 
     def texts_of(self, selection: dict, hashes: list[str]) -> dict[str, str]:
