@@ -14,7 +14,7 @@ from rnr_core.rules import rule_record
 from rnr_core.store import Store
 from tests.conftest import ROOT, ingest_questions
 
-ODD = 'odd: "name" # [x] {y} &z *w\n- not a list'  # YAML and Markdown syntax in a dataset name
+ODD = 'odd: "name" # [x] {y} &z *w\n- not\x85a list'  # YAML and Markdown syntax in a dataset name
 MULTI = [
     {"role": "user", "content": "First question?"},
     {"role": "assistant", "content": "First answer."},
@@ -169,7 +169,8 @@ def test_the_dataset_card_has_parseable_metadata_and_the_counts(filled, tmp_path
     )
     card = (tmp_path / "c" / "README.md").read_text()
     meta = front_matter(card)
-    assert meta["pretty_name"] == f"RNR role-and-rules data from {ODD}"  # the odd name survives, one value
+    # The odd name survives, as one value on one line.
+    assert meta["pretty_name"] == 'RNR role-and-rules data from odd: "name" # [x] {y} &z *w - not a list'
     assert meta["task_categories"] == ["text-generation"] and meta["language"] == ["en"]
     assert meta["size_categories"] == ["n<1K"]
     default, negatives = meta["configs"]
