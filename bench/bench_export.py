@@ -56,14 +56,11 @@ def child(spec: dict) -> None:
         store.con.execute("SET enable_progress_bar = false")
         base, start = rss_mb(), time.perf_counter()
         if spec["run"] == "embed":
-            selection = {
-                "statuses": SETTINGS["statuses"],
-                "run_id": None,
-                "dataset": None,
-                "categories": None,
-            }
-            n = embeddings.ensure(store, selection, SETTINGS["include_failing"])
-            out = {"texts": n}
+            embeddings.model()  # timed apart: importing sentence-transformers and torch takes seconds
+            loaded = time.perf_counter()
+            selection = {"statuses": SETTINGS["statuses"], "run_id": None, "dataset": None}
+            n = embeddings.ensure(store, {**selection, "categories": None}, SETTINGS["include_failing"])
+            out = {"texts": n, "load": loaded - start, "embed": time.perf_counter() - loaded}
         else:
             how = {**SETTINGS, "fmt": spec.get("fmt", "messages"), "leakage_threshold": spec["threshold"]}
             manifest = export_samples(store, spec["out"], **how)

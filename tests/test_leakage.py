@@ -176,8 +176,10 @@ def test_a_higher_threshold_or_no_check_reports_nothing(planted, tmp_path):
 def test_each_instruction_is_embedded_once_and_stored(planted, tmp_path):
     store, seed, _ = planted
     distinct = len(TOPICS) + 3
-    before = embeddings.ENCODED["texts"]
-    export_samples(store, tmp_path / "one", test_fraction=0.25, seed=seed)
+    before, calls = embeddings.ENCODED["texts"], []
+    progress = lambda done, total: calls.append((done, total))  # noqa: E731
+    export_samples(store, tmp_path / "one", test_fraction=0.25, seed=seed, embedding_progress=progress)
+    assert calls[0] == (0, distinct) and calls[-1] == (distinct, distinct)
     assert store.embedding_count(embeddings.MODEL) == distinct
     assert embeddings.ENCODED["texts"] - before == distinct
     # Another export, preview and seed: every vector is read back, none computed again.
@@ -208,8 +210,10 @@ def test_the_store_hashes_instructions_as_python_does(store, tmp_path):
     sample |= {"response": "R", "model": "m", "template": "t", "params": {}, "seed": 0}
     store.add_sample(sample)
     selection = {"statuses": ["pending"], "run_id": None, "dataset": None, "categories": None}
-    (chunk,) = store.texts_to_embed(selection, True, embeddings.MODEL)
+    total, batches = store.texts_to_embed(selection, True, embeddings.MODEL)
+    (chunk,) = batches
     text = embeddings.instruction(turns)
+    assert total == 1
     assert chunk == [(embeddings.text_hash(text), text)]
     assert text == "Première question ✓ 😀\nSecond line\nwith a break\u2028"
     (row,) = [r for b in store.selected_batches(["pending"]) for r in b]

@@ -89,10 +89,10 @@ def _nothing_to_export(outcomes: Counter, filters: dict) -> NothingToExport:
     )
 
 
-def _embed(store, settings: Settings) -> None:
+def _embed(store, settings: Settings, progress: Progress | None) -> None:
     """Store a vector for every selected instruction that lacks one: before the snapshot, since it writes."""
     if settings.checks_leakage:
-        embeddings.ensure(store, settings.selection, settings.include_failing)
+        embeddings.ensure(store, settings.selection, settings.include_failing, progress)
 
 
 def export_preview(
@@ -110,14 +110,16 @@ def export_preview(
     stratify: bool = True,
     leakage_threshold: float | None = 0.9,
     leakage_action: str = "report",
+    embedding_progress: Progress | None = None,
 ) -> dict:
     """What export_samples would write with these settings: counts per split and per split x category,
-    what is left out, and the leakage report. Writes no files (it stores missing instruction embeddings)."""
+    what is left out, and the leakage report. Writes no files (it stores missing instruction embeddings,
+    which `embedding_progress(done, total)` follows)."""
     how = How(ratios, stratify, leakage_threshold, leakage_action)
     settings = settings_of(
         fmt, statuses, test_fraction, seed, run_id, include_failing, dataset, categories, how
     )
-    _embed(store, settings)
+    _embed(store, settings, embedding_progress)
     with store.transaction():
         plan = make_plan(store, settings)
     return {
@@ -213,6 +215,7 @@ def export_samples(
     leakage_action: str = "report",
     negatives: bool = False,
     language: str | None = "en",
+    embedding_progress: Progress | None = None,
 ) -> dict:
     """Write the split files, README.md (the dataset card) and manifest.json under `out_dir` (and
     negatives.jsonl with `negatives`); return the manifest.
@@ -230,7 +233,7 @@ def export_samples(
     the manifest's counts are one snapshot however others review meanwhile; the files appear only when
     all of them are written. Files of an earlier export in `out_dir` are replaced only with
     `overwrite`; else ExportExists says what is there. `progress(scanned, total)` follows the store's
-    samples as they are looked at.
+    samples as they are looked at; `embedding_progress(done, total)` the instructions embedded first.
     """
     how = How(ratios, stratify, leakage_threshold, leakage_action)
     settings = settings_of(
@@ -240,7 +243,7 @@ def export_samples(
     there = None if overwrite or not Path(out_dir).is_dir() else existing_export(out_dir)
     if there:
         raise ExportExists(out_dir, there)
-    _embed(store, settings)
+    _embed(store, settings, embedding_progress)
     names = export_files(fmt, settings.ratios, negatives)
     with jsonl.staged_files(out_dir, names) as files:
         summary, plan, found = _write(store, files, settings, fmt, negatives, progress, batch)

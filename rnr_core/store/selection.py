@@ -176,18 +176,30 @@ class SelectionQueries:
         return self.con.execute(_TALLY_SQL, params).fetchall()
 
     def texts_to_embed(self, selection: dict, include_failing: bool, model: str, batch: int = 256):
-        """Yield lists of (text_hash, text) of the kept samples' instructions with no vector for `model`.
+        """(total, batches): how many distinct instructions of the kept samples have no vector for
+        `model`, and a generator of lists of their (text_hash, text).
 
-        Read through a cursor of its own, so the caller may store vectors between batches.
+        The batches are read through a cursor of their own, so the caller may store vectors meanwhile.
         """
+        params = {**_everywhere(selection), "include_failing": include_failing, "model": model}
+        self.con.complete()
+        missing = f"CREATE TEMP TABLE _to_embed AS {_MISSING_SQL}"
         view = self.for_thread()
-        try:
-            params = {**_everywhere(selection), "include_failing": include_failing, "model": model}
-            reader = view.con.sql(_MISSING_SQL, params=params).to_arrow_reader(batch)
-            for chunk in reader:
-                yield list(zip(chunk.column(0).to_pylist(), chunk.column(1).to_pylist()))
-        finally:
+        view.con.execute(missing, params)
+        total = view.con.execute("SELECT count(*) FROM _to_embed").fetchall()[0][0]
+        if not total:
             view.close()
+            return 0, iter(())
+
+        def batches():
+            try:
+                reader = view.con.sql("SELECT text_hash, text FROM _to_embed").to_arrow_reader(batch)
+                for chunk in reader:
+                    yield list(zip(chunk.column(0).to_pylist(), chunk.column(1).to_pylist()))
+            finally:
+                view.close()
+
+        return total, batches()
 
     @contextmanager
     def placed_groups(self, assignment: dict[str, str]):
