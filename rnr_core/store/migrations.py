@@ -423,3 +423,13 @@ def _eval_judge_raw() -> list[str]:
     # An eval judge reply that never parsed is stored as an 'unknown' verdict (its error in rationale);
     # its raw text is kept too, so judge failures can be read and counted, not only the answers'.
     return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
+
+
+@migration(15, "repairs: where a sample's response came from and what was done to it")
+def _provenance() -> list[str]:
+    return [
+        # JSON {source, revisions, failed_kinds, revised_kinds, fixes}; NULL: generated, untouched.
+        "ALTER TABLE samples ADD COLUMN provenance VARCHAR",
+        # The revision round that asked for a try; NULL for a sampled one.
+        "ALTER TABLE attempts ADD COLUMN revision INTEGER",
+    ]
