@@ -31,7 +31,7 @@ def start_run(store, config: RunConfig, started_by: str | None = None) -> str:
         raise NotFound(f"No dataset {config.dataset!r} (have: {names}).", hint="import")
     planned = plan_groups(config, store.instruction_ids(dataset_id), with_reference(store))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
-    store.create_run(run_id, dataset_id, config.model, planned.as_dict(), started_by)
+    store.create_run(run_id, dataset_id, planned.model, planned.as_dict(), started_by)
     return run_id
 
 
