@@ -137,3 +137,22 @@ def test_an_unknown_mode_is_refused_before_a_run_starts(store, alpaca, scripted)
     with pytest.raises(RnrError, match="choose one of generate, recycle"):
         start_run(store, _config(mode="borrow"))
     assert store.list_runs() == []
+
+
+def test_rnr_generate_recycles_and_reports_skips(tmp_path, capsys):
+    from rnr_core.cli import main
+
+    rows = [{"instruction": f"Question {i}?", "output": f"Answer {i}." if i % 2 else ""} for i in range(10)]
+    path = tmp_path / "half.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["ingest", str(path), "--name", "half", "--db", db]) == 0
+    capsys.readouterr()
+    args = ["generate", "--dataset", "half", "--mode", "recycle", "-n", "4", "--k", "2", "--seed", "1"]
+    assert main([*args, "--db", db, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "completed" and out["counts"]["samples"] == 4
+    assert out["repairs"]["samples"] == {"recycled": 4} and out["repairs"]["skipped_no_reference"] >= 1
+    assert main([*args, "--db", db]) == 0
+    text = capsys.readouterr().out
+    assert "4 recycled" in text and "with no reference answer" in text

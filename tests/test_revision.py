@@ -146,3 +146,14 @@ def test_a_run_recorded_before_repairs_existed_resumes_without_them(store, quest
     assert not [m for m, p in model.requests if m[-1]["content"].startswith(REVISE_OPENING)]
     assert all(s["provenance"] is None for s in store.list_samples(run_id="run-old"))
     assert OLD_RUN_DEFAULTS["revisions"] == 0 and OLD_RUN_DEFAULTS["fixers"] is False
+
+
+def test_cli_flags_set_revisions_fixers_and_mode():
+    from rnr_core.cli import _run_config, build_parser
+    from rnr_core.generate import RunConfig
+
+    parse = build_parser().parse_args
+    given = parse(["generate", "--dataset", "d", "--revisions", "2", "--fixers", "--mode", "recycle"])
+    assert _run_config(given) == RunConfig(dataset="d", revisions=2, fixers=True, mode="recycle")
+    assert _run_config(parse(["generate", "--dataset", "d"])) == RunConfig(dataset="d")
+    assert RunConfig(dataset="d").revisions == 1 and RunConfig(dataset="d").fixers is False
