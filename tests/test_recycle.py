@@ -156,3 +156,24 @@ def test_rnr_generate_recycles_and_reports_skips(tmp_path, capsys):
     assert main([*args, "--db", db]) == 0
     text = capsys.readouterr().out
     assert "4 recycled" in text and "with no reference answer" in text
+
+
+def test_the_generate_page_starts_a_recycle_run_with_revision_and_fixer_controls(app_db):
+    from rnr_app import state
+    from tests.apptest import open_page, texts
+
+    at = open_page("pages/generate.py")
+    at.selectbox(key="gen_dataset").set_value("demo")
+    assert at.number_input(key="gen_revisions").value == RunConfig.revisions
+    assert at.checkbox(key="gen_fixers").value is False
+    at.selectbox(key="gen_mode").set_value("recycle")
+    at.checkbox(key="gen_fixers").check()
+    at.number_input(key="gen_revisions").set_value(2)
+    at.number_input(key="gen_n").set_value(4)
+    at.button(key="gen_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    state.jobs().wait(at.session_state["gen_job"], 60)
+    run = state.store().get_run(at.session_state["gen_run"])
+    assert run["status"] == "completed" and run["model"] == REFERENCE_MODEL
+    assert run["config"]["mode"] == "recycle" and run["config"]["revisions"] == 2 and run["config"]["fixers"]
+    assert "Skipped" not in texts(at)  # the demo's Alpaca instructions all have an answer
