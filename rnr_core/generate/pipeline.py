@@ -3,6 +3,7 @@
 import asyncio
 import random
 import uuid
+from functools import partial
 
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit, item_seed
 from rnr_core.errors import InvalidOutput, NotFound, RnrError
@@ -64,6 +65,29 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
     else:
         store.set_run_status(run_id, "completed")
     return store.get_run(run_id)
+
+
+def response_ask(key: str, prompt: dict, conversation: list[dict], params: GenParams) -> Ask:
+    """The request for a response under a system prompt ({text, rules}), checked when a rule is."""
+    checked = any(r.get("kind") for r in prompt["rules"])
+    return Ask(
+        key,
+        "response",
+        [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conversation],
+        params,
+        parse=_non_empty,
+        check=(lambda text: check_rules(prompt["rules"], text)) if checked else None,
+        template=RESPONSE_TEMPLATE,
+    )
+
+
+async def answer(engine: Engine, ask: Ask, rules: list[dict], revisions: int, start: int = 0) -> Outcome:
+    """Rejection sampling, then up to `revisions` checker-guided revisions of a reply still failing."""
+    outcome = await engine.run(ask, start)
+    if ask.check is None or not revisions:
+        return outcome
+    follow_up = partial(repair.revision_turns, rules)
+    return await engine.revise(ask, outcome, follow_up, revisions, repair.REVISE.id)
 
 
 class _Job:
@@ -158,25 +182,10 @@ class _Job:
         if key in self.done:
             return
         checked = any(r.get("kind") for r in prompt["rules"])
-        messages = [{"role": "system", "content": turns.teacher_system(prompt["text"])}, *conv]
-        ask = Ask(
-            key,
-            "response",
-            messages,
-            self._params(self.config.max_tokens),
-            parse=_non_empty,
-            check=(lambda text: check_rules(prompt["rules"], text)) if checked else None,
-            template=RESPONSE_TEMPLATE,
+        ask = response_ask(key, prompt, conv, self._params(self.config.max_tokens))
+        outcome = await answer(
+            self.engine, ask, prompt["rules"], self.config.revisions, self.tried.get(key, 0)
         )
-        outcome = await self.engine.run(ask, self.tried.get(key, 0))
-        if checked and self.config.revisions:
-            outcome = await self.engine.revise(
-                ask,
-                outcome,
-                lambda best: repair.revision_turns(prompt["rules"], best),
-                self.config.revisions,
-                repair.REVISE.id,
-            )
 
         def write(best) -> None:
             kept = (
