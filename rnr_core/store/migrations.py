@@ -437,3 +437,13 @@ def _embeddings() -> list[str]:
             created_at TIMESTAMP DEFAULT current_timestamp,
             PRIMARY KEY (text_hash, model))"""
     ]
+
+
+@migration(15, "repairs: where a sample's response came from and what was done to it")
+def _provenance() -> list[str]:
+    return [
+        # JSON {source, revisions, failed_kinds, revised_kinds, fixes}; NULL: generated, untouched.
+        "ALTER TABLE samples ADD COLUMN provenance VARCHAR",
+        # The revision round that asked for a try; NULL for a sampled one.
+        "ALTER TABLE attempts ADD COLUMN revision INTEGER",
+    ]
