@@ -139,7 +139,7 @@ def _negatives(store, file, settings: Settings, plan, fmt: str, batch) -> dict:
     """Rejected samples of the same filters, with why, in the format's record shape plus their split."""
     reasons, row_of = Counter(), FORMATS[fmt].row
     selection = {**settings.selection, "statuses": ["rejected"]}
-    with closing(store.selected_batches(**selection, batch=batch)) as batches:
+    with closing(store.selected_batches(**selection, batch=batch, review=True)) as batches:
         for rows in batches:
             lines = []
             for row in rows:
@@ -163,24 +163,28 @@ def _write(store, files: dict, settings: Settings, fmt: str, negatives: bool, pr
     keep_all, found = settings.include_failing, None
     # The snapshot's transaction is held here, not only inside the generator: a write that fails (a full
     # disk) would leave the generator suspended inside it, and the transaction open on this cursor.
-    batches = store.selected_batches(**settings.selection, batch=batch, progress=progress)
-    with store.transaction(), closing(batches):
+    with store.transaction():
         plan = make_plan(store, settings)
-        for rows in batches:
-            out = {split: [] for split in settings.ratios}
-            for row in rows:
-                summary.candidate(row)
-                if not (keep_all or row["outcome"] == "pass"):
-                    continue
-                key = row["group_key"]
-                split = plan.assignment.get(key) or fallback_split(key, settings.ratios, settings.seed)
-                if (split, row["text_hash"]) in plan.dropped:
-                    summary.dropped += 1
-                    continue
-                out[split].append(form.row(row))
-                summary.written(row, split)
-            for split, records in out.items():
-                sinks[split].write(records)
+        # Instruction hashes are read only when some are dropped: fetching a column costs time.
+        batches = store.selected_batches(
+            **settings.selection, batch=batch, progress=progress, text=bool(plan.dropped)
+        )
+        with closing(batches):
+            for rows in batches:
+                out = {split: [] for split in settings.ratios}
+                for row in rows:
+                    summary.candidate(row)
+                    if not (keep_all or row["outcome"] == "pass"):
+                        continue
+                    key = row["group_key"]
+                    split = plan.assignment.get(key) or fallback_split(key, settings.ratios, settings.seed)
+                    if plan.dropped and (split, row["text_hash"]) in plan.dropped:
+                        summary.dropped += 1
+                        continue
+                    out[split].append(form.row(row))
+                    summary.written(row, split)
+                for split, records in out.items():
+                    sinks[split].write(records)
         if negatives:
             found = _negatives(store, files["negatives.jsonl"], settings, plan, fmt, batch)
     for sink in sinks.values():
@@ -247,7 +251,7 @@ def export_samples(
     names = export_files(fmt, settings.ratios, negatives)
     with jsonl.staged_files(out_dir, names) as files:
         summary, plan, found = _write(store, files, settings, fmt, negatives, progress, batch)
-        if not sum(summary.counts.values()):
+        if not summary.written_count:
             raise _nothing_to_export(summary.outcomes, settings.selection)
         manifest = _manifest(settings, fmt, summary, plan, names) | {
             "negatives": found,
