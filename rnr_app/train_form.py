@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from rnr_app import state
+from rnr_app.train_view import said
 from rnr_core import access
 from rnr_core.train import train_model
 
@@ -18,10 +19,11 @@ DEFAULTS = {n: p.default for n, p in inspect.signature(train_model).parameters.i
 
 
 def base_choices(store) -> dict[str, str]:
-    """Base key -> what the picker shows: the embedded model, each registered fine-tune, and in personal
-    mode a checkpoint folder."""
+    """Base key -> what the picker shows: the embedded model, each finished fine-tune (an unfinished one
+    has no model to start from), and in personal mode a checkpoint folder."""
     found = {"local": "local (the embedded SmolLM2-135M)"}
-    found.update({ft["name"]: f"{ft['name']} (fine-tune of {ft['base']})" for ft in store.fine_tunes()})
+    done = store.fine_tunes("completed")
+    found.update({ft["name"]: said(f"{ft['name']} (fine-tune of {ft['base']})") for ft in done})
     if not state.team():
         found[CHECKPOINT] = "A checkpoint folder (hf:)"
     return found

@@ -2,15 +2,28 @@
 registered fine-tunes, and resuming one that did not finish. What it shows comes from the job tracker
 and the store."""
 
+import re
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from rnr_app import compare_models, login, state
 from rnr_app.widgets import esc
-from rnr_core import run_words
+from rnr_core import access, run_words
 from rnr_core.errors import NotFound, RnrError
 
 JOB = "train_job"  # session key: the id of the training job this session started
+_PATH = re.compile(r"(?<![\w.])/[^\s'\",;()]+")
+
+
+def said(text: str) -> str:
+    """`text` as the page shows it: in team mode an export by its folder name and no other server path
+    (a team's visitors never see the server's folders)."""
+    if not state.team():
+        return text
+    root = re.escape(str(access.config().export_root.resolve()))
+    text = re.sub(root + r"/([^\s'\",;/]+)", r"\1", text)
+    return _PATH.sub("(a folder on the server)", text)
 
 
 def start(params: dict) -> None:
@@ -72,7 +85,7 @@ def _show(job: dict) -> None:
         if st.button("Cancel training", key=f"cancel-{job['id']}") and login.allowed("train"):
             state.jobs().cancel(job["id"])
     elif job["error"]:
-        st.error(esc(job["error_app"] or job["error"]))
+        st.error(esc(said(job["error_app"] or job["error"])))
     elif job["status"] == "cancelled":
         st.warning(esc(f"Cancelled: the last checkpoint of {name} is kept; resume it below."))
     else:
@@ -104,16 +117,15 @@ def fine_tunes(store) -> None:
     for ft in rows:
         losses = store.train_losses(ft["name"])
         last = losses[-1] if losses else {}
-        shown.append(
-            {
-                "Name": ft["name"],
-                "Base": names[ft["base"]],
-                "Status": ft["status"],
-                "Created": ft["created_at"],
-                "Steps": last.get("step"),
-                "Final loss": last.get("loss"),
-            }
-        )
+        row = {
+            "Name": ft["name"],
+            "Base": said(names[ft["base"]]),
+            "Status": ft["status"],
+            "Created": ft["created_at"],
+            "Steps": last.get("step"),
+            "Final loss": last.get("loss"),
+        }
+        shown.append(row if state.team() else {**row, "Model spec": ft["spec"]})
     st.dataframe(shown, hide_index=True)
 
 
@@ -131,7 +143,7 @@ def resume(store) -> None:
         try:
             start(resume_params(store.fine_tune(name)))
         except RnrError as exc:
-            st.error(esc(exc.says("app")))
+            st.error(esc(said(exc.says("app"))))
 
 
 def resume_params(ft: dict) -> dict:
