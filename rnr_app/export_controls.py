@@ -3,14 +3,15 @@ in which format, and whether rejected samples go out as negatives. Returns expor
 
 import streamlit as st
 
-from rnr_core.export import FORMATS
+from rnr_core.export import FORMATS, LEAKAGE_ACTIONS
 from rnr_core.rules import CATEGORIES
 from rnr_core.store import SAMPLE_STATUSES
 
-LEAKAGE_ACTIONS = {
-    "report": "Report the pairs",
-    "move": "Move them to one split",
-    "drop": "Drop them",
+# What each of the core's leakage actions does, in the picker's words.
+ACTION_WORDS = {
+    "report": "Report them",
+    "move": "Move their groups to train",
+    "drop": "Drop the held-out ones",
 }
 
 
@@ -19,7 +20,7 @@ def selection(store) -> dict:
     c = st.columns(3)
     statuses = c[0].multiselect("Status", SAMPLE_STATUSES, default=["pending", "accepted"])
     dataset = c[1].selectbox("Dataset", ["any", *store.dataset_names()])
-    run_id = c[2].selectbox("Run", ["any", *store.run_statuses()])
+    run_id = c[2].selectbox("Run", ["any", *store.run_statuses()], key="export_run")
     categories = st.multiselect("Rule categories (any of)", CATEGORIES)
     return {
         "statuses": statuses,
@@ -40,15 +41,24 @@ def splits() -> dict:
     seed = c[3].number_input("Split seed", 0, 2**31 - 1, 0)
     ratios = {"train": train, **({"validation": validation} if validation else {}), "test": test}
     c = st.columns(4)
-    stratify = c[0].checkbox("Stratify by rule category", True, help="Where the counts allow.")
+    stratify = c[0].checkbox(
+        "Stratify by rule category", True, help="Where the counts allow.", key="export_stratify"
+    )
     check = c[1].checkbox(
         "Check for near-duplicates across splits",
         True,
         help="Embeds the instructions (all-MiniLM-L6-v2, offline) and reports pairs above the threshold.",
+        key="export_leak_check",
     )
-    threshold = c[2].slider("Similarity threshold", 0.5, 1.0, 0.9, 0.01, disabled=not check)
+    threshold = c[2].slider(
+        "Similarity threshold", 0.5, 1.0, 0.9, 0.01, disabled=not check, key="export_leak_threshold"
+    )
     action = c[3].selectbox(
-        "Pairs found", list(LEAKAGE_ACTIONS), format_func=LEAKAGE_ACTIONS.get, disabled=not check
+        "Near-duplicates found",
+        LEAKAGE_ACTIONS,
+        format_func=lambda a: ACTION_WORDS.get(a, a),
+        disabled=not check,
+        key="export_leak_action",
     )
     return {
         "ratios": ratios,
@@ -62,8 +72,12 @@ def splits() -> dict:
 def output() -> dict:
     """The file format, and whether rejected samples go out as negatives (with their reasons)."""
     c = st.columns(2)
-    fmt = c[0].selectbox("Format", list(FORMATS))
+    fmt = c[0].selectbox(
+        "Format", list(FORMATS), format_func=lambda f: f"{f}: {FORMATS[f].about}", key="export_format"
+    )
     negatives = c[1].checkbox(
-        "Export rejected samples as negatives", help="negatives.jsonl, with why each was rejected."
+        "Export rejected samples as negatives",
+        help="negatives.jsonl, with why each was rejected.",
+        key="export_negatives",
     )
     return {"fmt": fmt, "negatives": negatives}

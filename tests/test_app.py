@@ -148,7 +148,7 @@ def test_export_writes_the_default_selection(app_db, tmp_path):
     next(b for b in at.button if b.label == "Export").click().run()
     assert not at.exception, at.exception
     assert [d.label for d in at.download_button] == [
-        f"Download {n}" for n in ("train.jsonl", "test.jsonl", "manifest.json")
+        f"Download {n}" for n in ("train.jsonl", "test.jsonl", "README.md", "manifest.json")
     ]
     lines = (out / "train.jsonl").read_text().splitlines() + (out / "test.jsonl").read_text().splitlines()
     replies = sorted(json.loads(line)["messages"][-1]["content"] for line in lines)
