@@ -35,22 +35,24 @@ def resolve_spec(store, spec_or_name: str) -> str:
 
 
 def model_choices(store, specs=("local",)) -> list[tuple[str, str]]:
-    """(label, spec) for each of `specs`, each followed by its finished fine-tunes; then the fine-tunes
-    whose base is not among them, after their base."""
+    """(label, spec) for each of `specs`, each followed by its finished fine-tunes (and theirs); then the
+    fine-tunes whose base is not among them, after their base."""
     done = _remember(store.fine_tunes("completed"))
-    done.sort(key=lambda ft: ft["created_at"])
     by_base: dict[str, list[dict]] = {}
-    for ft in done:
+    for ft in sorted(done, key=lambda ft: ft["created_at"]):
         by_base.setdefault(_base_spec(store, ft["base"]), []).append(ft)
-    choices, listed = [], set()
-    for spec in [*specs, *(b for b in by_base if b not in specs)]:
-        if spec in listed:
-            continue
-        listed.add(spec)
-        choices.append((_NAMES.get(spec, spec), spec))
+    fine_tuned = {ft["spec"] for ft in done}
+    choices: list[tuple[str, str]] = []
+
+    def add(spec: str, label: str) -> None:
+        if any(spec == listed for _, listed in choices):
+            return
+        choices.append((label, spec))
         for ft in by_base.get(spec, []):
-            choices.append((f"{ft['name']} (fine-tune of {_NAMES.get(spec, spec)})", ft["spec"]))
-            listed.add(ft["spec"])
+            add(ft["spec"], f"{ft['name']} (fine-tune of {_NAMES.get(spec, spec)})")
+
+    for spec in [*specs, *(b for b in by_base if b not in fine_tuned)]:
+        add(spec, _NAMES.get(spec, spec))
     return choices
 
 
