@@ -16,8 +16,8 @@ if not state.may("train"):
     login.cannot("train", "training models")
     st.stop()
 
-busy = train_view.current_job()
-if busy and busy["status"] == "running":
+job = train_view.current_job()
+if job and job["status"] == "running":
     st.info("A training job is running; a new one can start when it ends.")
 else:
     try:
@@ -26,6 +26,6 @@ else:
             train_view.start(params)
     except RnrError as exc:
         widgets.error(exc)
-train_view.panel()
+train_view.panel(job)
 train_view.resume(store)
-train_view.fine_tunes(store)
+train_view.fine_tunes(store, job)

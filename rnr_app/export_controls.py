@@ -45,9 +45,10 @@ def splits() -> dict:
         "Stratify by rule category", True, help="Where the counts allow.", key="export_stratify"
     )
     check = c[1].checkbox(
-        "Check for near-duplicates across splits",
+        "Near-duplicate check",
         True,
-        help="Embeds the instructions (all-MiniLM-L6-v2, offline) and reports pairs above the threshold.",
+        help="Embeds the instructions (all-MiniLM-L6-v2, offline, stored once per text) and finds "
+        "instructions of a held-out split this similar to one of an earlier split.",
         key="export_leak_check",
     )
     threshold = c[2].slider(

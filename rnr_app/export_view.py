@@ -90,7 +90,7 @@ def written(manifest: dict) -> None:
     card = out / "README.md"
     if card.is_file():
         with st.expander("Dataset card (README.md)", expanded=True):
-            st.code(card.read_text(encoding="utf-8"), language="markdown", wrap_lines=True)
+            st.code(card.read_text(encoding="utf-8"), language="markdown", wrap_lines=True, height=420)
     downloads(out, manifest["files"])
 
 

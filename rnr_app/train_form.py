@@ -60,7 +60,7 @@ def form(store) -> dict | None:
         c = st.columns(3)
         batch = c[0].number_input("Batch size", 1, 256, DEFAULTS["batch_size"], key="train_batch")
         rate = c[1].number_input(
-            "Learning rate", 1e-7, 1.0, DEFAULTS["learning_rate"], format="%.1e", key="train_lr"
+            "Learning rate", 1e-7, 0.5, DEFAULTS["learning_rate"], 1e-5, format="%.1e", key="train_lr"
         )
         length = c[2].number_input(
             "Max length (tokens)", 16, 32_768, DEFAULTS["max_length"], 16, key="train_length"

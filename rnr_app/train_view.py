@@ -51,9 +51,8 @@ def running_jobs() -> list[dict]:
     return [j for j in state.jobs().list() if j["kind"] == "train" and j["status"] == "running"]
 
 
-def panel() -> None:
+def panel(job: dict | None) -> None:
     """The training job, live while it runs (only this part redraws), then as it ended."""
-    job = current_job()
     if job is None:
         return
     if job["status"] == "running":
@@ -91,7 +90,8 @@ def _show(job: dict) -> None:
     else:
         offered = "Compare and 'rnr eval' offer it next to its base"
         st.success(esc(f"Trained and registered as {name}: {offered}."))
-    loss_chart(state.store().train_losses(name))
+    if running:  # once it has ended, the fine-tunes list below draws its curve
+        loss_chart(state.store().train_losses(name))
 
 
 def loss_chart(losses: list[dict]) -> None:
@@ -105,8 +105,9 @@ def loss_chart(losses: list[dict]) -> None:
     st.plotly_chart(fig)
 
 
-def fine_tunes(store) -> None:
-    """Every registered fine-tune with its base, status, start, steps and last logged loss."""
+def fine_tunes(store, job: dict | None) -> None:
+    """Every registered fine-tune with its base, status, start, steps and last logged loss; then the
+    loss curve of one (the one this session trained, else the newest) while no job draws its own."""
     rows = store.fine_tunes()
     st.subheader("Fine-tunes")
     if not rows:
@@ -127,6 +128,15 @@ def fine_tunes(store) -> None:
         }
         shown.append(row if state.team() else {**row, "Model spec": ft["spec"]})
     st.dataframe(shown, hide_index=True)
+    if job is None or job["status"] != "running":
+        curve(store, [ft["name"] for ft in rows], job and job["params"]["name"])
+
+
+def curve(store, names: list[str], first: str | None) -> None:
+    """The loss curve of the fine-tune picked (`first` the one offered first)."""
+    names = sorted(names, key=lambda n: n != first)
+    name = st.selectbox("Loss curve of", names, key="train_curve")
+    loss_chart(store.train_losses(name))
 
 
 def resume(store) -> None:

@@ -2,6 +2,8 @@
 a real tiny fine-tune of the embedded model through the job runner, the registry as the store holds it,
 and a bad export folder refused with the core's reason."""
 
+import json
+
 import pandas
 import pytest
 
@@ -40,6 +42,13 @@ def ended(at, job_id: str) -> dict:
     at.run()
     assert not at.exception, at.exception
     return job
+
+
+def plotted(at) -> list[tuple]:
+    """The (step, loss) points of the loss chart on show."""
+    (chart,) = at.get("plotly_chart")
+    (trace,) = json.loads(chart.proto.spec)["data"]
+    return list(zip(trace["x"], trace["y"]))
 
 
 def table(at) -> list[dict]:
@@ -96,6 +105,10 @@ def test_the_fine_tunes_list_shows_what_the_store_holds(app_db):
     assert at.selectbox(key="train_resume").options == ["ft-b"]  # only the unfinished one resumes
     bases = at.selectbox(key="train_base").options
     assert [b for b in bases if b.startswith("ft-")] == ["ft-a (fine-tune of local)"]  # finished only
+    assert at.selectbox(key="train_curve").value == "ft-b"  # the newest first: nothing logged
+    assert "No loss logged yet" in texts(at) and not at.get("plotly_chart")
+    at.selectbox(key="train_curve").set_value("ft-a").run()
+    assert plotted(at) == [(1, 2.5), (2, 2.0), (3, 1.5)]
 
 
 def test_a_bad_export_folder_shows_the_cores_reason_and_registers_nothing(app_db, tmp_path):
@@ -107,18 +120,27 @@ def test_a_bad_export_folder_shows_the_cores_reason_and_registers_nothing(app_db
 
 
 @pytest.mark.slow
-def test_a_tiny_fine_tune_trains_in_the_background_and_is_listed(exported):
+def test_a_tiny_fine_tune_is_cancelled_resumed_and_listed(exported):
     at = open_page(PAGE)
     assert at.text_input(key="train_data").value == str(exported)  # the newest export, offered
     job_id = start(at, train_name="tiny-parrot")
     assert at.get("progress"), "no progress bar while the job runs"
-    job = ended(at, job_id)
+    next(b for b in at.button if b.label == "Cancel training").click().run()
+    assert ended(at, job_id)["status"] == "cancelled"
+    assert "Cancelled: the last checkpoint of tiny-parrot is kept" in texts(at)
+    assert state.store().fine_tune("tiny-parrot")["status"] == "cancelled"
+
+    assert at.selectbox(key="train_resume").value == "tiny-parrot"
+    next(b for b in at.button if b.label == "Resume training").click().run()
+    job = ended(at, at.session_state["train_job"])
     assert job["status"] == "completed", job["error"]
+    assert job["params"]["max_steps"] == 2 and job["params"]["max_length"] == 128  # as first asked
     losses = state.store().train_losses("tiny-parrot")
     assert [r["step"] for r in losses] == [1, 2]
     assert "Step 2 of 2" in [plain(p.proto.text) for p in at.get("progress")]
-    assert at.get("plotly_chart"), "no loss chart"
+    assert plotted(at) == [(r["step"], pytest.approx(r["loss"])) for r in losses]
     (row,) = table(at)
     assert (row["Name"], row["Status"], row["Steps"]) == ("tiny-parrot", "completed", 2)
     assert row["Final loss"] == pytest.approx(losses[-1]["loss"])
     assert "Trained and registered as tiny-parrot" in texts(at)
+    assert not [w for w in at.selectbox if w.key == "train_resume"]  # nothing left to resume
