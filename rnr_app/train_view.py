@@ -13,6 +13,7 @@ from rnr_core import access, run_words
 from rnr_core.errors import NotFound, RnrError
 
 JOB = "train_job"  # session key: the id of the training job this session started
+COLUMNS = {"Final loss": st.column_config.NumberColumn(format="%.4f")}
 _PATH = re.compile(r"(?<![\w.])/[^\s'\",;()]+")
 
 
@@ -72,7 +73,9 @@ def step_line(p: dict, running: bool) -> str:
     """The tracker's snapshot in steps; pace and time left only while it runs."""
     line = f"Step {p['done']:,} of {p['total']:,}" if p["total"] else "Preparing…"
     if running and p.get("rate") and p.get("eta_s") is not None:
-        line += f" · {p['rate']:.2f} steps/s · about {run_words.duration(p['eta_s'])} left"
+        rate = p["rate"]  # slow steps read better as seconds per step
+        pace = f"{rate:.2f} steps/s" if rate >= 1 else f"{run_words.duration(1 / rate)} per step"
+        line += f" · {pace} · about {run_words.duration(p['eta_s'])} left"
     return line
 
 
@@ -127,7 +130,7 @@ def fine_tunes(store, job: dict | None) -> None:
             "Final loss": last.get("loss"),
         }
         shown.append(row if state.team() else {**row, "Model spec": ft["spec"]})
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(shown, hide_index=True, column_config=COLUMNS)
     if job is None or job["status"] != "running":
         curve(store, [ft["name"] for ft in rows], job and job["params"]["name"])
 
