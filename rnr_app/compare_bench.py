@@ -43,7 +43,9 @@ def start_controls(name: str) -> None:
         return
     options = compare_models.choices()
     with st.form("bench_start"):
-        picked = st.multiselect("Models", list(options), ["local"], format_func=options.get)
+        picked = st.multiselect(
+            "Models", list(options), ["local"], format_func=options.get, key="bench_models"
+        )
         c = st.columns(3)
         limit = c[0].number_input("Items (0: all)", 0, 100_000, 0, 10)
         max_tokens = c[1].number_input(
