@@ -63,12 +63,15 @@ def encode(texts: list[str]) -> np.ndarray:
 
 def ensure(store, selection: dict, include_failing: bool, progress=None) -> int:
     """Embed and store every kept instruction of the selection that has no stored vector yet; returns
-    how many were embedded. `progress(done)` follows them."""
+    how many were embedded. `progress(done, total)` follows them."""
+    total, batches = store.texts_to_embed(selection, include_failing, MODEL)
     done = 0
-    for chunk in store.texts_to_embed(selection, include_failing, MODEL):
+    if progress is not None:
+        progress(0, total)
+    for chunk in batches:
         hashes, texts = zip(*chunk)
         store.add_embeddings(MODEL, list(hashes), encode(list(texts)))
         done += len(chunk)
         if progress is not None:
-            progress(done)
+            progress(done, total)
     return done

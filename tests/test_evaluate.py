@@ -1,7 +1,6 @@
 """Frozen benchmarks: from a run, a split, a file and IFEval; immutable, uniquely named, checked input."""
 
 import json
-from collections import Counter
 
 import pytest
 
@@ -9,7 +8,7 @@ from rnr_core.errors import BenchmarkError, EvalInputError, NotFound
 from rnr_core.evaluate.benchmark import benchmarks, freeze, freeze_ifeval, load
 from rnr_core.evaluate.compare import record_vote
 from rnr_core.evaluate.items import item_key
-from rnr_core.export import split_of
+from rnr_core.export import export_samples
 from rnr_core.store import Store
 from tests import app_data
 from tests.conftest import DATA
@@ -76,19 +75,37 @@ def test_an_edit_of_a_source_sample_leaves_the_benchmark_unchanged(seeded):
     assert edited[0]["system_prompt"].startswith("You are a grumpy pirate.")
 
 
-def test_a_split_keeps_the_samples_an_export_puts_there(seeded):
+def exported_prompts(out) -> dict[str, set]:
+    """The system prompts in each split file of an export."""
+    return {
+        split: {
+            json.loads(row)["messages"][0]["content"]
+            for row in (out / f"{split}.jsonl").read_text().splitlines()
+        }
+        for split in ("train", "test")
+    }
+
+
+def test_a_split_keeps_the_prompts_an_export_puts_there(seeded, tmp_path):
     store, ids = seeded
     for n, sample_id in enumerate(ids.values()):  # three system prompts, so a split can divide them
         store.save_edit(sample_id, store.get_sample(sample_id)["version"], "ana", role=f"You are guide {n}.")
-    samples = store.benchmark_source_samples("run-fixture")
-    seed = next(s for s in range(100) if len({split_of(x, 0.5, s) for x in samples}) == 2)
-    expected = Counter(split_of(x, 0.5, seed) for x in samples)
-    test = freeze(store, "t", run_id="run-fixture", split="test", test_fraction=0.5, seed=seed)
-    train = freeze(store, "tr", run_id="run-fixture", split="train", test_fraction=0.5, seed=seed)
-    assert (test["items"], train["items"]) == (expected["test"], expected["train"])
-    test_prompts = {i["system_prompt"] for i in load(store, "t")["items"]}
-    assert test_prompts.isdisjoint(i["system_prompt"] for i in load(store, "tr")["items"])
-    assert "split:test" in test["source"]
+        verdict = "fail" if sample_id == ids["failing"] else "pass"  # the export leaves one prompt out
+        rules = store.get_sample(sample_id)["rules"]
+        store.add_verdicts(sample_id, "human:ann", [{"rule_id": r["id"], "verdict": verdict} for r in rules])
+    halves = {"train": 0.5, "test": 0.5}
+    manifest = export_samples(store, tmp_path / "out", run_id="run-fixture", ratios=halves, seed=3)
+    assert manifest["counts"] == {"train": 1, "test": 1}
+    test = freeze(store, "t", run_id="run-fixture", split="test", ratios=halves, seed=3)
+    train = freeze(store, "tr", run_id="run-fixture", split="train", test_fraction=0.5, seed=3)
+    frozen = {name: {i["system_prompt"] for i in load(store, name)["items"]} for name in ("t", "tr")}
+    exported = exported_prompts(tmp_path / "out")
+    assert exported["test"] <= frozen["t"] and exported["train"] <= frozen["tr"]
+    assert frozen["t"].isdisjoint(frozen["tr"])
+    assert test["items"] + train["items"] == 3  # the prompt the export left out is placed by seed alone
+    assert "split:test" in test["source"] and "ratios train=0.5,test=0.5, seed 3" in test["source"]
+    with pytest.raises(BenchmarkError, match="have no validation split"):
+        freeze(store, "v", run_id="run-fixture", split="validation", ratios=halves)
 
 
 def test_a_name_in_use_is_refused_naming_it(seeded):
@@ -107,7 +124,7 @@ def test_exactly_one_source_and_known_ones(seeded):
         freeze(store, "x", run_id="run-nope")
     with pytest.raises(NotFound, match="No dataset 'nope'"):
         freeze(store, "x", dataset="nope")
-    with pytest.raises(BenchmarkError, match="--split must be one of train, test"):
+    with pytest.raises(BenchmarkError, match="--split must be one of train, validation, test"):
         freeze(store, "x", run_id="run-fixture", split="dev")
     assert benchmarks(store) == []
 

@@ -487,9 +487,16 @@ def test_files_get_the_mode_the_umask_gives(store, tmp_path, umask, mask, mode):
     ids = small_store(store, tmp_path, prompts=4, k=2)
     judge(store, [store.get_sample(i) for i in ids])
     umask(mask)
-    export_samples(store, tmp_path / "out")
+    manifest = export_samples(store, tmp_path / "out", negatives=True)
     jsonl.write_jsonl(tmp_path / "one.jsonl", [{"a": 1}])
-    written = [tmp_path / "out" / name for name in FILES] + [tmp_path / "one.jsonl"]
+    assert set(manifest["files"]) == {
+        "train.jsonl",
+        "test.jsonl",
+        "negatives.jsonl",
+        "README.md",
+        "manifest.json",
+    }
+    written = [tmp_path / "out" / name for name in manifest["files"]] + [tmp_path / "one.jsonl"]
     assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in written} == {p.name: mode for p in written}
 
 
@@ -503,7 +510,7 @@ def test_an_earlier_export_is_replaced_only_when_asked(store, tmp_path):
     with pytest.raises(ExportExists) as refused:
         export_samples(store, out, test_fraction=0.5)
     message = str(refused.value)
-    assert message.startswith(f"{out} already holds train.jsonl, test.jsonl, manifest.json")
+    assert message.startswith(f"{out} already holds train.jsonl, test.jsonl, README.md, manifest.json")
     assert f"an export of 8 train and 0 test samples, made {first['created_at']}" in message
     assert "1 other item, which an export leaves alone" in message and "--overwrite" in message
     assert refused.value.out == str(out) and "notes.txt" not in message
@@ -520,11 +527,14 @@ def test_a_folder_without_export_files_is_written_into(store, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "readme.md").write_text("mine")
-    export_samples(store, out)  # nothing an export writes is there: nothing to ask
-    assert sorted(p.name for p in out.iterdir()) == sorted([*FILES, "readme.md"])
+    written = export_samples(store, out)["files"]  # nothing an export writes is there: nothing to ask
+    assert set(written) <= set(FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([*written, "readme.md"])
     (out / "train.jsonl").unlink()
     (out / "manifest.json").write_text("{not json")
-    with pytest.raises(ExportExists, match=r"holds test\.jsonl, manifest\.json, and 1 other item"):
+    with pytest.raises(
+        ExportExists, match=r"holds test\.jsonl, README\.md, manifest\.json, and 1 other item"
+    ):
         export_samples(store, out)  # an unreadable manifest still counts as a file to replace
 
 
@@ -567,7 +577,8 @@ SPLITS = [
 
 @pytest.mark.parametrize(("counts", "prompts", "share", "warned"), SPLITS)
 def test_split_warning_says_when_the_share_cannot_be_honoured(counts, prompts, share, warned):
-    got = split_warning(dict(zip(("train", "test"), counts)), dict(zip(("train", "test"), prompts)), share)
+    ratios = {"train": 1 - share, "test": share}
+    got = split_warning(dict(zip(("train", "test"), counts)), dict(zip(("train", "test"), prompts)), ratios)
     if warned is None:
         assert got is None
     else:

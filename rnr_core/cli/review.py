@@ -237,7 +237,7 @@ def _export_args(p):
 def _export(args, store):
     from rnr_core.export import export_samples
 
-    with _progress("exporting") as update:
+    with _progress("embedding new instructions") as embedded, _progress("exporting") as update:
         manifest = export_samples(
             store,
             args.out,
@@ -257,6 +257,7 @@ def _export(args, store):
             leakage_action=args.leakage_action,
             negatives=args.negatives,
             language=args.language,
+            embedding_progress=embedded,
         )
     _emit(args, manifest, _export_text)
 

@@ -15,6 +15,11 @@ def size_category(n: int) -> str:
     return next((label for limit, label in SIZES if n < limit), "n>100M")
 
 
+def one_line(text: str) -> str:
+    """Names are shown on one line; YAML libraries also differ on rarer line breaks (U+0085)."""
+    return " ".join(str(text).split())
+
+
 def metadata(manifest: dict) -> dict:
     """The YAML front matter: the files of each split, so `load_dataset` on the folder finds them."""
     counts = manifest["counts"]
@@ -29,8 +34,8 @@ def metadata(manifest: dict) -> dict:
             {"config_name": "negatives", "data_files": [{"split": "train", "path": "negatives.jsonl"}]}
         )
     return {
-        "pretty_name": manifest["title"],
-        "language": [manifest["language"]] if manifest.get("language") else [],
+        "pretty_name": one_line(manifest["title"]),
+        "language": [one_line(manifest["language"])] if manifest.get("language") else [],
         "task_categories": ["text-generation"],
         "tags": ["rnr", "system-prompts", "instruction-following", "sft"],
         "size_categories": [size_category(sum(counts.values()))],

@@ -89,10 +89,10 @@ def _nothing_to_export(outcomes: Counter, filters: dict) -> NothingToExport:
     )
 
 
-def _embed(store, settings: Settings) -> None:
+def _embed(store, settings: Settings, progress: Progress | None) -> None:
     """Store a vector for every selected instruction that lacks one: before the snapshot, since it writes."""
     if settings.checks_leakage:
-        embeddings.ensure(store, settings.selection, settings.include_failing)
+        embeddings.ensure(store, settings.selection, settings.include_failing, progress)
 
 
 def export_preview(
@@ -110,14 +110,16 @@ def export_preview(
     stratify: bool = True,
     leakage_threshold: float | None = 0.9,
     leakage_action: str = "report",
+    embedding_progress: Progress | None = None,
 ) -> dict:
     """What export_samples would write with these settings: counts per split and per split x category,
-    what is left out, and the leakage report. Writes no files (it stores missing instruction embeddings)."""
+    what is left out, and the leakage report. Writes no files (it stores missing instruction embeddings,
+    which `embedding_progress(done, total)` follows)."""
     how = How(ratios, stratify, leakage_threshold, leakage_action)
     settings = settings_of(
         fmt, statuses, test_fraction, seed, run_id, include_failing, dataset, categories, how
     )
-    _embed(store, settings)
+    _embed(store, settings, embedding_progress)
     with store.transaction():
         plan = make_plan(store, settings)
     return {
@@ -137,7 +139,7 @@ def _negatives(store, file, settings: Settings, plan, fmt: str, batch) -> dict:
     """Rejected samples of the same filters, with why, in the format's record shape plus their split."""
     reasons, row_of = Counter(), FORMATS[fmt].row
     selection = {**settings.selection, "statuses": ["rejected"]}
-    with closing(store.selected_batches(**selection, batch=batch)) as batches:
+    with closing(store.selected_batches(**selection, batch=batch, review=True)) as batches:
         for rows in batches:
             lines = []
             for row in rows:
@@ -161,24 +163,28 @@ def _write(store, files: dict, settings: Settings, fmt: str, negatives: bool, pr
     keep_all, found = settings.include_failing, None
     # The snapshot's transaction is held here, not only inside the generator: a write that fails (a full
     # disk) would leave the generator suspended inside it, and the transaction open on this cursor.
-    batches = store.selected_batches(**settings.selection, batch=batch, progress=progress)
-    with store.transaction(), closing(batches):
+    with store.transaction():
         plan = make_plan(store, settings)
-        for rows in batches:
-            out = {split: [] for split in settings.ratios}
-            for row in rows:
-                summary.candidate(row)
-                if not (keep_all or row["outcome"] == "pass"):
-                    continue
-                key = row["group_key"]
-                split = plan.assignment.get(key) or fallback_split(key, settings.ratios, settings.seed)
-                if (split, row["text_hash"]) in plan.dropped:
-                    summary.dropped += 1
-                    continue
-                out[split].append(form.row(row))
-                summary.written(row, split)
-            for split, records in out.items():
-                sinks[split].write(records)
+        # Instruction hashes are read only when some are dropped: fetching a column costs time.
+        batches = store.selected_batches(
+            **settings.selection, batch=batch, progress=progress, text=bool(plan.dropped)
+        )
+        with closing(batches):
+            for rows in batches:
+                out = {split: [] for split in settings.ratios}
+                for row in rows:
+                    summary.candidate(row)
+                    if not (keep_all or row["outcome"] == "pass"):
+                        continue
+                    key = row["group_key"]
+                    split = plan.assignment.get(key) or fallback_split(key, settings.ratios, settings.seed)
+                    if plan.dropped and (split, row["text_hash"]) in plan.dropped:
+                        summary.dropped += 1
+                        continue
+                    out[split].append(form.row(row))
+                    summary.written(row, split)
+                for split, records in out.items():
+                    sinks[split].write(records)
         if negatives:
             found = _negatives(store, files["negatives.jsonl"], settings, plan, fmt, batch)
     for sink in sinks.values():
@@ -213,6 +219,7 @@ def export_samples(
     leakage_action: str = "report",
     negatives: bool = False,
     language: str | None = "en",
+    embedding_progress: Progress | None = None,
 ) -> dict:
     """Write the split files, README.md (the dataset card) and manifest.json under `out_dir` (and
     negatives.jsonl with `negatives`); return the manifest.
@@ -230,7 +237,7 @@ def export_samples(
     the manifest's counts are one snapshot however others review meanwhile; the files appear only when
     all of them are written. Files of an earlier export in `out_dir` are replaced only with
     `overwrite`; else ExportExists says what is there. `progress(scanned, total)` follows the store's
-    samples as they are looked at.
+    samples as they are looked at; `embedding_progress(done, total)` the instructions embedded first.
     """
     how = How(ratios, stratify, leakage_threshold, leakage_action)
     settings = settings_of(
@@ -240,11 +247,11 @@ def export_samples(
     there = None if overwrite or not Path(out_dir).is_dir() else existing_export(out_dir)
     if there:
         raise ExportExists(out_dir, there)
-    _embed(store, settings)
+    _embed(store, settings, embedding_progress)
     names = export_files(fmt, settings.ratios, negatives)
     with jsonl.staged_files(out_dir, names) as files:
         summary, plan, found = _write(store, files, settings, fmt, negatives, progress, batch)
-        if not sum(summary.counts.values()):
+        if not summary.written_count:
             raise _nothing_to_export(summary.outcomes, settings.selection)
         manifest = _manifest(settings, fmt, summary, plan, names) | {
             "negatives": found,

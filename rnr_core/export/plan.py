@@ -47,6 +47,8 @@ class Settings:
 
 @dataclass
 class Plan:
+    """The split of each group, the (split, text hash) pairs dropped, the leakage report, and counts."""
+
     assignment: dict
     dropped: set
     leakage: dict

@@ -4,13 +4,12 @@ A group is every sample that shares one system prompt; it goes whole to one spli
 two sides. Placing groups needs only (group key, categories, sample count) per group, never the samples.
 """
 
+import hashlib
 import math
 from collections.abc import Iterable
-from functools import lru_cache
 
 from rnr_core.embeddings import text_hash
 from rnr_core.errors import RnrError
-from rnr_core.messages import stable_hash
 from rnr_core.review import plural
 
 SPLITS = ("train", "validation", "test")
@@ -82,10 +81,10 @@ def group_key(system_prompt: str) -> str:
     return text_hash(system_prompt)
 
 
-@lru_cache(maxsize=65536)
 def bucket(seed: int, key: str) -> float:
     """A seeded position in [0, 1) for a group: its place in the shuffled order."""
-    return int(stable_hash([seed, key])[:12], 16) / 16**12
+    digest = hashlib.blake2b(f"{seed}\x1f{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def _stratum(categories: Iterable[str], stratify: bool) -> tuple:

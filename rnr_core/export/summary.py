@@ -1,102 +1,134 @@
 """What an export wrote, counted as its samples stream past: per split, per category and kind, pass
-rates, models and templates, and how samples were repaired. Small however many samples pass."""
+rates, models and templates, and how samples were repaired. Each sample adds one to a counter keyed by
+its few distinct values, so the tallies stay small however many samples pass."""
 
 import json
 from collections import Counter
 
-from rnr_core.stats import FREE_FORM
+from rnr_core.store.selection import SEP
 
 
-def provenance_of(raw: str | None) -> dict:
-    """A sample's provenance; an ordinary generated sample when none is stored (or it cannot be read)."""
+def provenance_key(raw: str | None) -> tuple:
+    """(source, revised kinds, fixers) of a sample's provenance; an untouched generated sample has none."""
     if raw is None:
-        return {"source": "generated"}
+        return ("generated", None, ())
     try:
         found = json.loads(raw)
     except ValueError:
-        return {"source": "unreadable"}
-    return found if isinstance(found, dict) else {"source": "unreadable"}
+        found = None
+    if not isinstance(found, dict):
+        return ("unreadable", None, ())
+    revised = tuple(map(str, found.get("revised_kinds") or ())) if found.get("revisions") else None
+    fixers = tuple(str(f.get("fixer")) for f in found.get("fixes") or () if isinstance(f, dict))
+    return (str(found.get("source", "generated")), revised, fixers)
+
+
+def _names(joined: str | None) -> list[str]:
+    return joined.split(SEP) if joined else []
 
 
 class Summary:
     def __init__(self, splits):
-        self.outcomes = Counter()
-        self.counts = dict.fromkeys(splits, 0)
+        self.candidates = Counter()  # (categories, outcome) of every sample the filters chose
+        self.written_rows = Counter()  # (split, categories, kinds, model, ..., provenance) of those written
         self.groups = {s: set() for s in splits}  # group keys: 32 characters each, not prompt texts
-        self.categories = {s: Counter() for s in splits}
-        self.kinds = {s: Counter() for s in splits}
-        self.judged = {}  # category -> Counter of outcomes over every candidate
-        self.models, self.templates = Counter(), Counter()
-        self.prompt_models, self.prompt_templates = Counter(), Counter()
-        self.sources, self.fixers, self.revised_kinds = Counter(), Counter(), Counter()
-        self.revised = self.fixed = self.dropped = 0
+        self.dropped = 0
 
     def candidate(self, row: dict) -> None:
-        """Every sample the filters chose, whether or not its verdicts let it out."""
-        self.outcomes[row["outcome"]] += 1
-        for category in set(row["categories"] or []):
-            self.judged.setdefault(category, Counter())[row["outcome"]] += 1
+        self.candidates[row["categories"], row["outcome"]] += 1
 
     def written(self, row: dict, split: str) -> None:
-        self.counts[split] += 1
         self.groups[split].add(row["group_key"])
-        self.categories[split].update(set(row["categories"] or []))
-        self.kinds[split].update({k or FREE_FORM for k in row["kinds"] or []})
-        self.models[row["model"]] += 1
-        self.templates[row["template"]] += 1
-        self.prompt_models[row["prompt_model"]] += 1
-        self.prompt_templates[row["prompt_template"]] += 1
-        self._provenance(provenance_of(row["provenance"]))
+        how = (row["model"], row["template"], row["prompt_model"], row["prompt_template"])
+        self.written_rows[
+            (split, row["categories"], row["kinds"], *how, provenance_key(row["provenance"]))
+        ] += 1
 
-    def _provenance(self, found: dict) -> None:
-        self.sources[str(found.get("source", "generated"))] += 1
-        if found.get("revisions"):
-            self.revised += 1
-            self.revised_kinds.update(str(k) for k in found.get("revised_kinds") or [])
-        fixes = found.get("fixes") or []
-        if fixes:
-            self.fixed += 1
-            self.fixers.update(str(f.get("fixer")) for f in fixes if isinstance(f, dict))
+    @property
+    def written_count(self) -> int:
+        return sum(self.written_rows.values())
+
+    @property
+    def outcomes(self) -> Counter:
+        found = Counter()
+        for (_, outcome), n in self.candidates.items():
+            found[outcome] += n
+        return found
 
     def pass_rates(self) -> dict:
         """Share of the candidates that passed every verdict, overall and per rule category."""
-        total = sum(self.outcomes.values())
-        by_category = {
-            c: {"candidates": sum(o.values()), "passed": o["pass"], "rate": _rate(o["pass"], sum(o.values()))}
-            for c, o in sorted(self.judged.items())
-        }
+        by_category: dict[str, Counter] = {}
+        for (categories, outcome), n in self.candidates.items():
+            for category in _names(categories):
+                by_category.setdefault(category, Counter())[outcome] += n
+        outcomes, total = self.outcomes, sum(self.outcomes.values())
         return {
             "candidates": total,
-            "passed": self.outcomes["pass"],
-            "failed": self.outcomes["fail"],
-            "unjudged": self.outcomes["unjudged"],
-            "rate": _rate(self.outcomes["pass"], total),
-            "by_category": by_category,
-        }
-
-    def provenance(self) -> dict:
-        return {
-            "sources": _sorted(self.sources),
-            "revised": self.revised,
-            "revised_kinds": _sorted(self.revised_kinds),
-            "fixed": self.fixed,
-            "fixers": _sorted(self.fixers),
+            "passed": outcomes["pass"],
+            "failed": outcomes["fail"],
+            "unjudged": outcomes["unjudged"],
+            "rate": _rate(outcomes["pass"], total),
+            "by_category": {
+                c: {
+                    "candidates": sum(o.values()),
+                    "passed": o["pass"],
+                    "rate": _rate(o["pass"], sum(o.values())),
+                }
+                for c, o in sorted(by_category.items())
+            },
         }
 
     def fields(self) -> dict:
         """The manifest's fields about what was written."""
+        splits = list(self.groups)
+        counts, categories, kinds = Counter(), {s: Counter() for s in splits}, {s: Counter() for s in splits}
+        models, templates, prompt_models, prompt_templates = Counter(), Counter(), Counter(), Counter()
+        sources, fixers, revised_kinds, revised, fixed = Counter(), Counter(), Counter(), 0, 0
+        for (
+            split,
+            cats,
+            kind,
+            model,
+            template,
+            p_model,
+            p_template,
+            (source, rev, fixes),
+        ), n in self.written_rows.items():
+            counts[split] += n
+            categories[split].update(dict.fromkeys(_names(cats), n))
+            kinds[split].update(dict.fromkeys(_names(kind), n))
+            models[model] += n
+            templates[template] += n
+            prompt_models[p_model] += n
+            prompt_templates[p_template] += n
+            sources[source] += n
+            revised += n if rev is not None else 0
+            revised_kinds.update(dict.fromkeys(rev or (), n))
+            fixed += n if fixes else 0
+            fixers.update({f: n * fixes.count(f) for f in set(fixes)})
         return {
-            "counts": self.counts,
+            "counts": {s: counts[s] for s in splits},
             "prompts": {s: len(g) for s, g in self.groups.items()},
-            "by_category": {s: _sorted(c) for s, c in self.categories.items()},
-            "by_kind": {s: _sorted(c) for s, c in self.kinds.items()},
+            "by_category": {s: _sorted(c) for s, c in categories.items()},
+            "by_kind": {s: _sorted(c) for s, c in kinds.items()},
             "pass_rates": self.pass_rates(),
-            "models": _sorted(self.models),
-            "templates": _sorted(self.templates),
-            "prompt_models": _sorted(self.prompt_models),
-            "prompt_templates": _sorted(self.prompt_templates),
-            "provenance": self.provenance(),
+            "models": _sorted(models),
+            "templates": _sorted(templates),
+            "prompt_models": _sorted(prompt_models),
+            "prompt_templates": _sorted(prompt_templates),
+            "provenance": {
+                "sources": _sorted(sources),
+                "revised": revised,
+                "revised_kinds": _sorted(revised_kinds),
+                "fixed": fixed,
+                "fixers": _sorted(fixers),
+            },
         }
+
+
+def _passed(outcomes: Counter) -> dict:
+    total = sum(outcomes.values())
+    return {"candidates": total, "passed": outcomes["pass"], "rate": _rate(outcomes["pass"], total)}
 
 
 def _rate(part: int, whole: int) -> float | None:

@@ -28,6 +28,7 @@ class EmbeddingQueries:
         data = _vectors(hashes, vectors)
 
         def write():
+            self.con.complete()  # a result left unread (a one-row fetch) blocks registering a table
             self.con.register("_new_embeddings", data)
             try:
                 with self.transaction():
@@ -49,6 +50,7 @@ class EmbeddingQueries:
 
     def embeddings_of(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
         """The stored vectors of these text hashes (those stored), by hash."""
+        self.con.complete()  # a result left unread (a one-row fetch) blocks registering a table
         self.con.register("_wanted_hashes", pa.table({"text_hash": pa.array(list(hashes), pa.string())}))
         try:
             table = self.con.sql(

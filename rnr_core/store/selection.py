@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pyarrow as pa
 
+from rnr_core.stats import FREE_FORM
 from rnr_core.store.effective import judge_rank
 
 BATCH = 5000
@@ -24,6 +25,7 @@ _USER_TEXT = (
 # Every query below reads these columns of each selected sample.
 _BASE = f"md5({_PROMPT}) AS group_key, {_USER_TEXT} AS text"
 _KEPT = "($include_failing OR outcome = 'pass')"
+FREE = f"'{FREE_FORM}'"
 
 
 # A reviewer's edit of the rules, when there is one, replaces the prompt's rules for that sample.
@@ -75,17 +77,35 @@ def _outcomes_sql(columns: str) -> str:
     """
 
 
-def _batch_sql(provenance: bool) -> str:
+# A list as one string (fetching Python lists costs more than the rest of a row): items joined by US.
+SEP = "\x1f"
+
+
+def _joined(items: str) -> str:
+    return f"array_to_string({items}, chr(31))"
+
+
+_KINDS = f"list_sort(list_distinct(list_transform(rule_kinds, lambda k: coalesce(k, {FREE}))))"
+
+
+def _batch_sql(provenance: bool, review: bool, text: bool) -> str:
+    """Each selected sample: its turns, response and prompt, group key, outcome, rule categories and kinds
+    (joined by SEP), models and templates, provenance; with `review`, why it was rejected and its failed
+    rules; with `text`, the hash of its instruction."""
     columns = (
-        f"s.messages, s.response, {_PROMPT} AS system_prompt, {_effective('kind')} AS kinds, s.model, "
+        f"s.messages, s.response, {_PROMPT} AS system_prompt, {_effective('kind')} AS rule_kinds, s.model, "
         "s.template, p.model AS prompt_model, p.template AS prompt_template, s.reject_reason, "
         f"s.review_note, {'s.provenance' if provenance else 'NULL::VARCHAR'} AS provenance"
     )
-    return (
-        "SELECT * EXCLUDE (text, rule_ids), md5(text) AS text_hash FROM ("
-        + _outcomes_sql(columns)
-        + ") ORDER BY id"
-    )
+    wanted = [
+        "id, messages, response, system_prompt, group_key, outcome",
+        f"{_joined('list_sort(list_distinct(categories))')} AS categories",
+        f"{_joined(_KINDS)} AS kinds",
+        "model, template, prompt_model, prompt_template, provenance",
+    ]
+    wanted += ["reject_reason, review_note, failed_rules"] if review else []
+    wanted += ["md5(text) AS text_hash"] if text else []
+    return f"SELECT {', '.join(wanted)} FROM ({_outcomes_sql(columns)}) ORDER BY id"
 
 
 _ALL = _outcomes_sql("NULL AS unused")
@@ -127,19 +147,28 @@ def _everywhere(selection: dict) -> dict:
 
 class SelectionQueries:
     def selected_batches(
-        self, statuses, run_id=None, dataset=None, categories=None, batch: int | None = None, progress=None
+        self,
+        statuses,
+        run_id=None,
+        dataset=None,
+        categories=None,
+        batch: int | None = None,
+        progress=None,
+        review: bool = False,
+        text: bool = False,
     ):
         """Yield the selected samples in id order, one list per `batch` ids, so memory stays bounded.
 
         Every batch is read in one transaction, so all of them show the store as it was at the start:
         reviews and verdicts written meanwhile by others change none of them. Each sample has id,
-        messages, response, the effective system_prompt, its group_key (md5 of that prompt), text_hash
-        (md5 of its user turns), its rules' categories and kinds, model and templates, reject reason and
-        note, provenance, failed_rules and its outcome. After the caller is done with each batch,
+        messages, response, the effective system_prompt, its group_key (md5 of that prompt), its outcome,
+        its rules' categories and kinds (each one string, joined by SEP), model and templates and
+        provenance; with `review` also reject_reason, review_note and failed_rules, with `text` the
+        text_hash (md5 of its user turns). After the caller is done with each batch,
         `progress(scanned, total)` counts the store's samples looked at.
         """
         batch = batch or BATCH
-        sql = _batch_sql(self._has_provenance())
+        sql = _batch_sql(self._has_provenance(), review, text)
         with self.transaction():
             # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
             ranges = self.con.execute(
@@ -176,18 +205,30 @@ class SelectionQueries:
         return self.con.execute(_TALLY_SQL, params).fetchall()
 
     def texts_to_embed(self, selection: dict, include_failing: bool, model: str, batch: int = 256):
-        """Yield lists of (text_hash, text) of the kept samples' instructions with no vector for `model`.
+        """(total, batches): how many distinct instructions of the kept samples have no vector for
+        `model`, and a generator of lists of their (text_hash, text).
 
-        Read through a cursor of its own, so the caller may store vectors between batches.
+        The batches are read through a cursor of their own, so the caller may store vectors meanwhile.
         """
+        params = {**_everywhere(selection), "include_failing": include_failing, "model": model}
+        self.con.complete()
+        missing = f"CREATE TEMP TABLE _to_embed AS {_MISSING_SQL}"
         view = self.for_thread()
-        try:
-            params = {**_everywhere(selection), "include_failing": include_failing, "model": model}
-            reader = view.con.sql(_MISSING_SQL, params=params).to_arrow_reader(batch)
-            for chunk in reader:
-                yield list(zip(chunk.column(0).to_pylist(), chunk.column(1).to_pylist()))
-        finally:
+        view.con.execute(missing, params)
+        total = view.con.execute("SELECT count(*) FROM _to_embed").fetchall()[0][0]
+        if not total:
             view.close()
+            return 0, iter(())
+
+        def batches():
+            try:
+                reader = view.con.sql("SELECT text_hash, text FROM _to_embed").to_arrow_reader(batch)
+                for chunk in reader:
+                    yield list(zip(chunk.column(0).to_pylist(), chunk.column(1).to_pylist()))
+            finally:
+                view.close()
+
+        return total, batches()
 
     @contextmanager
     def placed_groups(self, assignment: dict[str, str]):
@@ -198,10 +239,12 @@ class SelectionQueries:
                 "split": pa.array(list(assignment.values())),
             }
         )
+        self.con.complete()  # a result left unread (a one-row fetch) blocks registering a table
         self.con.register("_export_groups", groups)
         try:
             yield
         finally:
+            self.con.complete()
             self.con.unregister("_export_groups")
 
     def held_out_texts(self, selection: dict, include_failing: bool) -> list[dict]:
@@ -221,6 +264,7 @@ class SelectionQueries:
             "model": model,
             "split": split,
         }
+        self.con.complete()
         yield from self.con.sql(_SPLIT_VECTORS_SQL, params=params).to_arrow_reader(batch)
 
     def texts_of(self, selection: dict, hashes: list[str]) -> dict[str, str]:
