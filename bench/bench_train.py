@@ -4,7 +4,8 @@ Writes a `messages` export of synthetic role-and-rules samples (a system prompt 
 an answer of a few sentences: about 150 tokens each), dequantises the embedded model into the model
 cache of a fresh RNR_HOME (timed once, as the first `rnr train --base local` pays it), then trains each
 mode into its own folder. Per mode it prints the whole call, the training steps alone (from the first
-progress report to the last), the first step (it warms up) and the mean of the others.
+progress report to the last), the first step (it warms up) and the mean of the others, and the CPU
+seconds of the whole call (all threads): on a machine busy with other work, the figure that still compares.
 
     .venv/bin/python bench/bench_train.py --steps 10 --batch 2
 """
@@ -62,7 +63,7 @@ async def one_mode(store, data: Path, out: Path, lora: bool, args) -> dict:
     def progress(done: int, total: int, failed: int = 0) -> None:
         stamps.append((done, time.perf_counter()))
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = await train_model(
         store,
         data,
@@ -76,12 +77,13 @@ async def one_mode(store, data: Path, out: Path, lora: bool, args) -> dict:
         save_steps=10**6,  # no checkpoint mid-run: the figure is the steps
         progress=progress,
     )
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
     begin = next(t for done, t in stamps if done == 0)
     ends = {done: t for done, t in stamps if done > 0}
     steps = [ends[s] - ends.get(s - 1, begin) for s in sorted(ends)]
     return {
         "total_s": total,
+        "cpu_s": cpu,
         "steps_s": ends[max(ends)] - begin,
         "first_step_s": steps[0],
         "mean_step_s": sum(steps[1:]) / max(1, len(steps) - 1),
@@ -103,6 +105,7 @@ def main() -> int:
     from rnr_core.models.convert import cached_checkpoint
     from rnr_core.models.llamacpp import smollm2_path
     from rnr_core.store import Store
+    from rnr_core.train.fit import quiet
 
     print(f"loadavg_start: {loadavg()}")
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
@@ -111,6 +114,7 @@ def main() -> int:
         data = tmp / "export"
         data.mkdir()
         jsonl.write_jsonl(data / "train.jsonl", rows(args.samples))
+        quiet()
         start = time.perf_counter()
         cached_checkpoint(smollm2_path(), Path(os.environ["RNR_HOME"]) / "models")
         print(f"dequantise_s: {time.perf_counter() - start:.1f} (0 when already cached)")
@@ -120,8 +124,9 @@ def main() -> int:
                 got = asyncio.run(one_mode(store, data, tmp / f"ft-{mode}", mode == "lora", args))
                 figures[mode] = got
                 print(
-                    f"{mode}: total_s={got['total_s']:.1f} steps_s={got['steps_s']:.1f} "
-                    f"first_step_s={got['first_step_s']:.2f} mean_step_s={got['mean_step_s']:.2f} "
+                    f"{mode}: total_s={got['total_s']:.1f} cpu_s={got['cpu_s']:.1f} "
+                    f"steps_s={got['steps_s']:.1f} first_step_s={got['first_step_s']:.2f} "
+                    f"mean_step_s={got['mean_step_s']:.2f} "
                     f"loss={got['loss'][0]:.3f}->{got['loss'][1]:.3f} "
                     f"({args.steps} steps, batch {args.batch}, max_length {args.max_length})"
                 )

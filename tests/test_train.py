@@ -272,6 +272,8 @@ def test_fine_tunes_are_registered_resolved_listed_next_to_their_base_and_shown_
         ("hf:/m/other", "hf:/m/other"),
         ("ft-b (fine-tune of hf:/m/other)", "hf:/m/ft-b"),
     ]
+    assert finetunes.known(store) == {"hf:/m/ft-a": "ft-a", "hf:/m/ft-b": "ft-b", "hf:/m/ft-c": "ft-c"}
+    assert finetunes.names().items() >= finetunes.known(store).items()
     assert names.shown("hf:/m/ft-a vs local") == "ft-a vs local"
     assert names.shown("hf:/m/ft-a2") == "hf:/m/ft-a2", "only a whole spec is replaced"
 
@@ -326,6 +328,9 @@ def trained(tmp_path_factory, models_cache, gguf_path):
         seen["after_cancel"] = store.fine_tune("parrot")
         seen["checkpoints"] = sorted(p.name for p in out.glob("checkpoint-*"))
         seen["root_after_cancel"] = sorted(p.name for p in out.iterdir())
+        checkpoint = get_model(f"hf:{out / seen['checkpoints'][0]}")  # what a crash would leave
+        question = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Hi"}]
+        seen["checkpoint_answer"] = asyncio.run(checkpoint.complete(question, GenParams(0, 4))).text
         (out / "checkpoint-99").mkdir()  # half-written by a crash: no trainer state, so not resumed from
         job = runner.start("train", started_by="ana", **TINY, **params)
         seen["resumed"] = runner.wait(job, timeout=900)
@@ -342,6 +347,7 @@ def test_a_cancel_stops_after_saving_a_checkpoint(trained):
     step = int(trained["checkpoints"][0].split("-")[1])
     assert 1 <= step < 6
     assert "config.json" not in trained["root_after_cancel"], "no finished model until training ends"
+    assert trained["checkpoint_answer"].strip(), "the checkpoint loads and answers as hf:<folder>"
 
 
 def test_resume_continues_from_the_checkpoint_not_from_zero(trained):
@@ -373,7 +379,10 @@ def test_the_loss_falls_and_the_model_is_registered(trained):
 
 def test_the_saved_model_carries_the_template_and_answers_through_the_hf_backend(trained):
     out = trained["out"]
+    from rnr_core.models.hf import load_checkpoint
+
     assert marks_generation((out / "chat_template.jinja").read_text())
+    assert load_checkpoint(str(out))[0].chat_template == chatml(), "the backend renders as trained"
     model = get_model(f"hf:{out}")
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is 7 plus 7?"}]
     reply = asyncio.run(model.complete(messages, GenParams(temperature=0, max_tokens=16)))
@@ -394,15 +403,21 @@ def test_a_model_retrained_in_the_same_folder_is_not_served_stale(trained, tmp_p
     assert load_checkpoint(str(folder)) is not first
 
 
-def test_lora_trains_adapters_and_saves_them_merged(home, store, tmp_path, models_cache):
+def test_lora_from_the_command_line_trains_adapters_saved_merged(home, tmp_path, models_cache, capsys):
     from safetensors import safe_open
 
-    data = write_export(tmp_path / "export", ROWS)
-    out = tmp_path / "lora"
-    result = train(
-        store, data, base=f"hf:{models_cache}", out=out, lora=True, max_steps=2, learning_rate=1e-3
-    )
-    assert result["steps"] == 2 and store.fine_tune("lora")["status"] == "completed"
+    from rnr_core.cli import main
+
+    data, out, db = write_export(tmp_path / "export", ROWS), tmp_path / "lora", str(tmp_path / "rnr.duckdb")
+    flags = ["--data", str(data), "--base", f"hf:{models_cache}", "--out", str(out), "--max-steps", "2"]
+    tiny = ["--batch-size", "2", "--max-length", "128", "--learning-rate", "1e-3"]
+    assert main(["train", "--db", db, *flags, *tiny, "--lora", "--name", "lora-ft", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["name"] == "lora-ft" and result["steps"] == 2 and result["spec"] == f"hf:{out}"
+    with Store(db) as store:
+        ft = store.fine_tune("lora-ft")
+        assert ft["status"] == "completed" and ft["base"] == f"hf:{models_cache}" and ft["settings"]["lora"]
+        assert [r["step"] for r in store.train_losses("lora-ft")] == [1, 2]
     assert (out / "adapter" / "adapter_config.json").is_file()
     with (
         safe_open(str(out / "model.safetensors"), "pt") as merged,
@@ -411,11 +426,10 @@ def test_lora_trains_adapters_and_saves_them_merged(home, store, tmp_path, model
         assert not [k for k in merged.keys() if "lora" in k], "a plain checkpoint, adapter merged"
         key = "model.layers.0.self_attn.q_proj.weight"
         assert not merged.get_tensor(key).equal(base.get_tensor(key)), "the merge changed the weights"
-    assert store.fine_tune("lora")["base"] == f"hf:{models_cache}"
-    with pytest.raises(OutputError, match="cannot be continued with other lora"):
-        (out / "checkpoint-1").mkdir()
-        (out / "checkpoint-1" / "trainer_state.json").write_text("{}")
-        train(store, data, base=f"hf:{models_cache}", out=out, lora=False, max_steps=2)
+    (out / "checkpoint-1").mkdir()  # as if a later run had been stopped
+    (out / "checkpoint-1" / "trainer_state.json").write_text("{}")
+    assert main(["train", "--db", db, *flags, *tiny, "--name", "lora-ft"]) == 2
+    assert "cannot be continued with other lora" in capsys.readouterr().err
 
 
 def test_train_without_data_is_an_error_and_list_is_empty_at_first(tmp_path, capsys):

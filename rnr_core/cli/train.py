@@ -3,8 +3,6 @@
 import inspect
 import sys
 from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
 
 from rnr_core import cli
 from rnr_core.cli import _emit, _positive, _run_async, command
@@ -92,8 +90,9 @@ def _train(args, store):
     if not args.data:
         raise SettingError("Give --data EXPORT_DIR (a folder 'rnr export' wrote), or --list.")
     from rnr_core.train import train_model
+    from rnr_core.train.run import default_name
 
-    name = args.name or (Path(args.out).name if args.out else f"ft-{datetime.now():%Y%m%d-%H%M%S}")
+    name = args.name or default_name(args.out)
     settings = {k: getattr(args, k) for k in ("lora", "epochs", "max_steps", "batch_size", "learning_rate")}
     settings.update({k: getattr(args, k) for k in ("max_length", "save_steps", "seed")})
     try:

@@ -20,12 +20,17 @@ def _remember(rows: list[dict]) -> list[dict]:
     return rows
 
 
+def known(store) -> dict[str, str]:
+    """Spec -> name of every fine-tune in the store, remembered so this process shows them by name."""
+    return {r["spec"]: r["name"] for r in _remember(store.fine_tunes())}
+
+
 def resolve_spec(store, spec_or_name: str) -> str:
     """A finished fine-tune's spec for its name; any other spec as given."""
+    known(store)  # the reports that follow name every fine-tune, not just this one
     ft = store.fine_tune(spec_or_name)
     if ft is None:
         return spec_or_name
-    _remember([ft])
     if ft["status"] != "completed":
         raise ModelSpecError(
             f"Fine-tune {spec_or_name!r} has no finished model: its training is {ft['status']}"
@@ -63,7 +68,7 @@ def _base_spec(store, base: str) -> str:
 
 
 def names() -> dict[str, str]:
-    """Spec -> name of the fine-tunes this process knows."""
+    """Spec -> name of the fine-tunes this process has read from a store."""
     return dict(_NAMES)
 
 

@@ -32,6 +32,8 @@ class FineTuneQueries:
         )
 
     def set_fine_tune_status(self, name: str, status: str, error: str | None = None) -> None:
+        if status not in FINE_TUNE_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(FINE_TUNE_STATUSES)}, got {status!r}")
         self.short_write(
             lambda: self.con.execute(
                 "UPDATE fine_tunes SET status = ?, error = ?, updated_at = current_timestamp WHERE name = ?",

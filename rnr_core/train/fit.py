@@ -25,7 +25,7 @@ ADAPTER = "adapter"  # the LoRA adapter, kept beside the merged model
 
 
 @dataclass
-class Job:
+class Plan:
     """What to train: the rows, the base checkpoint, the folder and the settings."""
 
     rows: list[dict]
@@ -67,24 +67,24 @@ def _watcher(stop: threading.Event, on_step: Callable, on_log: Callable):
     return Watch()
 
 
-def _config(job: Job):
+def _config(plan: Plan):
     import torch
     from trl import SFTConfig
 
     cuda = torch.cuda.is_available()
     return SFTConfig(
-        output_dir=str(job.out),
-        num_train_epochs=job.epochs,
-        max_steps=job.max_steps or -1,
-        per_device_train_batch_size=job.batch_size,
-        learning_rate=job.learning_rate,
-        max_length=job.max_length,
+        output_dir=str(plan.out),
+        num_train_epochs=plan.epochs,
+        max_steps=plan.max_steps or -1,
+        per_device_train_batch_size=plan.batch_size,
+        learning_rate=plan.learning_rate,
+        max_length=plan.max_length,
         assistant_only_loss=True,
         logging_steps=1,
         save_strategy="steps",
-        save_steps=job.save_steps,
+        save_steps=plan.save_steps,
         save_total_limit=1,  # the next checkpoint is whole before the last one goes
-        seed=job.seed,
+        seed=plan.seed,
         # Checkpointing activations trades time for memory that a small model does not need.
         activation_checkpointing=False,
         bf16=cuda and torch.cuda.is_bf16_supported(),
@@ -94,25 +94,25 @@ def _config(job: Job):
     )
 
 
-def _trainer(job: Job, stop: threading.Event, on_step: Callable, on_log: Callable):
+def _trainer(plan: Plan, stop: threading.Event, on_step: Callable, on_log: Callable):
     import torch
     from datasets import Dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer, PrinterCallback
     from trl import SFTTrainer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(job.base))
+    tokenizer = AutoTokenizer.from_pretrained(str(plan.base))
     # Set before training so the saved model carries it: inference then renders prompts as trained.
     tokenizer.chat_template = training_template(tokenizer)
-    model = AutoModelForCausalLM.from_pretrained(str(job.base), dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(plan.base), dtype=torch.float32)
     peft_config = None
-    if job.lora:
+    if plan.lora:
         from peft import LoraConfig
 
         peft_config = LoraConfig(task_type="CAUSAL_LM", **LORA)
     trainer = SFTTrainer(
         model=model,
-        args=_config(job),
-        train_dataset=Dataset.from_list(job.rows),
+        args=_config(plan),
+        train_dataset=Dataset.from_list(plan.rows),
         processing_class=tokenizer,
         peft_config=peft_config,
         callbacks=[_watcher(stop, on_step, on_log)],
@@ -121,16 +121,16 @@ def _trainer(job: Job, stop: threading.Event, on_step: Callable, on_log: Callabl
     return trainer
 
 
-def _save(trainer, job: Job) -> None:
+def _save(trainer, plan: Plan) -> None:
     """The trained model as a plain checkpoint in `out` (LoRA merged into the base, its adapter kept)."""
-    staging = job.out / outdir.STAGING
+    staging = plan.out / outdir.STAGING
     model = trainer.model
-    if job.lora:
+    if plan.lora:
         model.save_pretrained(str(staging / ADAPTER))
         model = model.merge_and_unload()
     model.save_pretrained(str(staging))
     trainer.processing_class.save_pretrained(str(staging))
-    outdir.publish(job.out)
+    outdir.publish(plan.out)
 
 
 def quiet() -> None:
@@ -143,15 +143,15 @@ def quiet() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
-def fit(job: Job, stop: threading.Event, on_step: Callable, on_log: Callable) -> dict:
+def fit(plan: Plan, stop: threading.Event, on_step: Callable, on_log: Callable) -> dict:
     """Train; return the step reached, the mean loss and whether it stopped before the end."""
     quiet()
-    trainer = _trainer(job, stop, on_step, on_log)
+    trainer = _trainer(plan, stop, on_step, on_log)
     if stop.is_set():
         return {"step": 0, "stopped": True, "train_loss": None}
-    resume = str(job.resume_from) if job.resume_from else None
+    resume = str(plan.resume_from) if plan.resume_from else None
     output = trainer.train(resume_from_checkpoint=resume)
     stopped = stop.is_set() and trainer.state.global_step < trainer.state.max_steps
     if not stopped:
-        _save(trainer, job)
+        _save(trainer, plan)
     return {"step": trainer.state.global_step, "stopped": stopped, "train_loss": output.training_loss}

@@ -14,7 +14,7 @@ from rnr_core.secrets import scrub
 from rnr_core.train import outdir
 from rnr_core.train.base import Base, resolve_base
 from rnr_core.train.data import load_rows
-from rnr_core.train.fit import Job, fit, quiet
+from rnr_core.train.fit import Plan, fit, quiet
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -47,10 +47,14 @@ def _numbers(epochs, max_steps, batch_size, learning_rate, max_length, save_step
         raise SettingError(f"Learning rate is {learning_rate!r}: give a number between 0 and 1, e.g. 5e-5.")
 
 
-def _names(store, data: Path, out, name) -> tuple[Path, str]:
+def default_name(out=None) -> str:
+    """A fine-tune's name when none is given: its folder's name, else one from the time."""
+    return Path(out).name if out else f"ft-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _names(out, name) -> tuple[Path, str]:
     """The output folder and the fine-tune's name, each defaulting from the other."""
-    if name is None:
-        name = Path(out).name if out else f"ft-{datetime.now():%Y%m%d-%H%M%S}"
+    name = name or default_name(out)
     out = Path(out).expanduser() if out else outdir.default_out(name)
     return out.absolute(), name
 
@@ -64,10 +68,10 @@ def _keep(base: Base, data: Path) -> list[Path]:
     return [data, folder]
 
 
-async def _run_in_thread(job: Job, on_step, on_log) -> dict:
+async def _run_in_thread(plan: Plan, on_step, on_log) -> dict:
     """`fit` in a worker thread; a cancel asks it to stop, waits for its checkpoint, then propagates."""
     stop = threading.Event()
-    work = asyncio.ensure_future(asyncio.to_thread(fit, job, stop, on_step, on_log))
+    work = asyncio.ensure_future(asyncio.to_thread(fit, plan, stop, on_step, on_log))
     try:
         return await asyncio.shield(work)
     except asyncio.CancelledError:
@@ -108,7 +112,7 @@ async def train_model(
     _numbers(epochs, max_steps, batch_size, learning_rate, max_length, save_steps)
     rows = load_rows(data)
     found = resolve_base(store, base)
-    out, name = _names(store, data, out, name)
+    out, name = _names(out, name)
     _check_name(name, out, store)
     settings = {
         "out": str(out),
@@ -139,6 +143,12 @@ async def train_model(
     return {"name": name, "spec": spec, "base": found.spec, "data": str(data), "samples": len(rows), **result}
 
 
+def _folder(found: Base) -> Path:
+    """The base's checkpoint; run in a thread, as importing the libraries and dequantising take a while."""
+    quiet()
+    return found.folder()
+
+
 async def _train(store, name, found: Base, rows, settings, resume_from, progress) -> dict:
     loop = asyncio.get_running_loop()
 
@@ -148,16 +158,15 @@ async def _train(store, name, found: Base, rows, settings, resume_from, progress
     def on_log(step: int, epoch, loss, rate) -> None:  # written on the loop's thread, which owns the store
         loop.call_soon_threadsafe(store.log_train_step, name, step, epoch, loss, rate)
 
-    quiet()
-    job = Job(
+    plan = Plan(
         rows=rows,
-        base=await asyncio.to_thread(found.folder),  # dequantising the embedded model takes a while
+        base=await asyncio.to_thread(_folder, found),
         out=Path(settings["out"]),
         resume_from=resume_from,
         **{k: v for k, v in settings.items() if k != "out"},
     )
     # The thread's step logs were queued on this loop before its result was, so they are all written.
-    result = await _run_in_thread(job, on_step, on_log)
+    result = await _run_in_thread(plan, on_step, on_log)
     store.set_fine_tune_status(name, "completed")
     losses = store.train_losses(name)
     return {
