@@ -25,6 +25,7 @@ PAGES = [
     (st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"), "read"),
     (st.Page("pages/adjudicate.py", title="Adjudicate", icon=":material/gavel:"), "adjudicate"),
     (st.Page("pages/export.py", title="Export", icon=":material/download:"), "export"),
+    (st.Page("pages/train.py", title="Train", icon=":material/model_training:"), "train"),
 ]
 
 identity = login.gate([page.url_path for page, _ in PAGES])

@@ -43,7 +43,9 @@ def start_controls(name: str) -> None:
         return
     options = compare_models.choices()
     with st.form("bench_start"):
-        picked = st.multiselect("Models", list(options), ["local"], format_func=options.get)
+        picked = st.multiselect(
+            "Models", list(options), ["local"], format_func=options.get, key="bench_models"
+        )
         c = st.columns(3)
         limit = c[0].number_input("Items (0: all)", 0, 100_000, 0, 10)
         max_tokens = c[1].number_input(
@@ -106,9 +108,10 @@ def summarised(store, name: str) -> dict:
     """The benchmark's summary, computed again only when an evaluation or vote was written since (the
     bootstraps take seconds, and the tab reruns on every vote and click)."""
     team = tuple(sorted(team_names().items()))  # the names shown depend on the operator's file
-    return _cached(store.path, store.compare_token(), name, team)
+    tuned = compare_models.known_fine_tunes()  # and on the fine-tunes registered
+    return _cached(store.path, store.compare_token(), name, team, tuned)
 
 
 @st.cache_data(max_entries=8, show_spinner="Summarising the benchmark…")
-def _cached(path: str, token: tuple, name: str, team: tuple) -> dict:
+def _cached(path: str, token: tuple, name: str, team: tuple, tuned: tuple) -> dict:
     return summary.benchmark_summary(state.store(), name)

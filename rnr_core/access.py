@@ -181,6 +181,14 @@ def export_shown(folder: str | Path) -> str:
     return str(Path(folder).relative_to(cfg.export_root.resolve()) if cfg.team else folder)
 
 
+def export_folders() -> list[str]:
+    """The exports under the export root (folders holding a manifest.json), newest first: what the Train
+    page offers by name in team mode."""
+    root = config().export_root
+    found = [p.parent for p in root.glob("*/manifest.json")] if root.is_dir() else []
+    return [p.name for p in sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)]
+
+
 def export_default(stamp: str) -> str:
     """The folder the Export page offers: a name under the export root in team mode, else a path."""
     return stamp if config().team else str(settings.rnr_home() / "exports" / stamp)

@@ -15,9 +15,14 @@ RULES = [
 ]
 
 
-def add_sample(store: Store, run_id: str, group: int, instruction: str, response: str, verdicts=()) -> int:
-    """One sample in its own system-prompt group, with (rule_id, judge, verdict) verdicts."""
-    role = "You are a patient museum guide who explains exhibits to visitors."
+ROLE = "You are a patient museum guide who explains exhibits to visitors."
+
+
+def add_sample(
+    store: Store, run_id: str, group: int, instruction: str, response: str, verdicts=(), role: str = ROLE
+) -> int:
+    """One sample in its own system-prompt group (a prompt of `role` and RULES), with (rule_id, judge,
+    verdict) verdicts."""
     prompt_id = store.add_system_prompt(
         run_id, group, role, RULES, render_system_prompt(role, RULES), "scripted", "sp.test"
     )

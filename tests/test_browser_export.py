@@ -54,7 +54,7 @@ def files(folder: Path) -> dict[str, int]:
 def test_a_failed_export_leaves_nothing_of_the_one_before(export_page, tmp_path, unwritable_outs):
     page, good, bad = export_page, tmp_path / "first", unwritable_outs["parent is a file"]
     export_to(page, good, f"Wrote 2 train and 0 test samples to {good}.", "export_ok")
-    assert page.get_by_role("button", name=DOWNLOADS).count() == 3
+    assert page.get_by_role("button", name=DOWNLOADS).count() == 4  # the splits, the card, the manifest
     with page.expect_download() as download:
         page.get_by_role("button", name="Download train.jsonl").click()
     assert Path(download.value.path()).read_bytes() == (good / "train.jsonl").read_bytes()
@@ -69,7 +69,8 @@ def test_a_failed_export_leaves_nothing_of_the_one_before(export_page, tmp_path,
     click(page, "Preview counts", few, "export_preview")
     assert page.get_by_text("not a directory").count() == 1  # another action: the export's error stays
     export_to(page, tmp_path / "second", "Wrote 2 train and 0 test samples", "export_warned")
-    assert page.get_by_text(few).count() == 2 and page.get_by_text("not a directory").count() == 0
+    warned = page.get_by_test_id("stAlert").filter(has_text=few)  # the dataset card says it too
+    assert warned.count() == 2 and page.get_by_text("not a directory").count() == 0
 
 
 def test_an_earlier_export_is_replaced_only_after_asking(export_page, tmp_path):
@@ -80,7 +81,7 @@ def test_an_earlier_export_is_replaced_only_after_asking(export_page, tmp_path):
 
     click(page, "Export", ask, "export_confirm")
     asked = page.get_by_test_id("stAlert").filter(has_text=ask).inner_text()
-    assert f"The folder {out} already holds train.jsonl, test.jsonl, manifest.json" in asked
+    assert f"The folder {out} already holds train.jsonl, test.jsonl, README.md, manifest.json" in asked
     assert "an export of 2 train and 0 test samples" in asked
     assert page.get_by_text("Wrote ").count() == 0 and page.get_by_role("button", name=DOWNLOADS).count() == 0
     assert files(out) == before  # nothing written yet
