@@ -33,6 +33,12 @@ CASES = [
     ("keywords:existence", {"keywords": ["cats", "balance"]}, "Cats nap.", "Cats nap.\n\nKey word: balance."),
     ("detectable_format:number_bullet_lists", {"num_bullets": 3}, PLAIN, None),
     ("detectable_format:number_bullet_lists", {"num_bullets": 2}, "Intro.\n* a\n* b\n- c\nEnd.", None),
+    (
+        "detectable_format:number_bullet_lists",
+        {"num_bullets": 3},
+        "Tips:\n* Sleep well. Rest often.\n* Eat greens.\nDone.",
+        "Tips:\n* Sleep well.\n* Rest often.\n* Eat greens.\nDone.",
+    ),
 ]
 
 
@@ -59,6 +65,21 @@ def test_fixers_keep_the_words():
 def test_a_closing_sentence_with_other_punctuation_is_replaced_not_repeated():
     rule = build("startend:end_checker", {"end_phrase": "Hope this helps."})
     assert fix(rule, "Done. Hope this helps!") == "Done. Hope this helps."
+
+
+def test_a_numbered_list_becomes_the_bullets():
+    rule = build("detectable_format:number_bullet_lists", {"num_bullets": 2})
+    assert (
+        fix(rule, "Steps:\n1. Boil water.\n2) Add tea.\nEnjoy.")
+        == "Steps:\n* Boil water.\n* Add tea.\nEnjoy."
+    )
+    rule = build("detectable_format:number_bullet_lists", {"num_bullets": 3})
+    assert rule.check(fix(rule, "Steps:\n1. Boil water. Wait.\n2. Add tea."))
+
+
+def test_too_few_bullets_with_too_few_sentences_are_left_alone():
+    rule = build("detectable_format:number_bullet_lists", {"num_bullets": 4})
+    assert fix(rule, "* One.\n* Two. Three.") == "* One.\n* Two. Three."
 
 
 def test_a_title_comes_from_the_instruction_or_else_the_response():
@@ -133,3 +154,10 @@ def test_a_response_that_passes_or_has_no_fixable_rule_is_returned_as_is():
     assert fix_response(lower, "all lower already.") == ("all lower already.", [])
     forbidden = [{"id": "r1", "kind": "keywords:forbidden_words", "kwargs": {"forbidden_words": ["cats"]}}]
     assert fix_response(forbidden, PLAIN) == (PLAIN, [])
+
+
+def test_postscripts_vary_with_the_response_and_repeat_for_the_same_one():
+    rule = build("detectable_content:postscript", {"postscript_marker": "P.S."})
+    lines = {fix(rule, f"Answer number {i}.").rsplit("\n", 1)[1] for i in range(40)}
+    assert len(lines) > 3 and all(line.startswith("P.S. ") for line in lines)
+    assert fix(rule, "Same answer.") == fix(rule, "Same answer.")

@@ -11,17 +11,28 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rnr_core.messages import stable_hash
 from rnr_core.rules import checker_of
 from rnr_core.rules.base import RuleKind
 from rnr_core.rules.formatting import _DASH_BULLET, _STAR_BULLET
 from rnr_core.rules.text import sentences
 
 TITLE_WORDS = 8  # a derived title keeps at most this many words
-POSTSCRIPT_TEXT = "Feel free to ask if any part of this needs more detail."
+# Postscripts vary (picked by a hash of the response, so the fix stays pure), so that a model
+# trained on fixed responses learns the marker rather than one memorised sentence.
+POSTSCRIPTS = (
+    "Feel free to ask if any part of this needs more detail.",
+    "I can go into more depth on any of these points.",
+    "Let me know if you would like an example.",
+    "A follow-up question is always welcome.",
+    "I am happy to adjust this to your situation.",
+    "Ask me if something here is unclear.",
+)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$")
 _TITLE_JUNK = re.compile(r"[<>\[\]{}*_`#\"]")
 _DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _COMMA_GLUE = re.compile(r",(?=\S)")
+_NUMBERED = re.compile(r"^(\s*)\d{1,3}[.)]\s+", flags=re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -99,7 +110,8 @@ def title(rule: RuleKind, response: str, instruction: str | None = None) -> str:
 
 
 def postscript(rule: RuleKind, response: str, instruction: str | None = None) -> str:
-    return f"{response.rstrip()}\n\n{rule.postscript_marker.strip()} {POSTSCRIPT_TEXT}"
+    line = POSTSCRIPTS[int(stable_hash(response)[:8], 16) % len(POSTSCRIPTS)]
+    return f"{response.rstrip()}\n\n{rule.postscript_marker.strip()} {line}"
 
 
 def keywords(rule: RuleKind, response: str, instruction: str | None = None) -> str:
@@ -116,16 +128,26 @@ def keywords(rule: RuleKind, response: str, instruction: str | None = None) -> s
 
 
 def bullets(rule: RuleKind, response: str, instruction: str | None = None) -> str:
-    """Exactly n bullets: a response without any has its sentences shared out over n bullets (all
-    the words kept, none invented); too many bullets are merged, neighbours joined by '; '."""
+    """Exactly n bullets, with every word kept and none invented: a response without bullets has its
+    sentences shared out over n bullets; too many bullets are merged (neighbours joined by '; ');
+    too few are split at their sentences, when they hold enough."""
     n, text = rule.num_bullets, response.strip()
-    found = len(_STAR_BULLET.findall(text)) + len(_DASH_BULLET.findall(text))
+    found = _count_bullets(text)
+    if n < 1 or found == n:
+        return response
+    if not found and _NUMBERED.search(text):  # a numbered list is a list: mark its items as bullets
+        text = _NUMBERED.sub(r"\1* ", text)
+        found = _count_bullets(text)
+        if found == n:
+            return text
     if not found:
         parts = [s.strip() for s in sentences(" ".join(text.split())) if s.strip()]
-        return "\n".join(f"* {' '.join(g)}" for g in _share(parts, n)) if len(parts) >= n > 0 else response
-    if found > n > 0:
-        return _merge_bullets(text, n)
-    return response
+        return "\n".join(f"* {' '.join(g)}" for g in _share(parts, n)) if len(parts) >= n else response
+    return _rebuild_bullets(text, n, split=found < n) or response
+
+
+def _count_bullets(text: str) -> int:
+    return len(_STAR_BULLET.findall(text)) + len(_DASH_BULLET.findall(text))
 
 
 def _share(items: list[str], n: int) -> list[list[str]]:
@@ -139,16 +161,22 @@ def _share(items: list[str], n: int) -> list[list[str]]:
     return out
 
 
-def _merge_bullets(text: str, n: int) -> str:
-    """Keep the non-bullet lines where they are and rebuild the bullet block as n bullets."""
+def _rebuild_bullets(text: str, n: int, split: bool) -> str | None:
+    """Keep the other lines where they are and rebuild the bullet lines as n bullets, merging
+    neighbours, or (with `split`) sharing their sentences out; None when they have too few."""
     lines = text.split("\n")
     marked = [i for i, ln in enumerate(lines) if _STAR_BULLET.fullmatch(ln) or _DASH_BULLET.fullmatch(ln)]
     items = [re.sub(r"^\s*[*-]\s*", "", lines[i]).strip() for i in marked]
-    merged = [f"* {'; '.join(x for x in group if x)}" for group in _share(items, n)]
-    first = marked[0]
-    kept = [ln for i, ln in enumerate(lines) if i not in set(marked)]
-    before = sum(1 for i in range(first) if i not in set(marked))
-    return "\n".join(kept[:before] + merged + kept[before:])
+    if split:
+        items = [s.strip() for item in items for s in sentences(item) if s.strip()]
+        if len(items) < n:
+            return None
+    joiner = " " if split else "; "
+    rebuilt = [f"* {joiner.join(x for x in group if x)}" for group in _share(items, n)]
+    bullet_lines = set(marked)
+    kept = [ln for i, ln in enumerate(lines) if i not in bullet_lines]
+    before = sum(1 for i in range(marked[0]) if i not in bullet_lines)
+    return "\n".join(kept[:before] + rebuilt + kept[before:])
 
 
 FIXERS: dict[str, Fixer] = {
