@@ -144,3 +144,18 @@ def test_a_tiny_fine_tune_is_cancelled_resumed_and_listed(exported):
     assert row["Final loss"] == pytest.approx(losses[-1]["loss"])
     assert "Trained and registered as tiny-parrot" in texts(at)
     assert not [w for w in at.selectbox if w.key == "train_resume"]  # nothing left to resume
+
+
+def test_in_team_mode_the_cores_reason_names_the_export_by_its_folder_name(team, tmp_path):  # noqa: F811
+    folder = tmp_path / "exports" / "week-2"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"format": "sharegpt"}')
+    (folder / "train.jsonl").write_text('{"conversations": []}\n')
+    at = run(PAGE, user=MIA)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    job = ended(at, at.session_state["train_job"])
+    assert job["status"] == "failed" and str(folder) in job["error"]
+    shown = texts(at)
+    assert "week-2/manifest.json says this export is in the 'sharegpt' format" in shown
+    assert "Export it again on the Export page with the format 'messages'." in shown  # the app's fix
+    assert str(tmp_path) not in shown  # no server path
