@@ -111,6 +111,21 @@ def test_the_fine_tunes_list_shows_what_the_store_holds(app_db):
     assert plotted(at) == [(1, 2.5), (2, 2.0), (3, 1.5)]
 
 
+def test_a_checkpoint_base_needs_its_folder_and_a_bad_one_is_the_cores_reason(app_db, tmp_path):
+    at = open_page(PAGE)
+    at.selectbox(key="train_base").set_value("hf")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert "Type the checkpoint folder to start from" in texts(at) and "train_job" not in at.session_state
+    data, empty = tmp_path / "export", tmp_path / "empty"
+    empty.mkdir()
+    data.mkdir()
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
+    (data / "train.jsonl").write_text(json.dumps({"messages": turns}) + "\n")
+    job = ended(at, start(at, train_hf=str(empty), train_data=str(data), train_name="from-nothing"))
+    assert job["status"] == "failed" and state.store().fine_tunes() == []
+    assert f"{empty} is not a transformers checkpoint (no config.json there)" in texts(at)
+
+
 def test_a_bad_export_folder_shows_the_cores_reason_and_registers_nothing(app_db, tmp_path):
     at = open_page(PAGE)
     job = ended(at, start(at, train_data=str(tmp_path / "nowhere"), train_name="never"))
