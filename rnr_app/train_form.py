@@ -12,6 +12,7 @@ import streamlit as st
 from rnr_app import state
 from rnr_app.train_view import said
 from rnr_core import access
+from rnr_core.errors import SettingError
 from rnr_core.train import train_model
 
 CHECKPOINT = "hf"  # the base choice that reads a checkpoint folder (personal mode only)
@@ -67,6 +68,8 @@ def form(store) -> dict | None:
         )
         if not st.form_submit_button("Start training", type="primary") or data is None:
             return None
+    if base == CHECKPOINT and not folder.strip():
+        raise SettingError("Type the checkpoint folder to start from, or pick another base model.")
     return {
         "data": str(access.export_dir(data) if state.team() else Path(data).expanduser()),
         "base": f"hf:{folder.strip()}" if base == CHECKPOINT else base,

@@ -111,6 +111,21 @@ def test_the_fine_tunes_list_shows_what_the_store_holds(app_db):
     assert plotted(at) == [(1, 2.5), (2, 2.0), (3, 1.5)]
 
 
+def test_a_checkpoint_base_needs_its_folder_and_a_bad_one_is_the_cores_reason(app_db, tmp_path):
+    at = open_page(PAGE)
+    at.selectbox(key="train_base").set_value("hf")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert "Type the checkpoint folder to start from" in texts(at) and "train_job" not in at.session_state
+    data, empty = tmp_path / "export", tmp_path / "empty"
+    empty.mkdir()
+    data.mkdir()
+    turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
+    (data / "train.jsonl").write_text(json.dumps({"messages": turns}) + "\n")
+    job = ended(at, start(at, train_hf=str(empty), train_data=str(data), train_name="from-nothing"))
+    assert job["status"] == "failed" and state.store().fine_tunes() == []
+    assert f"{empty} is not a transformers checkpoint (no config.json there)" in texts(at)
+
+
 def test_a_bad_export_folder_shows_the_cores_reason_and_registers_nothing(app_db, tmp_path):
     at = open_page(PAGE)
     job = ended(at, start(at, train_data=str(tmp_path / "nowhere"), train_name="never"))
@@ -144,3 +159,18 @@ def test_a_tiny_fine_tune_is_cancelled_resumed_and_listed(exported):
     assert row["Final loss"] == pytest.approx(losses[-1]["loss"])
     assert "Trained and registered as tiny-parrot" in texts(at)
     assert not [w for w in at.selectbox if w.key == "train_resume"]  # nothing left to resume
+
+
+def test_in_team_mode_the_cores_reason_names_the_export_by_its_folder_name(team, tmp_path):  # noqa: F811
+    folder = tmp_path / "exports" / "week-2"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text('{"format": "sharegpt"}')
+    (folder / "train.jsonl").write_text('{"conversations": []}\n')
+    at = run(PAGE, user=MIA)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    job = ended(at, at.session_state["train_job"])
+    assert job["status"] == "failed" and str(folder) in job["error"]
+    shown = texts(at)
+    assert "week-2/manifest.json says this export is in the 'sharegpt' format" in shown
+    assert "Export it again on the Export page with the format 'messages'." in shown  # the app's fix
+    assert str(tmp_path) not in shown  # no server path
