@@ -1,4 +1,4 @@
-"""Background jobs: generation, judging and evaluation in threads of a long-lived process.
+"""Background jobs: generation, judging, evaluation and training in threads of a long-lived process.
 
 The app starts a job, keeps only its id, and reads its progress from any thread. Cancelling is
 cooperative: the job's task is cancelled on its own event loop, calls in flight are abandoned,
@@ -25,6 +25,7 @@ def job_kinds() -> dict[str, Callable[..., Awaitable]]:
     from rnr_core.generate import execute_run
     from rnr_core.ifeval.run import run_ifeval
     from rnr_core.judge import judge_samples
+    from rnr_core.train import train_model
 
     return {
         "generate": execute_run,
@@ -32,6 +33,7 @@ def job_kinds() -> dict[str, Callable[..., Awaitable]]:
         "ifeval": run_ifeval,
         "eval": run_eval,
         "compare": run_compare,
+        "train": train_model,
     }
 
 

@@ -1,6 +1,7 @@
 """The `rnr` command: parse arguments, call one core function, print the result.
 
-Commands live in one module per group (data, runs, review, evaluate) and register here with `command`.
+Commands live in one module per group (data, runs, review, evaluate, compare, train) and register
+here with `command`.
 """
 
 import argparse
@@ -126,6 +127,7 @@ LISTED = (
     "stats",
     "judge",
     "export",
+    "train",
     "models",
     "config",
     "tasks",
@@ -230,7 +232,7 @@ def _report(args, message: str, debug: bool) -> None:
 
 
 # Each group registers its commands with the helpers above, so the groups are imported last.
-GROUPS = ("data", "runs", "review", "evaluate", "compare")
+GROUPS = ("data", "runs", "review", "evaluate", "compare", "train")
 for _group in GROUPS:
     importlib.import_module(f"rnr_core.cli.{_group}")
 

@@ -170,7 +170,7 @@ def _eval_args(p):
         action="append",
         required=True,
         metavar="SPEC",
-        help="model spec to evaluate (repeat to compare)",
+        help="model spec or fine-tune name to evaluate (repeat to compare)",
     )
     p.add_argument(
         "--judge",
@@ -198,8 +198,10 @@ def _eval_args(p):
 @command("eval", "run models on a benchmark: pass rates with 95% CIs, paired differences")(_eval_args)
 def _eval(args, store):
     from rnr_core.evaluate.run import run_eval
+    from rnr_core.models.finetunes import resolve_spec
     from rnr_core.models.registry import get_model
 
+    args.model = [resolve_spec(store, spec) for spec in args.model]  # a fine-tune by its registered name
     if args.checkers_only and args.judge:
         raise SettingError("--checkers-only runs no LLM judge; drop --judge, or --checkers-only.")
     given = [f for f, v in (("--seed", args.seed), ("--ifeval-input", args.ifeval_input)) if v is not None]

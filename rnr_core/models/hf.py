@@ -4,15 +4,29 @@ import asyncio
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 
 from rnr_core.errors import ModelCallError, ModelSpecError
 from rnr_core.models.base import Completion, GenParams, Model
 from rnr_core.models.registry import backend
 
 
-@lru_cache(maxsize=2)
 def load_checkpoint(path: str):
-    """Tokenizer and model, loaded once per process."""
+    """Tokenizer and model, loaded once per process and again when the folder's weights change (a
+    fine-tune trained again into the same folder)."""
+    return _load(path, _weights_stamp(path))
+
+
+def _weights_stamp(path: str) -> tuple:
+    """Name, size and modification time of each weights file in the folder."""
+    folder = Path(path)
+    files = sorted(f for pattern in ("*.safetensors", "*.bin") for f in folder.glob(pattern))
+    return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, stamp: tuple):
+    """Tokenizer and model from the folder; `stamp` ties the cached pair to the weights it read."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:

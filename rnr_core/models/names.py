@@ -4,6 +4,7 @@ endpoint's address; credentials masked everywhere."""
 import re
 
 from rnr_core import access
+from rnr_core.models import finetunes
 from rnr_core.secrets import scrub
 
 # An endpoint spec's address: in team mode the operator's business, never shown to visitors.
@@ -21,8 +22,10 @@ def team_names() -> dict[str, str]:
 
 def shown(text: str, names: dict[str, str] | None = None) -> str:
     """`text` (a spec, or a line naming specs) as a visitor may read it: team models by the operator's
-    name, any other endpoint's address hidden in team mode, credentials masked."""
+    name, fine-tunes by their registered name, any other endpoint's address hidden in team mode,
+    credentials masked."""
     names = team_names() if names is None else names
+    text = finetunes.shown(text)  # a fine-tune's folder by its registered name
     for spec, name in sorted(names.items(), key=lambda kv: -len(kv[0])):  # longest first: no partial hit
         text = text.replace(spec, name)
     if access.config().team:

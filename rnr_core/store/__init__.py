@@ -9,6 +9,7 @@ from rnr_core.store.compare_reads import CompareReads
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
 from rnr_core.store.evals import EvalQueries
+from rnr_core.store.fine_tunes import FineTuneQueries
 from rnr_core.store.preferences import PreferenceQueries
 from rnr_core.store.review import ReviewQueries
 from rnr_core.store.runs import RunQueries
@@ -36,6 +37,7 @@ class Store(
     PreferenceQueries,
     BenchmarkQueries,
     EvalQueries,
+    FineTuneQueries,
     StoreBase,
 ):
     """One DuckDB file, migrated on open."""

@@ -423,3 +423,31 @@ def _eval_judge_raw() -> list[str]:
     # An eval judge reply that never parsed is stored as an 'unknown' verdict (its error in rationale);
     # its raw text is kept too, so judge failures can be read and counted, not only the answers'.
     return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
+
+
+@migration(16, "fine-tunes and their training loss")
+def _fine_tunes() -> list[str]:
+    # A fine-tune is registered by name when training starts (status training), so the app can list
+    # it and its loss while it runs; spec is `hf:<absolute output dir>`, settings its training flags.
+    return [
+        """CREATE TABLE fine_tunes (
+            name VARCHAR PRIMARY KEY,
+            spec VARCHAR NOT NULL,
+            base VARCHAR NOT NULL,
+            data VARCHAR NOT NULL,
+            settings VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            error VARCHAR,
+            job VARCHAR,
+            created_by VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp)""",
+        """CREATE TABLE train_log (
+            name VARCHAR NOT NULL,
+            step INTEGER NOT NULL,
+            epoch DOUBLE,
+            loss DOUBLE,
+            learning_rate DOUBLE,
+            logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            PRIMARY KEY (name, step))""",
+    ]

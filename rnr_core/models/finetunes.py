@@ -1,0 +1,74 @@
+"""Fine-tunes as models: a registered name stands for its `hf:<folder>` spec, shown by that name, offered
+next to its base."""
+
+import re
+from pathlib import Path
+
+from rnr_core.errors import ModelSpecError
+
+# Spec -> name of every fine-tune this process has read from a store, for display (rnr_core.models.names).
+_NAMES: dict[str, str] = {}
+
+
+def spec_of(out) -> str:
+    """The model spec of a fine-tune's folder."""
+    return f"hf:{Path(out).expanduser().absolute()}"
+
+
+def _remember(rows: list[dict]) -> list[dict]:
+    _NAMES.update({r["spec"]: r["name"] for r in rows})
+    return rows
+
+
+def resolve_spec(store, spec_or_name: str) -> str:
+    """A finished fine-tune's spec for its name; any other spec as given."""
+    ft = store.fine_tune(spec_or_name)
+    if ft is None:
+        return spec_or_name
+    _remember([ft])
+    if ft["status"] != "completed":
+        raise ModelSpecError(
+            f"Fine-tune {spec_or_name!r} has no finished model: its training is {ft['status']}"
+            f"{' (' + ft['error'] + ')' if ft['error'] else ''}. 'rnr train --list' shows every fine-tune."
+        )
+    return ft["spec"]
+
+
+def model_choices(store, specs=("local",)) -> list[tuple[str, str]]:
+    """(label, spec) for each of `specs`, each followed by its finished fine-tunes (and theirs); then the
+    fine-tunes whose base is not among them, after their base."""
+    done = _remember(store.fine_tunes("completed"))
+    by_base: dict[str, list[dict]] = {}
+    for ft in sorted(done, key=lambda ft: ft["created_at"]):
+        by_base.setdefault(_base_spec(store, ft["base"]), []).append(ft)
+    fine_tuned = {ft["spec"] for ft in done}
+    choices: list[tuple[str, str]] = []
+
+    def add(spec: str, label: str) -> None:
+        if any(spec == listed for _, listed in choices):
+            return
+        choices.append((label, spec))
+        for ft in by_base.get(spec, []):
+            add(ft["spec"], f"{ft['name']} (fine-tune of {_NAMES.get(spec, spec)})")
+
+    for spec in [*specs, *(b for b in by_base if b not in fine_tuned)]:
+        add(spec, _NAMES.get(spec, spec))
+    return choices
+
+
+def _base_spec(store, base: str) -> str:
+    """A recorded base as a spec: a fine-tune's name becomes its folder's spec."""
+    ft = store.fine_tune(base)
+    return ft["spec"] if ft else base
+
+
+def names() -> dict[str, str]:
+    """Spec -> name of the fine-tunes this process knows."""
+    return dict(_NAMES)
+
+
+def shown(text: str) -> str:
+    """`text` with each known fine-tune's spec replaced by its name (a whole spec only, not a prefix)."""
+    for spec, name in sorted(_NAMES.items(), key=lambda kv: -len(kv[0])):
+        text = re.sub(re.escape(spec) + r"(?![\w./-])", lambda _, name=name: name, text)
+    return text
