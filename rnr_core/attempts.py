@@ -37,6 +37,7 @@ class Ask:
     parse: Callable[[str], Any]
     check: Callable[[Any], dict[str, bool]] | None = None  # verdicts by rule id: rejection sampling
     template: str | None = None
+    rejections: int | None = None  # None: the engine's own
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Try:
     parsed: Any
     params: GenParams
     verdicts: dict[str, bool]
+    revision: int | None = None  # the revision round that asked for it; None for a sampled reply
 
     @property
     def passed(self) -> bool:
@@ -63,6 +65,7 @@ class Outcome:
     raw: str | None = None
     skipped: bool = False  # the engine was stopped by a transient failure before this ask finished
     call_failed: bool = False  # the endpoint failed: no reply to store, the same seed is asked again
+    revisions: int = 0  # revision rounds asked for
 
     @property
     def best(self) -> Try | None:
@@ -94,7 +97,8 @@ class Engine:
     async def run(self, ask: Ask, start: int = 0) -> Outcome:
         """Try until a reply parses (and, when checked, passes or the rejections run out)."""
         attempt, invalid, tries, last = start, 0, [], None
-        while invalid <= self.max_invalid and len(tries) <= self.rejections:
+        rejections = self.rejections if ask.rejections is None else ask.rejections
+        while invalid <= self.max_invalid and len(tries) <= rejections:
             if self.abort:
                 return Outcome(attempt, skipped=True)
             attempt += 1
@@ -122,6 +126,30 @@ class Engine:
         if tries:
             return Outcome(attempt, tries)
         return Outcome(attempt, error=str(last), raw=last.raw)
+
+    async def revise(
+        self, ask: Ask, outcome: Outcome, follow_up: Callable[[Try], list[dict]], rounds: int, template: str
+    ) -> Outcome:
+        """Up to `rounds` revisions of a checked reply that still fails: the best try so far goes back
+        with `follow_up(best)` (what failed), and the answer is checked like any try. Each revision is
+        a try of the same item, so it gets the next seed, is logged, and replays from the call cache."""
+        for round_no in range(1, rounds + 1):
+            best = outcome.best
+            if best is None or best.passed:
+                break
+            again = replace(
+                ask,
+                stage="revision",
+                messages=[*ask.messages, *follow_up(best)],
+                template=template,
+                rejections=0,
+            )
+            got = await self.run(again, outcome.attempts)
+            if got.skipped or got.call_failed:
+                return got  # nothing settles: the item is retried (or resumed) from its start
+            tries = outcome.tries + [replace(t, revision=round_no) for t in got.tries]
+            outcome = Outcome(got.attempts, tries, revisions=round_no)
+        return outcome
 
     def _log(
         self,

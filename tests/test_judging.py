@@ -124,7 +124,8 @@ def test_rejection_stops_at_the_first_passing_attempt(store, dataset, scripted, 
 def test_rejection_keeps_the_best_attempt_when_none_passes(store, dataset, scripted, monkeypatch):
     monkeypatch.setattr("rnr_core.generate.pipeline.draw_rules", lambda rng, n, first: FIXED)
     scripted(scripted_attempts(["one, two, three, four, five", "one, two", "a, b, c, d, e, f"]))
-    run = asyncio.run(execute_run(store, start_run(store, config(rejections=2))))
+    # Rejection sampling alone: a revision round would add a fourth try (tests/test_revision.py).
+    run = asyncio.run(execute_run(store, start_run(store, config(rejections=2, revisions=0))))
     samples = store.list_samples(run_id=run["id"])
     assert len(samples) == 2 and run["status"] == "completed"
     for s in samples:

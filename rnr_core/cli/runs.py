@@ -21,6 +21,12 @@ _RUN_OPTIONS = (
         "share of each prompt's rules drawn from the checkable kinds",
     ),
     ("--rejections", "rejections", int, "regenerations of a response that fails a checker"),
+    (
+        "--revisions",
+        "revisions",
+        int,
+        "rounds that send a response still failing a checker back with the rules it broke",
+    ),
     ("--temperature", "temperature", float, "sampling temperature"),
     ("--max-tokens", "max_tokens", int, "response length limit"),
 )
@@ -30,6 +36,7 @@ def _generate_args(p):
     from dataclasses import fields
 
     from rnr_core.generate import RunConfig
+    from rnr_core.generate.plan import MODES
 
     defaults = {f.name: f.default for f in fields(RunConfig)}
     p.add_argument("--dataset", help="dataset to sample instructions from")
@@ -46,6 +53,19 @@ def _generate_args(p):
         "(default) is on for every model but the embedded 'local', which is too small to pass it",
     )
     p.add_argument("--no-quality-gate", action="store_true", help="the same as --quality-gate off")
+    p.add_argument(
+        "--fixers",
+        action="store_true",
+        default=None,
+        help="after revision, mechanically fix rules that still fail where the kind has an exact fix "
+        "(lowercase, quotes, end phrase, title, ...); recorded in each sample's provenance",
+    )
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        help="generate (default): the model answers; recycle: the dataset's reference answers, fixed "
+        "to drawn verifiable rules, with no model call",
+    )
     p.add_argument("--resume", metavar="RUN_ID", help="finish an earlier run instead of starting one")
     _timeout_arg(p)
 
@@ -53,7 +73,8 @@ def _generate_args(p):
 def _run_config(args):
     from rnr_core.generate import RunConfig
 
-    given = {name: getattr(args, name) for _, name, _, _ in _RUN_OPTIONS if getattr(args, name) is not None}
+    names = [name for _, name, _, _ in _RUN_OPTIONS] + ["fixers", "mode"]
+    given = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     return RunConfig(
         dataset=args.dataset,
         seed=args.seed,
@@ -101,13 +122,45 @@ def _show_run(args, store, run: dict, failed_items: list[dict] | None = None):
         "error": run_words.error_text(state, "cli") if state.error else None,  # with its CLI fix
         "seed": run["config"]["seed"],
     }
-    lines = [_run_line(state), *run_words.failure_lines(state, "cli"), run_words.next_step(state, "cli")]
+    repairs = _repairs(store, run)
+    if repairs:
+        data["repairs"] = repairs
+    lines = [_run_line(state), *_repair_lines(repairs), *run_words.failure_lines(state, "cli")]
+    lines.append(run_words.next_step(state, "cli"))
     text = "\n".join(line for line in lines if line)
     if failed_items is not None:
         data["failed_items"] = failed_items
         text += "".join(_failed_text(i, args.full) for i in failed_items)
     _emit(args, data, lambda _: text)
     return state
+
+
+def _repairs(store, run: dict) -> dict:
+    """How the run's responses came about (revised, fixed, recycled) and what a recycle run skipped."""
+    how = store.provenance_counts(run["id"])
+    if set(how) <= {"generated"} and not run["config"].get("skipped"):
+        return {}
+    return {
+        "samples": how,
+        "by_kind": store.repair_counts(run["id"]),
+        "skipped_no_reference": len(run["config"].get("skipped") or []),
+    }
+
+
+def _repair_lines(repairs: dict) -> list[str]:
+    if not repairs:
+        return []
+    lines = ["samples: " + ", ".join(f"{n} {how}" for how, n in repairs["samples"].items())]
+    if repairs["skipped_no_reference"]:
+        lines.append(
+            f"skipped {repairs['skipped_no_reference']} drawn instruction(s) with no reference answer"
+        )
+    lines += [
+        f"  {k['kind']}: failed before revision {k['failed']}, passed after it {k['revised']}, "
+        f"fixed {k['fixed']}"
+        for k in repairs["by_kind"]
+    ]
+    return lines
 
 
 def _state_json(state) -> dict:

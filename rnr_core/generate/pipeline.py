@@ -6,9 +6,10 @@ import uuid
 
 from rnr_core.attempts import Ask, Engine, Outcome, group_commit, item_seed
 from rnr_core.errors import InvalidOutput, NotFound, RnrError
+from rnr_core.generate import repair, turns
 from rnr_core.generate import system_prompt as sp_stage
-from rnr_core.generate import turns
-from rnr_core.generate.plan import RunConfig, all_keys, plan_groups, split_rules
+from rnr_core.generate.plan import OLD_RUN_DEFAULTS, RunConfig, all_keys, plan_groups, split_rules
+from rnr_core.generate.recycle import RecycleJob, with_reference
 from rnr_core.models.base import GenParams
 from rnr_core.models.registry import get_model
 from rnr_core.progress import Progress, silent
@@ -22,14 +23,15 @@ RESPONSE_TEMPLATE = f"{turns.GUIDANCE.id}+{turns.TEMPTING.id}"
 
 def start_run(store, config: RunConfig, started_by: str | None = None) -> str:
     """Plan a run and record it, with who started it; nothing is generated yet."""
-    get_model(config.model)  # fail on a bad spec before anything is written
+    if config.mode != "recycle":
+        get_model(config.model)  # fail on a bad spec before anything is written
     dataset_id = store.dataset_id(config.dataset)
     if dataset_id is None:
         names = ", ".join(d["name"] for d in store.list_datasets()) or "none yet"
         raise NotFound(f"No dataset {config.dataset!r} (have: {names}).", hint="import")
-    planned = plan_groups(config, store.instruction_ids(dataset_id))
+    planned = plan_groups(config, store.instruction_ids(dataset_id), with_reference(store))
     run_id = f"run-{uuid.uuid4().hex[:10]}"
-    store.create_run(run_id, dataset_id, config.model, planned.as_dict(), started_by)
+    store.create_run(run_id, dataset_id, planned.model, planned.as_dict(), started_by)
     return run_id
 
 
@@ -38,10 +40,10 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
     run = store.get_run(run_id)
     if run is None:
         raise NotFound(f"No run {run_id!r}.", hint="list_runs")
-    # Runs recorded before rule-aware generation resume as they started: free-form rules only.
-    config = RunConfig(**{"verifiable_share": 0.0, "rejections": 0, **run["config"]})
+    # Runs recorded before a setting existed resume as they started (free-form rules, no repairs).
+    config = RunConfig(**{**OLD_RUN_DEFAULTS, **run["config"]})
     store.set_run_status(run_id, "running")
-    job = _Job(store, run_id, config, progress)
+    job = JOBS[config.mode](store, run_id, config, progress)
     try:
         async with group_commit(store):
             await job.run()
@@ -55,8 +57,8 @@ async def execute_run(store, run_id: str, progress: Progress | None = None) -> d
         store.set_run_status(run_id, "failed", scrub(f"{type(exc).__name__}: {exc}"))
         raise
     missing = len(set(all_keys(config)) - store.done_items(run_id))
-    if job.engine.abort:
-        store.set_run_status(run_id, "failed", job.engine.abort.what, job.engine.abort.hint)
+    if job.abort:
+        store.set_run_status(run_id, "failed", job.abort.what, job.abort.hint)
     elif missing:
         store.set_run_status(run_id, "failed", f"{missing} item(s) not done")
     else:
@@ -80,6 +82,10 @@ class _Job:
         self.progress = progress or silent
         ids = [i for g in config.groups for i in g] + [i for i in config.outsiders if i is not None]
         self.instructions = store.instructions(ids)
+
+    @property
+    def abort(self):
+        return self.engine.abort
 
     async def run(self) -> None:
         self.progress(self.finished, self.total, self.failed)
@@ -163,8 +169,21 @@ class _Job:
             template=RESPONSE_TEMPLATE,
         )
         outcome = await self.engine.run(ask, self.tried.get(key, 0))
+        if checked and self.config.revisions:
+            outcome = await self.engine.revise(
+                ask,
+                outcome,
+                lambda best: repair.revision_turns(prompt["rules"], best),
+                self.config.revisions,
+                repair.REVISE.id,
+            )
 
         def write(best) -> None:
+            kept = (
+                repair.keep(prompt["rules"], outcome, self.config.fixers, repair.first_user_text(conv))
+                if checked
+                else None
+            )
             sample_id = self.store.add_sample(
                 {
                     "run_id": self.run_id,
@@ -174,20 +193,21 @@ class _Job:
                     "kind": kind,
                     "target_rule": target_rule,
                     "messages": conv,
-                    "response": best.parsed,
+                    "response": kept.text if kept else best.parsed,
                     "model": self.config.model,
                     "template": RESPONSE_TEMPLATE,
                     "params": best.params.as_dict(),
                     "seed": best.params.seed,
+                    "provenance": kept.provenance if kept else None,
                 }
             )
             if checked:
-                self._record_checks(sample_id, outcome)
+                self._record_checks(sample_id, outcome, kept.verdicts)
 
         self._settle(ask, outcome, write)
 
-    def _record_checks(self, sample_id: int, outcome: Outcome) -> None:
-        """Every try with its checker verdicts, and the kept response's verdicts."""
+    def _record_checks(self, sample_id: int, outcome: Outcome, verdicts: dict[str, bool]) -> None:
+        """Every try with its checker verdicts, and the kept response's (after any fix)."""
         best = outcome.best
         self.store.add_attempts(
             sample_id,
@@ -199,11 +219,12 @@ class _Job:
                     "passed": t.passed,
                     "kept": t is best,
                     "seed": t.params.seed,
+                    "revision": t.revision,
                 }
                 for t in outcome.tries
             ],
         )
-        self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(best.verdicts))
+        self.store.add_verdicts(sample_id, CHECKER, checker_verdicts(verdicts))
 
     def _params(self, max_tokens: int, schema: dict | None = None) -> GenParams:
         return GenParams(temperature=self.config.temperature, max_tokens=max_tokens, json_schema=schema)
@@ -231,3 +252,6 @@ def _non_empty(raw: str) -> str:
     if not raw.strip():
         raise InvalidOutput("the response is empty", raw, "empty")
     return raw.strip()
+
+
+JOBS = {"generate": _Job, "recycle": RecycleJob}

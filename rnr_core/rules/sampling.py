@@ -7,10 +7,10 @@ from rnr_core.rules.base import KINDS, build
 from rnr_core.rules.conflicts import compatible
 
 
-def draw_kinds(rng: random.Random, n: int) -> list[str]:
-    """Up to n distinct pool kinds, in drawn order, pairwise compatible."""
+def draw_kinds(rng: random.Random, n: int, among: frozenset[str] | None = None) -> list[str]:
+    """Up to n distinct pool kinds (of `among`, when given), in drawn order, pairwise compatible."""
     chosen: list[str] = []
-    pool = sorted(k for k, c in KINDS.items() if c.in_pool)
+    pool = sorted(k for k, c in KINDS.items() if c.in_pool and (among is None or k in among))
     for kind in rng.sample(pool, len(pool)):
         if len(chosen) == n:
             break
@@ -19,10 +19,12 @@ def draw_kinds(rng: random.Random, n: int) -> list[str]:
     return chosen
 
 
-def draw_rules(rng: random.Random, n: int, first_index: int) -> list[dict]:
+def draw_rules(
+    rng: random.Random, n: int, first_index: int, among: frozenset[str] | None = None
+) -> list[dict]:
     """n verifiable rule records (ids from r<first_index>), rendered in natural language."""
     records = []
-    for i, kind in enumerate(draw_kinds(rng, n), first_index):
+    for i, kind in enumerate(draw_kinds(rng, n, among), first_index):
         kwargs = KINDS[kind].sample(rng)
         rule = build(kind, kwargs)
         records.append(rule_record(i, rule.render(), rule.category, kind, kwargs))

@@ -425,6 +425,16 @@ def _eval_judge_raw() -> list[str]:
     return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
 
 
+@migration(15, "repairs: where a sample's response came from and what was done to it")
+def _provenance() -> list[str]:
+    return [
+        # JSON {source, revisions, failed_kinds, revised_kinds, fixes}; NULL: generated, untouched.
+        "ALTER TABLE samples ADD COLUMN provenance VARCHAR",
+        # The revision round that asked for a try; NULL for a sampled one.
+        "ALTER TABLE attempts ADD COLUMN revision INTEGER",
+    ]
+
+
 @migration(16, "fine-tunes and their training loss")
 def _fine_tunes() -> list[str]:
     # A fine-tune is registered by name when training starts (status training), so the app can list

@@ -19,6 +19,8 @@ _SAMPLE_SELECT = (
 def _decode_sample(row: dict) -> dict:
     for field in ("messages", "rules", "params"):
         row[field] = json.loads(row[field])
+    if row.get("provenance") is not None:
+        row["provenance"] = json.loads(row["provenance"])
     return row
 
 
@@ -50,6 +52,8 @@ class SampleQueries:
     def add_sample(self, sample: dict) -> int:
         """Insert one sample; `sample` holds the column values by name."""
         row = dict(sample, messages=json.dumps(sample["messages"]), params=json.dumps(sample["params"]))
+        if sample.get("provenance") is not None:
+            row["provenance"] = json.dumps(sample["provenance"])
         cols = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         return self._scalar(f"INSERT INTO samples ({cols}) VALUES ({marks}) RETURNING id", list(row.values()))
@@ -104,3 +108,52 @@ class SampleQueries:
         """A run's newest samples, newest first: what the Generate page shows as they arrive."""
         rows = self._rows(_SAMPLE_SELECT + "WHERE s.run_id = ? ORDER BY s.id DESC LIMIT ?", [run_id, limit])
         return [_decode_sample(r) for r in rows]
+
+    def instruction_sources(self, ids: list[int]) -> dict[int, tuple[list[dict], dict]]:
+        """(messages, original record) of the given instruction ids: where a reference answer lives."""
+        rows = self.con.execute(
+            "SELECT id, messages, original FROM instructions WHERE list_contains(?, id)", [ids]
+        ).fetchall()
+        return {i: (json.loads(m), json.loads(o)) for i, m, o in rows}
+
+    def repair_counts(self, run_id: str | None = None) -> list[dict]:
+        """Per rule kind: kept responses that failed it before a revision, that a revision made pass,
+        and that a fixer repaired (from samples.provenance)."""
+        return self._rows(
+            f"""SELECT kind, count(*) FILTER (WHERE what = 'failed') AS failed,
+                count(*) FILTER (WHERE what = 'revised') AS revised,
+                count(*) FILTER (WHERE what = 'fixed') AS fixed
+            FROM ({_REPAIRS}) GROUP BY kind ORDER BY kind""",
+            [run_id, run_id] * 3,
+        )
+
+    def provenance_counts(self, run_id: str | None = None) -> dict[str, int]:
+        """Samples by where the response came from and what was done to it."""
+        rows = self.con.execute(
+            f"SELECT {_REPAIR_CLASS} AS how, count(*) FROM samples "
+            "WHERE ? IS NULL OR run_id = ? GROUP BY how ORDER BY how",
+            [run_id, run_id],
+        ).fetchall()
+        return dict(rows)
+
+
+_IN_RUN = "provenance IS NOT NULL AND (? IS NULL OR run_id = ?)"
+_REPAIRS = " UNION ALL ".join(
+    f"SELECT unnest(json_extract_string(provenance, '{path}')) AS kind, '{what}' AS what "
+    f"FROM samples WHERE {_IN_RUN}"
+    for what, path in (
+        ("failed", "$.failed_kinds[*]"),
+        ("revised", "$.revised_kinds[*]"),
+        ("fixed", "$.fixes[*].kind"),
+    )
+)
+# 'generated', 'revised', 'fixed', 'revised+fixed', 'recycled': one label per sample.
+_REPAIR_CLASS = """CASE
+    WHEN provenance IS NULL THEN 'generated'
+    WHEN json_extract_string(provenance, '$.source') = 'recycled' THEN 'recycled'
+    ELSE concat_ws('+',
+        CASE WHEN json_array_length(provenance, '$.revised_kinds') > 0 THEN 'revised' END,
+        CASE WHEN json_array_length(provenance, '$.fixes') > 0 THEN 'fixed' END,
+        CASE WHEN json_array_length(provenance, '$.revised_kinds') = 0
+             AND json_array_length(provenance, '$.fixes') = 0 THEN 'generated' END)
+END"""

@@ -59,10 +59,11 @@ class VerdictQueries:
         )
 
     def add_attempts(self, sample_id: int, attempts: list[dict]) -> None:
-        """attempts: dicts with attempt, response, verdicts ({rule_id: bool}), passed, kept, seed."""
+        """attempts: dicts with attempt, response, verdicts ({rule_id: bool}), passed, kept, seed, and
+        optionally revision (the revision round that asked for it)."""
         self.con.executemany(
-            "INSERT INTO attempts (sample_id, attempt, response, verdicts, passed, kept, seed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO attempts (sample_id, attempt, response, verdicts, passed, kept, seed, revision) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     sample_id,
@@ -72,6 +73,7 @@ class VerdictQueries:
                     a["passed"],
                     a["kept"],
                     a["seed"],
+                    a.get("revision"),
                 ]
                 for a in attempts
             ],
