@@ -5,6 +5,7 @@ import sys
 from rnr_core import cli, settings  # cli.os_user through the package, where a test may patch it
 from rnr_core.cli import _count, _emit, _open_store, _positive, _progress, _run_async, _timeout_arg, command
 from rnr_core.cli.reports import eval_text
+from rnr_core.cli.splitargs import split_args
 from rnr_core.cli.tables import table
 from rnr_core.errors import SettingError
 
@@ -85,12 +86,10 @@ def _benchmark_args(p):
     )
     p.add_argument(
         "--split",
-        choices=("train", "test"),
-        help="with --run/--dataset: only the samples an export puts in this split",
+        choices=("train", "validation", "test"),
+        help="with --run/--dataset: only the samples whose system prompt an export puts in this split",
     )
-    p.add_argument(
-        "--test-fraction", type=float, default=0.1, metavar="F", help="with --split: as in 'rnr export'"
-    )
+    split_args(p, "with --split: ")
     p.add_argument(
         "--seed", type=int, default=0, metavar="S", help="with --split or --limit: the seed (default 0)"
     )
@@ -125,6 +124,8 @@ def _benchmark(args, store):
             created_by=cli.os_user(),
             test_fraction=args.test_fraction,
             seed=args.seed,
+            ratios=args.ratios,
+            stratify=args.stratify,
         )
     _emit(args, frozen, _frozen_text)
 

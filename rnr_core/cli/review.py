@@ -4,6 +4,7 @@ import argparse
 
 from rnr_core import cli  # who acts is read through the package, where a test may patch it
 from rnr_core.cli import _add_common, _count, _emit, _missing, _progress, command
+from rnr_core.cli.splitargs import split_args
 from rnr_core.errors import SettingError
 
 
@@ -160,12 +161,27 @@ def _verdict_lines(s: dict) -> str:
     return "\n".join(lines) or "none yet; 'rnr judge' gives them"
 
 
+def _threshold(text: str) -> float:
+    """argparse type for a cosine similarity above 0 and at most 1."""
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a cosine similarity above 0 and at most 1")
+    return value
+
+
 def _export_args(p):
-    from rnr_core.export import FORMATS
+    from rnr_core.export import FORMATS, LEAKAGE_ACTIONS
     from rnr_core.store import SAMPLE_STATUSES
 
-    p.add_argument("--out", required=True, help="directory for train.jsonl, test.jsonl, manifest.json")
-    p.add_argument("--format", choices=list(FORMATS), default="messages")
+    p.add_argument(
+        "--out", required=True, help="directory for the split files, README.md (dataset card), manifest.json"
+    )
+    p.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default="messages",
+        help="; ".join(f"{name}: {f.about}" for name, f in FORMATS.items()) + " (default: messages)",
+    )
     p.add_argument("--status", nargs="+", choices=SAMPLE_STATUSES, default=["pending", "accepted"])
     p.add_argument(
         "--include-failing",
@@ -173,7 +189,7 @@ def _export_args(p):
         help="also export samples with a failed or not yet judged rule (default: only samples that "
         "passed every verdict)",
     )
-    p.add_argument("--test-fraction", type=float, default=0.1)
+    split_args(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run", help="only this run's samples")
     p.add_argument("--dataset", help="only samples generated from this dataset")
@@ -182,6 +198,34 @@ def _export_args(p):
         action="append",
         help="only samples with a rule of this category (repeat for several; any of them matches)",
     )
+    leak = p.add_mutually_exclusive_group()
+    leak.add_argument(
+        "--leakage-threshold",
+        type=_threshold,
+        default=0.9,
+        metavar="F",
+        help="cosine similarity from which instructions in two splits count as near duplicates (default 0.9)",
+    )
+    leak.add_argument(
+        "--no-leakage-check",
+        dest="leakage_threshold",
+        action="store_const",
+        const=None,
+        help="skip the near-duplicate check across splits (it embeds every new instruction once)",
+    )
+    p.add_argument(
+        "--leakage-action",
+        choices=LEAKAGE_ACTIONS,
+        default="report",
+        help="what to do with near duplicates: report them, move the held-out system prompt into train, "
+        "or drop the held-out samples (default: report)",
+    )
+    p.add_argument(
+        "--negatives",
+        action="store_true",
+        help="also write negatives.jsonl: the rejected samples with their reasons, for preference training",
+    )
+    p.add_argument("--language", default="en", help="the data's language for the dataset card (default: en)")
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -189,7 +233,7 @@ def _export_args(p):
     )
 
 
-@command("export", "write curated samples as train/test JSONL")(_export_args)
+@command("export", "write curated samples as split files with a dataset card")(_export_args)
 def _export(args, store):
     from rnr_core.export import export_samples
 
@@ -207,19 +251,43 @@ def _export(args, store):
             args.category,
             overwrite=args.overwrite,
             progress=update,
+            ratios=args.ratios,
+            stratify=args.stratify,
+            leakage_threshold=args.leakage_threshold,
+            leakage_action=args.leakage_action,
+            negatives=args.negatives,
+            language=args.language,
         )
+    _emit(args, manifest, _export_text)
 
-    def summary(m: dict) -> str:
-        text = f"wrote {m['counts']['train']} train and {m['counts']['test']} test samples to {m['out']}"
-        left = m["excluded"]
-        if any(left.values()):
-            text += (
-                f"; left out {left['failing']} with a failed rule and {left['unjudged']} not fully judged"
-                " (--include-failing exports them)"
-            )
-        return text + (f"\nwarning: {m['split_warning']}" if m["split_warning"] else "")
 
-    _emit(args, manifest, summary)
+def _export_text(m: dict) -> str:
+    """What was written, what was left out, and what the leakage check found."""
+    from rnr_core.review import plural
+
+    counts = ", ".join(f"{n} {split}" for split, n in m["counts"].items())
+    text = f"wrote {counts} samples to {m['out']}"
+    left = m["excluded"]
+    if any(left.values()):
+        text += (
+            f"; left out {left['failing']} with a failed rule and {left['unjudged']} not fully judged"
+            " (--include-failing exports them)"
+        )
+    if m["negatives"]:
+        text += f"; {plural(m['negatives']['count'], 'rejected sample')} in negatives.jsonl"
+    leak = m["leakage"]
+    if leak["checked"] and leak["texts"]:
+        text += (
+            f"\nleakage: {plural(leak['texts'], 'held-out instruction')} "
+            f"({plural(leak['samples'], 'sample')}) near-duplicate an earlier split "
+            f"(cosine >= {leak['threshold']:g})"
+        )
+        text += {
+            "report": "; --leakage-action move or drop fixes that",
+            "move": f"; moved {plural(leak.get('moved_groups', 0), 'system prompt')} into train",
+            "drop": f"; dropped {plural(leak.get('dropped_samples', 0), 'held-out sample')}",
+        }[leak["action"]]
+    return text + (f"\nwarning: {m['split_warning']}" if m["split_warning"] else "")
 
 
 def _tasks_args(p):

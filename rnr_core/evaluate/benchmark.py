@@ -5,11 +5,9 @@ from pathlib import Path
 from rnr_core import settings
 from rnr_core.errors import BenchmarkError, EvalInputError, IngestError, NotFound
 from rnr_core.evaluate import items as build
-from rnr_core.export import split_of
+from rnr_core.export import SPLITS, split_placement
 from rnr_core.ifeval.files import read_prompts
 from rnr_core.ingest.readers import json_records
-
-SPLITS = ("train", "test")
 
 
 def freeze(
@@ -21,10 +19,15 @@ def freeze(
     split: str | None = None,
     file: str | Path | None = None,
     created_by: str | None = None,
-    test_fraction: float = 0.1,
+    test_fraction: float | None = None,
     seed: int = 0,
+    ratios: dict | None = None,
+    stratify: bool = True,
 ) -> dict:
-    """Copy the items of exactly one source into a new benchmark `name`; returns its summary."""
+    """Copy the items of exactly one source into a new benchmark `name`; returns its summary.
+
+    With `split`, only the samples whose system prompt an export of the same run or dataset (with these
+    ratios or test fraction, seed and stratification) puts in that split."""
     name = _check_name(store, name)
     given = [s for s in (run_id, dataset, file) if s is not None]
     if len(given) != 1:
@@ -33,7 +36,8 @@ def freeze(
         if split is not None:
             raise BenchmarkError("--split picks samples of a run or dataset; a file is frozen whole.")
         return _store(store, name, *_file_items(Path(file)), f"file:{file}", created_by)
-    items, dropped, source = _sample_items(store, run_id, dataset, split, test_fraction, seed)
+    how = {"test_fraction": test_fraction, "seed": seed, "ratios": ratios, "stratify": stratify}
+    items, dropped, source = _sample_items(store, run_id, dataset, split, how)
     return _store(store, name, items, dropped, source, created_by)
 
 
@@ -91,7 +95,7 @@ def _check_name(store, name) -> str:
     return name
 
 
-def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[list[dict], int, str]:
+def _sample_items(store, run_id, dataset, split, how: dict) -> tuple[list[dict], int, str]:
     if run_id is not None and store.get_run(run_id) is None:
         raise NotFound(f"No run {run_id!r}. 'rnr runs' lists the runs.")
     if dataset is not None and store.dataset_id(dataset) is None:
@@ -99,12 +103,21 @@ def _sample_items(store, run_id, dataset, split, test_fraction, seed) -> tuple[l
     if split is not None and split not in SPLITS:
         raise BenchmarkError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}.")
     samples = store.benchmark_source_samples(run_id, dataset)
-    if split is not None:  # the very split an export with these settings writes
-        samples = [s for s in samples if split_of(s, test_fraction, seed) == split]
     source = f"run:{run_id}" if run_id is not None else f"dataset:{dataset}"
-    if split is not None:
-        source += f" split:{split} (test fraction {test_fraction:g}, seed {seed})"
+    if split is not None:  # the very split an export with these settings writes
+        split_of = split_placement(store, run_id, dataset, **how)
+        if split not in split_of.ratios:
+            raise BenchmarkError(
+                f"The ratios {_ratios(split_of.ratios)} have no {split} split; add it to --ratios."
+            )
+        samples = [s for s in samples if split_of(s["system_prompt"]) == split]
+        source += f" split:{split} (ratios {_ratios(split_of.ratios)}, seed {how['seed']}"
+        source += ", stratified)" if how["stratify"] else ")"
     return *build.unique([build.from_sample(s) for s in samples]), source
+
+
+def _ratios(ratios: dict) -> str:
+    return ",".join(f"{name}={value:g}" for name, value in ratios.items())
 
 
 def _file_items(path: Path) -> tuple[list[dict], int]:

@@ -8,6 +8,7 @@ from rnr_core.store.calls import CallLog
 from rnr_core.store.compare_reads import CompareReads
 from rnr_core.store.datasets import DatasetQueries
 from rnr_core.store.db import StoreBase
+from rnr_core.store.embeddings import EmbeddingQueries
 from rnr_core.store.evals import EvalQueries
 from rnr_core.store.fine_tunes import FineTuneQueries
 from rnr_core.store.preferences import PreferenceQueries
@@ -38,6 +39,7 @@ class Store(
     BenchmarkQueries,
     EvalQueries,
     FineTuneQueries,
+    EmbeddingQueries,
     StoreBase,
 ):
     """One DuckDB file, migrated on open."""

@@ -425,6 +425,20 @@ def _eval_judge_raw() -> list[str]:
     return ["ALTER TABLE eval_verdicts ADD COLUMN raw_output VARCHAR"]
 
 
+@migration(14, "instruction embeddings")
+def _embeddings() -> list[str]:
+    # One vector per instruction text and embedding model, computed once: the leakage check of every
+    # later export reads them instead of running the model again.
+    return [
+        """CREATE TABLE embeddings (
+            text_hash VARCHAR NOT NULL,
+            model VARCHAR NOT NULL,
+            vector FLOAT[384] NOT NULL,
+            created_at TIMESTAMP DEFAULT current_timestamp,
+            PRIMARY KEY (text_hash, model))"""
+    ]
+
+
 @migration(15, "repairs: where a sample's response came from and what was done to it")
 def _provenance() -> list[str]:
     return [

@@ -1,6 +1,10 @@
-"""The samples an export selects, each with its pass/fail/unjudged outcome decided in SQL."""
+"""The samples an export selects, each with its pass/fail/unjudged outcome decided in SQL, and the
+aggregates its split plan and leakage check read: groups per system prompt, instruction texts, vectors."""
 
 import json
+from contextlib import contextmanager
+
+import pyarrow as pa
 
 from rnr_core.store.effective import judge_rank
 
@@ -9,6 +13,17 @@ _LAST_ID = 2**63 - 1
 
 # arg_min picks the deciding verdict: the highest-ranked judge first, then the latest.
 _RANK = f"-({judge_rank('v.judge')})"
+_PROMPT = "coalesce(s.edited_prompt, p.text)"
+_TURNS = """'[{"role": "VARCHAR", "content": "VARCHAR"}]'"""
+# The user turns, one per line: the instruction that the leakage check embeds (rnr_core.embeddings
+# words the same text in Python).
+_USER_TEXT = (
+    f"array_to_string(list_transform(list_filter(from_json(s.messages, {_TURNS}), "
+    "lambda m: m.role = 'user'), lambda m: m.content), chr(10))"
+)
+# Every query below reads these columns of each selected sample.
+_BASE = f"md5({_PROMPT}) AS group_key, {_USER_TEXT} AS text"
+_KEPT = "($include_failing OR outcome = 'pass')"
 
 
 # A reviewer's edit of the rules, when there is one, replaces the prompt's rules for that sample.
@@ -27,11 +42,13 @@ def _outcomes_sql(columns: str) -> str:
     """
     return f"""
     WITH prompts AS (
-        SELECT id, text, json_extract_string(rules, '$[*].id') AS rule_ids,
-               json_extract_string(rules, '$[*].category') AS rule_categorys
+        SELECT id, text, model, template, json_extract_string(rules, '$[*].id') AS rule_ids,
+               json_extract_string(rules, '$[*].category') AS rule_categorys,
+               json_extract_string(rules, '$[*].kind') AS rule_kinds
         FROM system_prompts),
     picked AS (
-        SELECT s.id, {columns}, {_effective("id")} AS rule_ids
+        SELECT s.id, {_BASE}, {_effective("category")} AS categories, {columns},
+               {_effective("id")} AS rule_ids
         FROM samples s JOIN prompts p ON p.id = s.system_prompt_id
         JOIN runs r ON r.id = s.run_id JOIN datasets d ON d.id = r.dataset_id
         WHERE s.id BETWEEN $lo AND $hi AND list_contains($statuses, s.status)
@@ -50,23 +67,48 @@ def _outcomes_sql(columns: str) -> str:
         SELECT sample_id AS id, list(rule_id) FILTER (WHERE verdict = 'pass') AS passed,
                list(rule_id) FILTER (WHERE verdict = 'fail') AS failed
         FROM deciding GROUP BY sample_id)
-    SELECT picked.*, CASE WHEN list_has_any(j.failed, rule_ids) THEN 'fail'
-                          WHEN len(rule_ids) > 0 AND list_has_all(j.passed, rule_ids) THEN 'pass'
-                          ELSE 'unjudged' END AS outcome
+    SELECT picked.*, list_intersect(coalesce(j.failed, []), rule_ids) AS failed_rules,
+           CASE WHEN list_has_any(j.failed, rule_ids) THEN 'fail'
+                WHEN len(rule_ids) > 0 AND list_has_all(j.passed, rule_ids) THEN 'pass'
+                ELSE 'unjudged' END AS outcome
     FROM picked LEFT JOIN judged j USING (id)
     """
 
 
-_BATCH_SQL = (
-    "SELECT id, messages, response, system_prompt, outcome FROM ("
-    + _outcomes_sql("s.messages, s.response, coalesce(s.edited_prompt, p.text) AS system_prompt")
-    + ") ORDER BY id"
-)
+def _batch_sql(provenance: bool) -> str:
+    columns = (
+        f"s.messages, s.response, {_PROMPT} AS system_prompt, {_effective('kind')} AS kinds, s.model, "
+        "s.template, p.model AS prompt_model, p.template AS prompt_template, s.reject_reason, "
+        f"s.review_note, {'s.provenance' if provenance else 'NULL::VARCHAR'} AS provenance"
+    )
+    return (
+        "SELECT * EXCLUDE (text, rule_ids), md5(text) AS text_hash FROM ("
+        + _outcomes_sql(columns)
+        + ") ORDER BY id"
+    )
+
+
+_ALL = _outcomes_sql("NULL AS unused")
 _TALLY_SQL = (
-    "SELECT system_prompt, outcome, count(*) AS n FROM ("
-    + _outcomes_sql("coalesce(s.edited_prompt, p.text) AS system_prompt")
-    + ") GROUP BY ALL"
+    "SELECT group_key, list_sort(list_distinct(categories)) AS cats, outcome, count(*) AS n "
+    f"FROM ({_ALL}) GROUP BY ALL"
 )
+_MISSING_SQL = f"""
+    SELECT text_hash, any_value(text) AS text FROM (SELECT md5(text) AS text_hash, text FROM ({_ALL})
+        WHERE {_KEPT})
+    WHERE text_hash NOT IN (SELECT text_hash FROM embeddings WHERE model = $model)
+    GROUP BY text_hash"""
+_PLACED = f"SELECT t.*, g.split FROM ({_ALL}) t JOIN _export_groups g USING (group_key) WHERE {_KEPT}"
+_HELD_OUT_SQL = f"""
+    SELECT split, group_key, md5(text) AS text_hash, list_sort(list_distinct(categories)) AS cats,
+           count(*) AS n, any_value(text) AS text
+    FROM ({_PLACED}) WHERE split <> 'train' GROUP BY ALL"""
+_SPLIT_VECTORS_SQL = f"""
+    SELECT text_hash, vector FROM embeddings
+    WHERE model = $model AND text_hash IN (SELECT md5(text) FROM ({_PLACED}) WHERE split = $split)"""
+_TEXTS_SQL = f"""
+    SELECT md5(text) AS text_hash, any_value(text) AS text FROM ({_ALL})
+    WHERE list_contains($hashes, md5(text)) GROUP BY 1"""
 
 
 def _params(statuses, run_id, dataset, categories) -> dict:
@@ -78,6 +120,11 @@ def _params(statuses, run_id, dataset, categories) -> dict:
     }
 
 
+def _everywhere(selection: dict) -> dict:
+    """Query parameters for a selection over every id."""
+    return {**_params(**selection), "lo": 0, "hi": _LAST_ID}
+
+
 class SelectionQueries:
     def selected_batches(
         self, statuses, run_id=None, dataset=None, categories=None, batch: int | None = None, progress=None
@@ -86,10 +133,13 @@ class SelectionQueries:
 
         Every batch is read in one transaction, so all of them show the store as it was at the start:
         reviews and verdicts written meanwhile by others change none of them. Each sample has id,
-        messages, response, the effective system_prompt and its outcome. After the caller is done with
-        each batch, `progress(scanned, total)` counts the store's samples looked at.
+        messages, response, the effective system_prompt, its group_key (md5 of that prompt), text_hash
+        (md5 of its user turns), its rules' categories and kinds, model and templates, reject reason and
+        note, provenance, failed_rules and its outcome. After the caller is done with each batch,
+        `progress(scanned, total)` counts the store's samples looked at.
         """
         batch = batch or BATCH
+        sql = _batch_sql(self._has_provenance())
         with self.transaction():
             # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
             ranges = self.con.execute(
@@ -103,7 +153,7 @@ class SelectionQueries:
             if progress is not None:
                 progress(0, total)
             for b, n in ranges:
-                rows = self._rows(_BATCH_SQL, {**params, "lo": b * batch, "hi": (b + 1) * batch - 1})
+                rows = self._rows(sql, {**params, "lo": b * batch, "hi": (b + 1) * batch - 1})
                 for row in rows:
                     row["messages"] = json.loads(row["messages"])
                 yield rows
@@ -111,7 +161,73 @@ class SelectionQueries:
                 if progress is not None:
                     progress(scanned, total)
 
+    def _has_provenance(self) -> bool:
+        """Whether samples carry a provenance column (a later migration adds it)."""
+        return bool(
+            self._scalar(
+                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'samples' "
+                "AND column_name = 'provenance' AND schema_name = 'main'"
+            )
+        )
+
     def selected_tally(self, statuses, run_id=None, dataset=None, categories=None) -> list[tuple]:
-        """(system_prompt, outcome, count) over the selected samples, computed in SQL."""
-        params = {**_params(statuses, run_id, dataset, categories), "lo": 0, "hi": _LAST_ID}
+        """(group_key, sorted distinct categories, outcome, count) over the selected samples, in SQL."""
+        params = _everywhere(_selection(statuses, run_id, dataset, categories))
         return self.con.execute(_TALLY_SQL, params).fetchall()
+
+    def texts_to_embed(self, selection: dict, include_failing: bool, model: str, batch: int = 256):
+        """Yield lists of (text_hash, text) of the kept samples' instructions with no vector for `model`.
+
+        Read through a cursor of its own, so the caller may store vectors between batches.
+        """
+        view = self.for_thread()
+        try:
+            params = {**_everywhere(selection), "include_failing": include_failing, "model": model}
+            reader = view.con.sql(_MISSING_SQL, params=params).to_arrow_reader(batch)
+            for chunk in reader:
+                yield list(zip(chunk.column(0).to_pylist(), chunk.column(1).to_pylist()))
+        finally:
+            view.close()
+
+    @contextmanager
+    def placed_groups(self, assignment: dict[str, str]):
+        """Within the block, the queries below see which split each group (by group_key) is placed in."""
+        groups = pa.table(
+            {
+                "group_key": pa.array(list(assignment), pa.string()),
+                "split": pa.array(list(assignment.values())),
+            }
+        )
+        self.con.register("_export_groups", groups)
+        try:
+            yield
+        finally:
+            self.con.unregister("_export_groups")
+
+    def held_out_texts(self, selection: dict, include_failing: bool) -> list[dict]:
+        """Inside `placed_groups`: the kept samples outside train, per (split, group, text): text_hash,
+        cats, n and the text."""
+        params = {**_everywhere(selection), "include_failing": include_failing}
+        return self._rows(_HELD_OUT_SQL, params)
+
+    def split_vectors(
+        self, selection: dict, include_failing: bool, model: str, split: str, batch: int = 8192
+    ):
+        """Inside `placed_groups`: Arrow batches of (text_hash, vector) of the distinct instructions of
+        one split's kept samples that have a stored vector. Drain it before the next query."""
+        params = {
+            **_everywhere(selection),
+            "include_failing": include_failing,
+            "model": model,
+            "split": split,
+        }
+        yield from self.con.sql(_SPLIT_VECTORS_SQL, params=params).to_arrow_reader(batch)
+
+    def texts_of(self, selection: dict, hashes: list[str]) -> dict[str, str]:
+        """The instruction text of each of a few text hashes among the selected samples."""
+        params = {**_everywhere(selection), "hashes": list(hashes)}
+        return dict(self.con.execute(_TEXTS_SQL, params).fetchall())
+
+
+def _selection(statuses, run_id, dataset, categories) -> dict:
+    return {"statuses": statuses, "run_id": run_id, "dataset": dataset, "categories": categories}
