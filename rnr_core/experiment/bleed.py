@@ -33,4 +33,9 @@ def bleed(answers: list[str | None], end_phrases: list[str] = ()) -> dict:
         showing += bool(found)
         for name in found:
             per[name] = per.get(name, 0) + 1
-    return {"answers": len(given), "showing": showing, "rate": showing / len(given) if given else None, "by_format": per}
+    return {
+        "answers": len(given),
+        "showing": showing,
+        "rate": showing / len(given) if given else None,
+        "by_format": per,
+    }

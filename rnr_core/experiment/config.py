@@ -31,7 +31,10 @@ def _float(low: float, high: float):
 
 
 _STR = (lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string")
-_STRS = (lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v), "a list of strings")
+_STRS = (
+    lambda v: isinstance(v, list) and bool(v) and all(isinstance(x, str) for x in v),
+    "a list of strings",
+)
 _RATIOS = (lambda v: isinstance(v, dict), "a table such as {train = 0.7, dev = 0.05, heldout = 0.25}")
 
 # section -> key -> (check, what it must be, default; REQUIRED marks a key without one)
@@ -58,6 +61,11 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "max_tokens": (*_int(16), 400),
     },
     "benchmark": {
+        "split": (
+            (lambda v: v in ("heldout", "dev")),
+            "'heldout' (the report) or 'dev' (to fix a recipe)",
+            "heldout",
+        ),
         "items": (*_int(1), 200),
         "bleed": (*_int(1), 100),
         "max_tokens": (*_int(16), 320),
@@ -92,9 +100,7 @@ class LoopConfig:
 
     @property
     def out(self) -> Path:
-        """The output folder; a relative path is taken from the config file's folder."""
-        out = Path(self.run["out"]).expanduser()
-        return out if out.is_absolute() else (self.path.parent / out)
+        return Path(self.run["out"])
 
     def as_dict(self) -> dict:
         return {s: getattr(self, s) for s in SCHEMA}
@@ -122,7 +128,15 @@ def validate(raw: dict, where: str = "config") -> LoopConfig:
     sections = {name: _section(raw.get(name, {}), name, where) for name in SCHEMA}
     _check_data(sections["data"], where)
     path = Path(where)
+    # Paths in the file are taken from the file's folder, wherever the command runs.
+    sections["data"]["files"] = [str(_near(path, f)) for f in sections["data"]["files"]]
+    sections["run"]["out"] = str(_near(path, sections["run"]["out"]))
     return LoopConfig(path=path, raw=raw, **sections)
+
+
+def _near(config: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (config.parent / p).absolute()
 
 
 def _section(values, name: str, where: str) -> dict:
@@ -131,9 +145,7 @@ def _section(values, name: str, where: str) -> dict:
     spec = SCHEMA[name]
     unknown = sorted(set(values) - set(spec))
     if unknown:
-        raise SettingError(
-            f"{where}: [{name}] {unknown[0]}: unknown key; [{name}] takes {', '.join(spec)}."
-        )
+        raise SettingError(f"{where}: [{name}] {unknown[0]}: unknown key; [{name}] takes {', '.join(spec)}.")
     out = {}
     for key, (ok, expected, default) in spec.items():
         if key not in values:
@@ -160,6 +172,15 @@ def _check_data(data: dict, where: str) -> None:
                 f"{where}: [data] kinds: {kind!r} is not a kind the experiment can word two ways; "
                 f"use some of {', '.join(sorted(k for k in KINDS if has_wording(k)))}."
             )
+    if data["source"] == "recycled":
+        from rnr_core.rules.fixes import fixable
+
+        unfixable = [k for k in data["kinds"] if not fixable(k)]
+        if unfixable:
+            raise SettingError(
+                f"{where}: [data] kinds: {unfixable[0]!r} has no mechanical fixer, so recycled answers "
+                'cannot be edited to follow it; drop it or use source = "self".'
+            )
     if data["rules_min"] > data["rules_max"]:
         raise SettingError(f"{where}: [data] rules_min ({data['rules_min']}) is above rules_max.")
     _check_ratios(data["ratios"], where)
@@ -168,7 +189,8 @@ def _check_data(data: dict, where: str) -> None:
 def _check_ratios(ratios: dict, where: str) -> None:
     if set(ratios) != set(SPLITS):
         raise SettingError(
-            f"{where}: [data] ratios must give exactly {', '.join(SPLITS)}, got {', '.join(ratios) or 'none'}."
+            f"{where}: [data] ratios must give exactly {', '.join(SPLITS)}, "
+            f"got {', '.join(ratios) or 'none'}."
         )
     for split, value in ratios.items():
         if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < 1:

@@ -33,16 +33,20 @@ class _Loop:
         self.name = cfg.run["name"]
 
     async def run(self) -> dict:
+        _same_settings(self.cfg)
+        on = self.cfg.benchmark["split"]
         split = await self.steps.run("split", self.split)
         built = await self.steps.run("build", lambda: self.build(split))
-        bench = await self.steps.run("heldout", lambda: self.hold_out(split))
+        bench = await self.steps.run(f"benchmark_{on}", lambda: self.hold_out(split))
         specs = {BASE: (await self.steps.run("base", self.base))["spec"]}
         for label in self._trained():
-            specs[label] = (await self.steps.run(f"train_{label}", lambda lb=label: self.train(lb, specs)))["spec"]
+            specs[label] = (await self.steps.run(f"train_{label}", lambda lb=label: self.train(lb, specs)))[
+                "spec"
+            ]
         evals = {}
         for label, spec in specs.items():
-            evals[label] = await self.steps.run(f"eval_{label}", lambda s=spec: self.evaluate(bench, s))
-        leaked = await self.steps.run("bleed", lambda: self.bleed(bench, specs, built))
+            evals[label] = await self.steps.run(f"eval_{label}_{on}", lambda s=spec: self.evaluate(bench, s))
+        leaked = await self.steps.run(f"bleed_{on}", lambda: self.bleed(bench, specs, built))
         ifeval = await self.steps.run("ifeval", lambda: self.ifeval(specs))
         figures = {
             "config": self.cfg.as_dict(),
@@ -59,8 +63,12 @@ class _Loop:
         write_json(self.out / "figures.json", figures)
         return {"out": str(self.out), "files": files, **figures}
 
+    def _dev(self) -> bool:
+        """A dev run fixes the recipe: the tuned model alone, no control, bleed or IFEval."""
+        return self.cfg.benchmark["split"] == "dev"
+
     def _trained(self) -> list[str]:
-        return [TUNED, CONTROL] if self.cfg.train["control"] else [TUNED]
+        return [TUNED, CONTROL] if self.cfg.train["control"] and not self._dev() else [TUNED]
 
     # ---- 1-2: data and held-out prompts -------------------------------------------------------
 
@@ -94,15 +102,17 @@ class _Loop:
         return {"stats": {**stats, "rows": len(rows), "by_kind": kinds, "source": self.cfg.data["source"]}}
 
     async def hold_out(self, split: dict) -> dict:
-        held = self._groups()["heldout"]
+        held = self._groups()[self.cfg.benchmark["split"]]
         cfg = _Data(self.cfg)
         lines = heldout.benchmark_lines(held, cfg)
         plain = heldout.bleed_lines(held, cfg)
         rows = read_jsonl(self.out / "data" / "rows.jsonl")
         checks = heldout.assert_disjoint(rows, lines)
+        on = self.cfg.benchmark["split"]
         names = {
-            "benchmark": self._freeze("heldout", lines),
-            "bleed": self._freeze("bleed", plain),
+            "split": on,
+            "benchmark": self._freeze(on, lines),
+            "bleed": self._freeze(f"bleed-{on}", plain),
         }
         return {**names, "items": len(lines), "bleed_items": len(plain), "leaks": checks}
 
@@ -123,7 +133,15 @@ class _Loop:
 
     async def train(self, label: str, specs: dict) -> dict:
         folder = self.out / "data" / ("rules" if label == TUNED else CONTROL)
-        return await models.train(self.store, self.cfg, folder, self.out / "models" / label, f"{self.name}-{label}", self.say, self.by)
+        return await models.train(
+            self.store,
+            self.cfg,
+            folder,
+            self.out / "models" / label,
+            f"{self.name}-{label}",
+            self.say,
+            self.by,
+        )
 
     async def evaluate(self, bench: dict, spec: str) -> dict:
         models.register(spec, self.cfg.benchmark["batch_size"])
@@ -156,15 +174,29 @@ class _Loop:
         outcomes = {}
         for label, spec in specs.items():
             row = self.store.latest_eval(loaded["id"], spec)
-            _, outcomes[label] = reports.report_with_outcomes(self.store, loaded, row["id"], loaded["items"], None)
+            _, outcomes[label] = reports.report_with_outcomes(
+                self.store, loaded, row["id"], loaded["items"], None
+            )
         pairs = [(TUNED, BASE), (CONTROL, BASE), (TUNED, CONTROL)]
-        return [d for a, b in pairs if a in outcomes and b in outcomes for d in reports.differences({a: outcomes[a], b: outcomes[b]})]
+        return [
+            d
+            for a, b in pairs
+            if a in outcomes and b in outcomes
+            for d in reports.differences({a: outcomes[a], b: outcomes[b]})
+        ]
 
     # ---- 7-8: bleed and IFEval ----------------------------------------------------------------
 
     async def bleed(self, bench: dict, specs: dict, built: dict) -> dict:
+        if self._dev():
+            return {}
         phrases = sorted(
-            {r["kwargs"]["end_phrase"] for row in read_jsonl(self.out / "data" / "rows.jsonl") for r in row["rules"] if r["kind"] == "startend:end_checker"}
+            {
+                r["kwargs"]["end_phrase"]
+                for row in read_jsonl(self.out / "data" / "rows.jsonl")
+                for r in row["rules"]
+                if r["kind"] == "startend:end_checker"
+            }
         )
         result = {}
         for label, spec in specs.items():
@@ -182,7 +214,7 @@ class _Loop:
 
     async def ifeval(self, specs: dict) -> dict:
         limit = self.cfg.ifeval["limit"]
-        if not limit:
+        if not limit or self._dev():
             return {}
         name = f"ifeval-{limit}-s{self.cfg.run['seed']}"  # the name `rnr eval --ifeval --limit` uses
         if self.store.benchmark_row(name) is None:
@@ -201,8 +233,44 @@ class _Loop:
                 progress=progress_line(self.say, f"ifeval {label}"),
             )
             report = run["reports"][specs[label]]
-            result[label] = {"prompt_level": report["ifeval"]["strict"]["prompt_level"], "instruction_level": report["ifeval"]["strict"]["instruction_level"]}
+            result[label] = {
+                "prompt_level": report["ifeval"]["strict"]["prompt_level"],
+                "instruction_level": report["ifeval"]["strict"]["instruction_level"],
+            }
         return result
+
+
+# Settings an output folder's data and fine-tunes were made with; the benchmark may change between
+# runs (a dev run, then the held-out one), and the control may be added later.
+_FIXED = {
+    "run": ("name", "seed"),
+    "data": None,
+    "train": ("base", "max_steps", "batch_size", "learning_rate", "max_length"),
+}
+
+
+def _same_settings(cfg: LoopConfig) -> None:
+    """Refuse to resume a folder made with other data or training settings: its steps would be stale."""
+    from rnr_core.errors import SettingError
+    from rnr_core.experiment.steps import read_json
+
+    fixed = {
+        s: {k: v for k, v in getattr(cfg, s).items() if keys is None or k in keys}
+        for s, keys in _FIXED.items()
+    }
+    path = cfg.out / "settings.json"
+    before = read_json(path)
+    if before is None:
+        write_json(path, fixed)
+        return
+    for section, values in fixed.items():
+        for key, value in values.items():
+            if before.get(section, {}).get(key) != value:
+                raise SettingError(
+                    f"{cfg.out} was made with [{section}] {key} = {before.get(section, {}).get(key)!r}, "
+                    f"not {value!r}: its data and fine-tunes would be stale. "
+                    "Use another [run] out (or --out)."
+                )
 
 
 class _Data:

@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+from rnr_core.experiment.steps import progress_line
 from rnr_core.models.hf import HFModel, load_checkpoint
 from rnr_core.models.registry import _LOADED, register_model
 
@@ -11,9 +12,9 @@ _REGISTERED: dict[str, int] = {}
 
 def base_spec(store, base: str) -> str:
     """An `hf:` spec for the base model: `local` is dequantized once into a cached checkpoint."""
-    from rnr_core.train import base_checkpoint
+    from rnr_core.train.base import resolve_base
 
-    return f"hf:{base_checkpoint(store, base)}"
+    return f"hf:{resolve_base(store, base).folder()}"
 
 
 def register(spec: str, batch_size: int) -> None:
@@ -42,7 +43,7 @@ async def train(store, cfg, data: Path, out: Path, name: str, say, started_by) -
         learning_rate=t["learning_rate"],
         max_length=t["max_length"],
         started_by=started_by,
-        progress=lambda done, total, *_: say(f"  train {name}: step {done}/{total}") if done % 10 == 0 else None,
+        progress=progress_line(say, f"train {name}"),
     )
     return {"spec": f"hf:{out}", "name": name, "result": result}
 

@@ -49,7 +49,7 @@ def _draw(rng: random.Random, cfg) -> tuple[str, list[dict]]:
 
 
 @source("recycled")
-async def recycled(records: list[dict], cfg, model=None) -> tuple[list[dict], dict]:
+async def recycled(records: list[dict], cfg, store=None) -> tuple[list[dict], dict]:
     """Reference answers, trimmed to `max_words` BEFORE the edits, then mechanically fixed."""
     from rnr_core.rules.fixes import fix_response
 
@@ -63,9 +63,80 @@ async def recycled(records: list[dict], cfg, model=None) -> tuple[list[dict], di
             continue
         tried += 1
         role, rules = _draw(rng, cfg)
-        response, fixes = fix_response(rules, original)
+        response, fixes = fix_response(rules, original, rec["instruction"])
         if not all(check_rules(rules, response).values()):
             continue
         provenance = {"source": "recycled", "revisions": 0, "fixes": fixes}
         rows.append(_row(rec, role, rules, response, original, provenance))
     return rows, {"tried": tried, "kept": len(rows)}
+
+
+REVISE = (
+    "Your answer broke these rules:\n{failed}\n\nRewrite it so that it keeps every rule of the system "
+    "prompt. Reply with the new answer only.\n\nYour answer:\n{answer}"
+)
+
+
+async def _answers(model, messages: list[dict], cfg, seeds: range) -> list[str]:
+    from rnr_core.models.base import GenParams
+
+    out = []
+    for seed in seeds:
+        params = GenParams(temperature=cfg.data["temperature"], max_tokens=cfg.data["max_tokens"], seed=seed)
+        out.append((await model.complete(messages, params)).text)
+    return out
+
+
+async def _revise(model, messages: list[dict], rules: list[dict], answer: str, cfg, seed: int) -> str:
+    """Send the answer back with the text of the rules it broke."""
+    verdicts = check_rules(rules, answer)
+    failed = "\n".join(f"- {r['text']}" for r in rules if not verdicts.get(r["id"], True))
+    ask = [
+        *messages,
+        {"role": "assistant", "content": answer},
+        {"role": "user", "content": REVISE.format(failed=failed, answer=answer)},
+    ]
+    return (await _answers(model, ask, cfg, range(seed, seed + 1)))[0]
+
+
+async def _self(records: list[dict], cfg, revisions: int) -> tuple[list[dict], dict]:
+    """The teacher's own answers: `attempts` samples per prompt, the first that passes is kept (with
+    `revisions`, the last failing one is sent back with its failed rules that many times)."""
+    from rnr_core.models.registry import get_model
+
+    model = get_model(cfg.data["teacher"])
+    rng = random.Random(cfg.seed)
+    rows, tried, revised = [], 0, 0
+    for rec in records:
+        if len(rows) >= cfg.samples:
+            break
+        original = trim(rec["output"], cfg.max_words)
+        role, rules = _draw(rng, cfg)
+        messages = _messages(render_system_prompt(role, rules), rec["instruction"], "")[:2]
+        tried += 1
+        answers = await _answers(model, messages, cfg, range(cfg.data["attempts"]))
+        kept = next((a for a in answers if all(check_rules(rules, a).values())), None)
+        rounds = 0
+        while kept is None and rounds < revisions:
+            rounds += 1
+            answer = await _revise(model, messages, rules, answers[-1], cfg, 1000 + rounds)
+            answers.append(answer)
+            kept = answer if all(check_rules(rules, answer).values()) else None
+        if kept is None or not original:
+            continue
+        revised += rounds > 0
+        provenance = {"source": "generated", "revisions": rounds, "fixes": []}
+        rows.append(_row(rec, role, rules, kept, original, provenance))
+    return rows, {"tried": tried, "kept": len(rows), "revised": revised}
+
+
+@source("self")
+async def self_distilled(records: list[dict], cfg, store=None) -> tuple[list[dict], dict]:
+    """The embedded model's own answers, kept by rejection sampling on the checkers."""
+    return await _self(records, cfg, 0)
+
+
+@source("revised")
+async def revised(records: list[dict], cfg, store=None) -> tuple[list[dict], dict]:
+    """As `self`, with checker-guided revision of prompts that no sample passed."""
+    return await _self(records, cfg, cfg.data["revisions"])
