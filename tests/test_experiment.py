@@ -231,13 +231,23 @@ def test_bleed_is_the_share_of_answers_with_any_format():
 # ---- end to end ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def tiny_home(tmp_path, monkeypatch, gguf_path, tmp_path_factory):
-    """An RNR_HOME whose model cache holds the embedded model, dequantised once per session."""
+@pytest.fixture(scope="session")
+def dequantized(gguf_path, tmp_path_factory) -> Path:
+    """The embedded model dequantised once per session, as the loop's base step caches it."""
     from rnr_core.models.convert import cached_checkpoint
 
+    return cached_checkpoint(gguf_path, tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture
+def tiny_home(tmp_path, monkeypatch, gguf_path, dequantized):
+    """An RNR_HOME whose model cache already holds the dequantised embedded model."""
+    from rnr_core.models.convert import cached_checkpoint_dir
+
     home = tmp_path / "home"
-    cached_checkpoint(gguf_path, home / "models")
+    target = cached_checkpoint_dir(gguf_path, home / "models")
+    target.parent.mkdir(parents=True)
+    target.symlink_to(dequantized, target_is_directory=True)
     monkeypatch.setenv("RNR_HOME", str(home))
     return home
 
@@ -252,7 +262,7 @@ def test_a_tiny_loop_runs_end_to_end_and_resumes(tmp_path, tiny_home):
         f'[run]\nout = "out"\nname = "tiny"\n[data]\nfiles = ["{DEMO}"]\nsamples = 6\nmax_words = 30\n'
         'kinds = ["change_case:english_lowercase", "startend:quotation", "startend:end_checker"]\n'
         "ratios = {train = 0.6, dev = 0.0, heldout = 0.4}\n"
-        "[benchmark]\nitems = 4\nbleed = 2\nmax_tokens = 12\nbatch_size = 8\n"
+        "[benchmark]\nitems = 4\nbleed = 2\nmax_tokens = 16\nbatch_size = 8\n"
         "[train]\nmax_steps = 2\nbatch_size = 2\nmax_length = 160\n[ifeval]\nlimit = 0\n"
     )
     said: list[str] = []
