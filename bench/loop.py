@@ -22,32 +22,14 @@ from common import loadavg  # noqa: E402
 from rnr_core import settings  # noqa: E402
 from rnr_core.experiment.config import load  # noqa: E402
 from rnr_core.experiment.loop import run_loop  # noqa: E402
+from rnr_core.experiment.report import targets  # noqa: E402
 from rnr_core.store import Store  # noqa: E402
 
-GAIN, ITEMS, BLEED, HOUR = 0.25, 200, 0.05, 3600
+GAIN = 0.25
 
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def _verdicts(r: dict) -> dict[str, bool]:
-    """Each target of the issue, met or not."""
-    diff = {(d["model_a"], d["model_b"]): d for d in r["differences"]}
-    tuned = diff.get(("tuned", "base"), {})
-    control = diff.get(("control", "base"), {})
-    ifeval = r["ifeval"]
-    ok = {
-        "gain": (tuned.get("diff") or 0) >= GAIN and (tuned.get("mcnemar_p") or 1) < 0.05,
-        "items": r["benchmark"]["items"] >= ITEMS,
-        "control_gains_less": bool(control) and (control["diff"] or 0) < (tuned.get("diff") or 0),
-        "bleed": (r["bleed"].get("tuned", {}).get("rate") or 0) < BLEED,
-        "hour": sum(r["timings"].values()) < HOUR,
-    }
-    if ifeval:
-        base_ci = ifeval["base"]["prompt_level"]["ci95"] or [0, 0]
-        ok["ifeval"] = (ifeval["tuned"]["prompt_level"]["rate"] or 0) >= base_ci[0]
-    return ok
 
 
 def main() -> None:
@@ -68,8 +50,10 @@ def main() -> None:
     for label, e in result["evals"].items():
         print(f"pass_rate_{label}: {e['pass_rate']['rate']:.3f}")
     print(f"report: {result['files'][0]}")
-    ok = _verdicts(result)
-    detail = " ".join(f"{k}={'true' if v else 'false'}" for k, v in ok.items())
+    ok = targets(result)
+    for name, met in ok.items():
+        print(f"target {name}: {'n/a' if met is None else met}")
+    detail = " ".join(f"{k.split()[0]}={met}" for k, met in ok.items())
     gain = next((d["diff"] for d in result["differences"] if d["model_a"] == "tuned"), 0) or 0
     print(f"RESULT gain={gain:+.3f} target=+{GAIN:.2f} {detail} ok={'true' if all(ok.values()) else 'false'}")
 

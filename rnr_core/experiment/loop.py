@@ -5,8 +5,6 @@ Each step is a small coroutine whose result is stored in the output folder (see 
 resumes. Evaluations go through the eval core, so every number also lives in the store.
 """
 
-from pathlib import Path
-
 from rnr_core.evaluate import benchmark as benchmarks
 from rnr_core.evaluate import report as reports
 from rnr_core.evaluate.items import content_hash, from_line
@@ -15,7 +13,7 @@ from rnr_core.experiment import bleed, heldout, models, sources
 from rnr_core.experiment.config import LoopConfig
 from rnr_core.experiment.report import write_report
 from rnr_core.experiment.samples import SOURCES
-from rnr_core.experiment.steps import Steps, progress_line, read_jsonl, write_json, write_jsonl
+from rnr_core.experiment.steps import Steps, progress_line, read_json, read_jsonl, write_json, write_jsonl
 
 TUNED, CONTROL, BASE = "tuned", "control", "base"
 
@@ -39,10 +37,10 @@ class _Loop:
         built = await self.steps.run("build", lambda: self.build(split))
         bench = await self.steps.run(f"benchmark_{on}", lambda: self.hold_out(split))
         specs = {BASE: (await self.steps.run("base", self.base))["spec"]}
+        training = {}
         for label in self._trained():
-            specs[label] = (await self.steps.run(f"train_{label}", lambda lb=label: self.train(lb, specs)))[
-                "spec"
-            ]
+            training[label] = await self.steps.run(f"train_{label}", lambda lb=label: self.train(lb))
+            specs[label] = training[label]["spec"]
         evals = {}
         for label, spec in specs.items():
             evals[label] = await self.steps.run(f"eval_{label}_{on}", lambda s=spec: self.evaluate(bench, s))
@@ -51,6 +49,7 @@ class _Loop:
         figures = {
             "config": self.cfg.as_dict(),
             "data": built["stats"],
+            "training": training,
             "benchmark": bench,
             "specs": specs,
             "evals": evals,
@@ -82,8 +81,6 @@ class _Loop:
         return {k: len(v) for k, v in groups.items()}
 
     def _groups(self) -> dict:
-        from rnr_core.experiment.steps import read_json
-
         return read_json(self.out / "split" / "groups.json")
 
     async def build(self, split: dict) -> dict:
@@ -131,7 +128,7 @@ class _Loop:
     async def base(self) -> dict:
         return {"spec": models.base_spec(self.store, self.cfg.train["base"])}
 
-    async def train(self, label: str, specs: dict) -> dict:
+    async def train(self, label: str) -> dict:
         folder = self.out / "data" / ("rules" if label == TUNED else CONTROL)
         return await models.train(
             self.store,
@@ -163,27 +160,14 @@ class _Loop:
         """Mean answer length in words, and the share cut off at max_tokens."""
         bench = benchmarks.load(self.store, name)
         row = self.store.latest_eval(bench["id"], spec)
-        answers = [r["response"] for r in self.store.eval_responses(row["id"]).values() if r["response"]]
+        answers = self._answers(name, spec)
         return {"mean_words": _mean_words(answers), "truncated": self._truncated(row["id"])}
 
     def _truncated(self, eval_id: str) -> float | None:
         return models.truncated_share(self.store, eval_id, self.cfg.benchmark["max_tokens"])
 
     def differences(self, bench: dict, specs: dict) -> list[dict]:
-        loaded = benchmarks.load(self.store, bench["benchmark"])
-        outcomes = {}
-        for label, spec in specs.items():
-            row = self.store.latest_eval(loaded["id"], spec)
-            _, outcomes[label] = reports.report_with_outcomes(
-                self.store, loaded, row["id"], loaded["items"], None
-            )
-        pairs = [(TUNED, BASE), (CONTROL, BASE), (TUNED, CONTROL)]
-        return [
-            d
-            for a, b in pairs
-            if a in outcomes and b in outcomes
-            for d in reports.differences({a: outcomes[a], b: outcomes[b]})
-        ]
+        return paired(self.store, bench["benchmark"], specs)
 
     # ---- 7-8: bleed and IFEval ----------------------------------------------------------------
 
@@ -236,8 +220,34 @@ class _Loop:
             result[label] = {
                 "prompt_level": report["ifeval"]["strict"]["prompt_level"],
                 "instruction_level": report["ifeval"]["strict"]["instruction_level"],
+                "mean_words": _mean_words(self._answers(name, specs[label])),
             }
+        result["differences"] = paired(self.store, name, {k: specs[k] for k in (BASE, TUNED)})
         return result
+
+    def _answers(self, name: str, spec: str) -> list[str]:
+        bench = benchmarks.load(self.store, name)
+        row = self.store.latest_eval(bench["id"], spec)
+        return [r["response"] for r in self.store.eval_responses(row["id"]).values() if r["response"]]
+
+
+PAIRS = ((TUNED, BASE), (CONTROL, BASE), (TUNED, CONTROL))
+
+
+def paired(store, name: str, specs: dict) -> list[dict]:
+    """Paired pass-rate differences (bootstrap CI, McNemar's exact p) between the models' latest
+    evaluations on benchmark `name`, from the outcomes stored per item."""
+    loaded = benchmarks.load(store, name)
+    outcomes = {}
+    for label, spec in specs.items():
+        row = store.latest_eval(loaded["id"], spec)
+        _, outcomes[label] = reports.report_with_outcomes(store, loaded, row["id"], loaded["items"], None)
+    return [
+        d
+        for a, b in PAIRS
+        if a in outcomes and b in outcomes
+        for d in reports.differences({a: outcomes[a], b: outcomes[b]})
+    ]
 
 
 # Settings an output folder's data and fine-tunes were made with; the benchmark may change between
@@ -252,7 +262,6 @@ _FIXED = {
 def _same_settings(cfg: LoopConfig) -> None:
     """Refuse to resume a folder made with other data or training settings: its steps would be stale."""
     from rnr_core.errors import SettingError
-    from rnr_core.experiment.steps import read_json
 
     fixed = {
         s: {k: v for k, v in getattr(cfg, s).items() if keys is None or k in keys}
@@ -298,6 +307,3 @@ def _nothing(cfg: LoopConfig, stats: dict):
     return RnrError(
         f"No training row passed its checkers ({stats}). Try other [data] kinds or a larger [data] samples."
     )
-
-
-__all__ = ["run_loop", "Path"]

@@ -4,8 +4,10 @@ from pathlib import Path
 
 LABELS = {"base": "base", "tuned": "fine-tuned on rules", "control": "control (same answers, no rules)"}
 SECTIONS = (
+    "## Targets",
     "## Configuration",
     "## Data",
+    "## Training",
     "## Held-out benchmark",
     "## Pass rate",
     "## Paired differences",
@@ -99,11 +101,34 @@ def _differences(f: dict) -> list[str]:
     return _table(["pair", "difference", "95% CI", "McNemar exact p", "only a / only b passes"], rows)
 
 
+# Kinds a shorter answer does not make easier to follow: a gain there is not a length effect.
+LENGTH_FREE = {
+    "change_case:english_lowercase",
+    "change_case:english_capital",
+    "startend:quotation",
+    "startend:end_checker",
+    "detectable_format:title",
+    "detectable_content:postscript",
+    "keywords:existence",
+}
+
+
 def _kinds(f: dict) -> list[str]:
     labels = list(f["evals"])
     kinds = sorted({k for e in f["evals"].values() for k in e["by_kind"]})
-    rows = [[k, *(_pct(f["evals"][m]["by_kind"].get(k, {}).get("rate")) for m in labels)] for k in kinds]
-    return _table(["rule kind (share followed)", *labels], rows)
+    rows = [
+        [
+            k + (" ‡" if k in LENGTH_FREE else ""),
+            *(_kind_rate(f["evals"][m]["by_kind"].get(k)) for m in labels),
+        ]
+        for k in kinds
+    ]
+    note = "‡ a shorter answer does not make this rule easier to follow."
+    return _table(["rule kind (share followed)", *labels], rows) + ["", note]
+
+
+def _kind_rate(r: dict | None) -> str:
+    return "–" if not r or r.get("rate") is None else f"{_pct(r['rate'])} (n={r['n']})"
 
 
 def _lengths(f: dict) -> list[str]:
@@ -134,13 +159,65 @@ def _ifeval(f: dict) -> list[str]:
     if not i:
         return ["IFEval was not run ([ifeval] limit = 0, or a dev run)."]
     rows = [
-        [k, _ci(v["prompt_level"]), _ci(v["instruction_level"])] for k, v in i.items() if k != "benchmark"
+        [k, _ci(i[k]["prompt_level"]), _ci(i[k]["instruction_level"]), _words(i[k].get("mean_words"))]
+        for k in ("base", "tuned")
     ]
-    return [
-        f"Benchmark `{i['benchmark']}` (strict):",
-        "",
-        *_table(["model", "prompt-level", "instruction-level"], rows),
-    ]
+    head = ["model", "prompt-level (strict)", "instruction-level (strict)", "mean words"]
+    paired = _differences({"differences": i.get("differences", [])})
+    return [f"Benchmark `{i['benchmark']}`:", "", *_table(head, rows), "", *paired]
+
+
+def _words(value) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _training(f: dict) -> list[str]:
+    rows = []
+    for label, t in f.get("training", {}).items():
+        r = t.get("result") or {}
+        rows.append(
+            [
+                label,
+                *(str(r.get(k, "–")) for k in ("samples", "steps")),
+                _loss(r.get("first_loss")),
+                _loss(r.get("last_loss")),
+            ]
+        )
+    return _table(["fine-tune", "rows", "steps", "first loss", "last loss"], rows)
+
+
+def _loss(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def targets(f: dict) -> dict[str, bool | None]:
+    """The issue's targets, met or not (None where not measured)."""
+    diff = {(d["model_a"], d["model_b"]): d for d in f["differences"]}
+    tuned, control = diff.get(("tuned", "base")), diff.get(("control", "base"))
+    gain = tuned["diff"] if tuned and tuned["diff"] is not None else None
+    ifeval, leak = f["ifeval"], f["bleed"].get("tuned")
+    return {
+        "held-out gain >= +25 points": None if gain is None else gain >= 0.25,
+        "gain significant (McNemar p < 0.05)": None if gain is None else tuned["mcnemar_p"] < 0.05,
+        "at least 200 held-out system prompts": f["benchmark"]["items"] >= 200,
+        "control gains less": None if not control or gain is None else control["diff"] < gain,
+        "IFEval not worse beyond its CI": _ifeval_ok(ifeval) if ifeval else None,
+        "bleed under 5%": None if not leak or leak["rate"] is None else leak["rate"] < 0.05,
+        "under an hour": sum(f["timings"].values()) < 3600,
+    }
+
+
+def _ifeval_ok(i: dict) -> bool | None:
+    """The tuned model's prompt-level rate is at or above the lower end of the base's 95% CI."""
+    base, tuned = i["base"]["prompt_level"], i["tuned"]["prompt_level"]
+    if base["ci95"] is None or tuned["rate"] is None:
+        return None
+    return tuned["rate"] >= base["ci95"][0]
+
+
+def _targets(f: dict) -> list[str]:
+    words = {True: "met", False: "NOT met", None: "not measured"}
+    return _table(["target", "result"], [[k, words[v]] for k, v in targets(f).items()])
 
 
 def _timings(f: dict) -> list[str]:
@@ -150,7 +227,20 @@ def _timings(f: dict) -> list[str]:
 
 def markdown(f: dict) -> str:
     """The report text, one section per figure."""
-    parts = [_config, _data, _bench, _models, _differences, _kinds, _lengths, _bleed, _ifeval, _timings]
+    parts = [
+        _targets,
+        _config,
+        _data,
+        _training,
+        _bench,
+        _models,
+        _differences,
+        _kinds,
+        _lengths,
+        _bleed,
+        _ifeval,
+        _timings,
+    ]
     lines = ["# RNR experiment report", ""]
     for title, part in zip(SECTIONS, parts):
         lines += [title, "", *part(f), ""]
