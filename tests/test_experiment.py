@@ -285,3 +285,14 @@ def test_a_tiny_loop_runs_end_to_end_and_resumes(tmp_path, tiny_home):
         again = asyncio.run(run_loop(store, load(config), say=said.append))
     assert again["evals"] == result["evals"]
     assert not [m for m in said if m.endswith(": running")], "a rerun skips every finished step"
+
+
+def test_the_cli_refuses_a_bad_config_before_it_opens_the_store(tmp_path, capsys):
+    from rnr_core.cli import main
+
+    config = tmp_path / "loop.toml"
+    config.write_text('[run]\nout = "o"\n[data]\nfiles = ["a"]\nsamples = 1\nkinds = ["startend:quotation"]')
+    db = tmp_path / "rnr.duckdb"
+    assert main(["experiment", "loop", "--config", str(config), "--db", str(db)]) == 2
+    assert "[data] ratios is missing" in capsys.readouterr().err
+    assert not db.exists() and not (tmp_path / "o").exists()

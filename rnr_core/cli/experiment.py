@@ -3,7 +3,9 @@
 import sys
 
 from rnr_core import cli  # cli.os_user through the package, where a test may patch it
-from rnr_core.cli import _emit, _run_async, command
+from rnr_core.cli import NO_STORE, _emit, _open_store, _run_async, command
+
+NO_STORE.add("experiment")  # the config is checked before the store is opened or created
 
 
 def _experiment_args(p):
@@ -52,5 +54,6 @@ def _experiment(args, store):
     if args.split:
         overrides["benchmark"] = {"split": args.split}
     cfg = load(args.config, overrides)
-    result = _run_async(run_loop(store, cfg, say=_say, started_by=cli.os_user()))
+    with _open_store(args) as store:
+        result = _run_async(run_loop(store, cfg, say=_say, started_by=cli.os_user()))
     _emit(args, result, _summary_text)
