@@ -296,3 +296,27 @@ def test_the_cli_refuses_a_bad_config_before_it_opens_the_store(tmp_path, capsys
     assert main(["experiment", "loop", "--config", str(config), "--db", str(db)]) == 2
     assert "[data] ratios is missing" in capsys.readouterr().err
     assert not db.exists() and not (tmp_path / "o").exists()
+
+
+def _quote_rules_cfg(source: str, **changes):
+    cfg = _Cfg(**{"data.source": source, "data.kinds": ["startend:quotation"], "data.samples": 2, **changes})
+    cfg.data = {**cfg.data, "teacher": "scripted", "attempts": 2, "revisions": 1}
+    return cfg
+
+
+def test_self_distilled_rows_keep_the_first_answer_that_passes(scripted):
+    records = sources.load([str(DEMO)])[:3]
+    model = scripted(["No quotes here.", '"Quoted."', "Still none.", "Nope.", '"First try."'])
+    rows, stats = asyncio.run(samples.SOURCES["self"](records, _quote_rules_cfg("self")))
+    assert [r["messages"][2]["content"] for r in rows] == ['"Quoted."', '"First try."']
+    assert stats == {"tried": 3, "kept": 2, "revised": 0}
+    assert len(model.requests) == 5 and all(p.temperature == 0.8 for _, p in model.requests)
+
+
+def test_revision_sends_the_failed_rules_back(scripted):
+    records = sources.load([str(DEMO)])[:1]
+    model = scripted(["No quotes.", "Still none.", '"Revised."'])
+    rows, stats = asyncio.run(samples.SOURCES["revised"](records, _quote_rules_cfg("revised")))
+    assert rows[0]["messages"][2]["content"] == '"Revised."' and rows[0]["provenance"]["revisions"] == 1
+    revision = model.requests[-1][0][-1]["content"]
+    assert rows[0]["rules"][0]["text"] in revision and "Still none." in revision

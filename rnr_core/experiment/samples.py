@@ -114,8 +114,12 @@ async def _self(records: list[dict], cfg, revisions: int) -> tuple[list[dict], d
         role, rules = _draw(rng, cfg)
         messages = _messages(render_system_prompt(role, rules), rec["instruction"], "")[:2]
         tried += 1
-        answers = await _answers(model, messages, cfg, range(cfg.data["attempts"]))
-        kept = next((a for a in answers if all(check_rules(rules, a).values())), None)
+        answers, kept = [], None
+        for seed in range(cfg.data["attempts"]):  # stop at the first answer that passes
+            answers += await _answers(model, messages, cfg, range(seed, seed + 1))
+            if all(check_rules(rules, answers[-1]).values()):
+                kept = answers[-1]
+                break
         rounds = 0
         while kept is None and rounds < revisions:
             rounds += 1
