@@ -35,7 +35,8 @@ class Steps:
         self.say(f"{name}: running")
         start = time.perf_counter()
         result = await work()
-        self.timings[name] = round(time.perf_counter() - start, 1)
+        # Read again before adding: another process may have run other steps of this folder meanwhile.
+        self.timings = {**(read_json(self.timings_path) or {}), name: round(time.perf_counter() - start, 1)}
         write_json(path, result)
         write_json(self.timings_path, self.timings)
         self.say(f"{name}: {self.timings[name]:.0f} s")
