@@ -1,6 +1,7 @@
 """The models of the experiment, all on the transformers backend so the comparison is fair: the base
 (the embedded GGUF dequantized once), its fine-tune and the control fine-tune."""
 
+import threading
 from pathlib import Path
 
 from rnr_core.experiment.steps import progress_line
@@ -8,6 +9,17 @@ from rnr_core.models.hf import HFModel, load_checkpoint
 from rnr_core.models.registry import _LOADED, register_model
 
 _REGISTERED: dict[str, int] = {}
+
+
+class _OneAtATime(HFModel):
+    """The transformers backend with one batch at a time in the whole process: transformers' lazy
+    imports and a fast tokenizer fail when several batches' threads first use them together."""
+
+    _every = threading.Lock()
+
+    def generate_batch(self, conversations, params):
+        with self._every:
+            return super().generate_batch(conversations, params)
 
 
 def base_spec(store, base: str) -> str:
@@ -21,7 +33,8 @@ def register(spec: str, batch_size: int) -> None:
     """Serve `spec` with generate batches of `batch_size` (the default backend batches 8)."""
     if _REGISTERED.get(spec) == batch_size and spec in _LOADED:
         return
-    model = HFModel(spec.removeprefix("hf:"), batch_size=batch_size)
+    load_checkpoint(spec.removeprefix("hf:"))  # loaded here, once, before batches start in threads
+    model = _OneAtATime(spec.removeprefix("hf:"), batch_size=batch_size)
     model.spec = spec
     register_model(spec, model)
     _REGISTERED[spec] = batch_size
