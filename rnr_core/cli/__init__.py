@@ -232,7 +232,7 @@ def _report(args, message: str, debug: bool) -> None:
 
 
 # Each group registers its commands with the helpers above, so the groups are imported last.
-GROUPS = ("data", "runs", "review", "evaluate", "compare", "train")
+GROUPS = ("data", "runs", "review", "evaluate", "compare", "train", "experiment")
 for _group in GROUPS:
     importlib.import_module(f"rnr_core.cli.{_group}")
 

@@ -1,0 +1,1 @@
+"""The RNR experiment: train on rule-following rows, evaluate on held-out system prompts, report."""
