@@ -206,3 +206,21 @@ def app_db(tmp_path, monkeypatch):
     st.cache_resource.clear()
     yield db, ids
     state.close_all()
+
+
+@pytest.fixture(scope="session")
+def models_cache(gguf_path, tmp_path_factory) -> Path:
+    """The embedded model dequantised once per session, as `rnr train --base local` caches it."""
+    from rnr_core.models.convert import cached_checkpoint
+
+    return cached_checkpoint(gguf_path, tmp_path_factory.mktemp("models"))
+
+
+def home_with_cache(home: Path, models_cache: Path, gguf_path: str) -> Path:
+    """An RNR_HOME whose model cache already holds the dequantised embedded model."""
+    from rnr_core.models.convert import cached_checkpoint_dir
+
+    target = cached_checkpoint_dir(gguf_path, home / "models")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(models_cache, target_is_directory=True)
+    return home

@@ -12,8 +12,8 @@ from rnr_core import access
 from rnr_core.export import export_samples
 from rnr_core.store import Store
 from tests.apptest import open_page, plain, texts
+from tests.conftest import home_with_cache
 from tests.test_app_login import run, team  # noqa: F401  (team mode over the seeded store)
-from tests.test_train import home_with_cache, models_cache  # noqa: F401  (dequantised once a session)
 
 PAGE = "pages/train.py"
 TINY = {"train_steps": 2, "train_batch": 2, "train_length": 128}
@@ -58,7 +58,7 @@ def table(at) -> list[dict]:
 
 
 @pytest.fixture
-def exported(app_db, tmp_path, models_cache, gguf_path):  # noqa: F811
+def exported(app_db, tmp_path, models_cache, gguf_path):
     """The seeded store's passing samples exported under the export root, and the dequantised model in
     RNR_HOME's cache (as a first `rnr train --base local` leaves it)."""
     db, _ = app_db

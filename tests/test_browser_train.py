@@ -11,7 +11,7 @@ from rnr_core.export import export_samples
 from rnr_core.store import Store
 from tests.app_data import seed
 from tests.browser import browser_page, idle, needs_chromium, serve
-from tests.test_train import home_with_cache, models_cache  # noqa: F401  (dequantised once a session)
+from tests.conftest import home_with_cache
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 TRAIN_TIMEOUT_MS = 600_000  # loading and two steps of the 135M model on 2 busy cores
@@ -24,7 +24,7 @@ def cells(page) -> list[str]:
     return found.all_text_contents()
 
 
-def test_a_tiny_fine_tune_is_charted_listed_and_offered_on_compare(tmp_path, models_cache, gguf_path):  # noqa: F811
+def test_a_tiny_fine_tune_is_charted_listed_and_offered_on_compare(tmp_path, models_cache, gguf_path):
     db = tmp_path / "app.duckdb"
     seed(db)
     home = home_with_cache(tmp_path / "home", models_cache, gguf_path)

@@ -15,6 +15,7 @@ from rnr_core.experiment.config import load, validate
 from rnr_core.experiment.loop import run_loop
 from rnr_core.experiment.report import SECTIONS
 from rnr_core.rules.base import KINDS, build
+from tests.conftest import home_with_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo_alpaca.jsonl"
@@ -231,25 +232,11 @@ def test_bleed_is_the_share_of_answers_with_any_format():
 # ---- end to end ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def dequantized(gguf_path, tmp_path_factory) -> Path:
-    """The embedded model dequantised once per session, as the loop's base step caches it."""
-    from rnr_core.models.convert import cached_checkpoint
-
-    return cached_checkpoint(gguf_path, tmp_path_factory.mktemp("models"))
-
-
 @pytest.fixture
-def tiny_home(tmp_path, monkeypatch, gguf_path, dequantized):
+def tiny_home(tmp_path, monkeypatch, gguf_path, models_cache):
     """An RNR_HOME whose model cache already holds the dequantised embedded model."""
-    from rnr_core.models.convert import cached_checkpoint_dir
-
-    home = tmp_path / "home"
-    target = cached_checkpoint_dir(gguf_path, home / "models")
-    target.parent.mkdir(parents=True)
-    target.symlink_to(dequantized, target_is_directory=True)
-    monkeypatch.setenv("RNR_HOME", str(home))
-    return home
+    monkeypatch.setenv("RNR_HOME", str(tmp_path / "home"))
+    return home_with_cache(tmp_path / "home", models_cache, gguf_path)
 
 
 @pytest.mark.slow

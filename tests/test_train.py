@@ -20,6 +20,7 @@ from rnr_core.store import Store
 from rnr_core.train import train_model
 from rnr_core.train.data import TrainDataError
 from rnr_core.train.template import chatml, marks_generation, training_template
+from tests.conftest import home_with_cache
 
 pytestmark = pytest.mark.slow
 SYSTEM = "You are a ship's parrot. End every answer with 'Squawk!'"
@@ -44,25 +45,13 @@ def write_export(folder: Path, rows=ROWS, manifest: dict | None = None, name: st
     return folder
 
 
-@pytest.fixture(scope="session")
-def models_cache(gguf_path, tmp_path_factory) -> Path:
-    """The embedded model dequantised once, as `rnr train --base local` caches it."""
-    cache = tmp_path_factory.mktemp("models")
-    folder = cached_checkpoint(gguf_path, cache)
+def test_the_embedded_model_is_dequantised_once_and_reused(gguf_path, models_cache):
+    cache, folder = models_cache.parent, models_cache
     assert folder == cached_checkpoint_dir(gguf_path, cache) and (folder / "model.safetensors").is_file()
     assert [p.name for p in cache.iterdir()] == [folder.name], "no temporary folder is left behind"
     stamp = (folder / "model.safetensors").stat().st_mtime_ns
     assert cached_checkpoint(gguf_path, cache) == folder  # reused, not converted again
     assert (folder / "model.safetensors").stat().st_mtime_ns == stamp
-    return folder
-
-
-def home_with_cache(home: Path, models_cache: Path, gguf_path: str) -> Path:
-    """An RNR_HOME whose model cache already holds the dequantised embedded model."""
-    target = cached_checkpoint_dir(gguf_path, home / "models")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.symlink_to(models_cache, target_is_directory=True)
-    return home
 
 
 @pytest.fixture
