@@ -11,6 +11,7 @@ from rnr_app import compare_models, login, state
 from rnr_app.widgets import esc
 from rnr_core import access, run_words
 from rnr_core.errors import NotFound, RnrError
+from rnr_core.train import check_request
 
 JOB = "train_job"  # session key: the id of the training job this session started
 COLUMNS = {"Final loss": st.column_config.NumberColumn(format="%.4f")}
@@ -30,6 +31,13 @@ def said(text: str) -> str:
 def start(params: dict) -> None:
     """Start a training job of the core's runner, as whoever may train; keep only its id."""
     started_by = state.acting("train")
+    try:  # a wrong export or base is said at once, under the form, rather than as a failed job
+        check_request(
+            state.store(), params["data"], params.get("base", "local"), params.get("out"), params.get("name")
+        )
+    except RnrError as exc:
+        st.error(esc(said(exc.says("app"))))
+        return
     st.session_state[JOB] = state.jobs().start("train", started_by=started_by, **params)
     st.rerun()
 

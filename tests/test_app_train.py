@@ -35,6 +35,14 @@ def start(at, **values) -> str:
     return at.session_state["train_job"]
 
 
+def refused(at, **values) -> None:
+    """Fill the form and press Start training: the page refuses at once, and no job starts."""
+    fill(at, **{**TINY, **values})
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception, at.exception
+    assert "train_job" not in at.session_state
+
+
 def ended(at, job_id: str) -> dict:
     """Wait for the job to end, then draw the page again; return the job as it ended."""
     job = state.jobs().wait(job_id, 600)
@@ -121,15 +129,14 @@ def test_a_checkpoint_base_needs_its_folder_and_a_bad_one_is_the_cores_reason(ap
     data.mkdir()
     turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]
     (data / "train.jsonl").write_text(json.dumps({"messages": turns}) + "\n")
-    job = ended(at, start(at, train_hf=str(empty), train_data=str(data), train_name="from-nothing"))
-    assert job["status"] == "failed" and state.store().fine_tunes() == []
+    refused(at, train_hf=str(empty), train_data=str(data), train_name="from-nothing")
+    assert state.store().fine_tunes() == []
     assert f"{empty} is not a transformers checkpoint (no config.json there)" in texts(at)
 
 
 def test_a_bad_export_folder_shows_the_cores_reason_and_registers_nothing(app_db, tmp_path):
     at = open_page(PAGE)
-    job = ended(at, start(at, train_data=str(tmp_path / "nowhere"), train_name="never"))
-    assert job["status"] == "failed"
+    refused(at, train_data=str(tmp_path / "nowhere"), train_name="never")
     assert f"Training data {tmp_path / 'nowhere'} does not exist" in texts(at)
     assert state.store().fine_tunes() == []
 
@@ -168,8 +175,7 @@ def test_in_team_mode_the_cores_reason_names_the_export_by_its_folder_name(team,
     (folder / "train.jsonl").write_text('{"conversations": []}\n')
     at = run(PAGE, user=MIA)
     next(b for b in at.button if b.label == "Start training").click().run()
-    job = ended(at, at.session_state["train_job"])
-    assert job["status"] == "failed" and str(folder) in job["error"]
+    assert "train_job" not in at.session_state and state.store().fine_tunes() == []
     shown = texts(at)
     assert "week-2/manifest.json says this export is in the 'sharegpt' format" in shown
     assert "Export it again on the Export page with the format 'messages'." in shown  # the app's fix

@@ -84,6 +84,20 @@ async def _run_in_thread(plan: Plan, on_step, on_log) -> dict:
         raise
 
 
+def check_request(store, data, base="local", out=None, name=None, numbers=()) -> tuple:
+    """The export folder, its rows, the base, the output folder and the name; or the error that stops
+    training before it starts. `numbers`: epochs, max steps, batch size, learning rate, max length and
+    save steps, when given. Writes nothing, so the app can ask before it starts a job."""
+    data = Path(data).expanduser().absolute()
+    if numbers:
+        _numbers(*numbers)
+    rows = load_rows(data)
+    found = resolve_base(store, base)
+    out, name = _names(out, name)
+    _check_name(name, out, store)
+    return data, rows, found, out, name
+
+
 async def train_model(
     store,
     data,
@@ -108,12 +122,8 @@ async def train_model(
     name). A cancel stops after a checkpoint; `resume` goes on from the last one in `out`.
     `progress(step, total_steps)` follows the optimiser steps; each step's loss goes to the store.
     """
-    data = Path(data).expanduser().absolute()
-    _numbers(epochs, max_steps, batch_size, learning_rate, max_length, save_steps)
-    rows = load_rows(data)
-    found = resolve_base(store, base)
-    out, name = _names(out, name)
-    _check_name(name, out, store)
+    numbers = (epochs, max_steps, batch_size, learning_rate, max_length, save_steps)
+    data, rows, found, out, name = check_request(store, data, base, out, name, numbers)
     settings = {
         "out": str(out),
         "lora": lora,
