@@ -67,11 +67,11 @@ def settings_form(datasets: list[str], model_settings) -> RunConfig | None:
             widgets.error(problem)
         if not st.form_submit_button("Start generation", type="primary", key="gen_start"):
             return None
-    if problem:
+    if problem and mode != "recycle":  # recycling calls no model: the sidebar's may be unset
         raise problem
     return RunConfig(
         dataset=dataset,
-        model=spec,
+        model=spec or RunConfig.model,
         n=n,
         k=k,
         rules=rules,

@@ -179,7 +179,7 @@ def test_the_dataset_card_has_parseable_metadata_and_the_counts(filled, tmp_path
     ]
     assert negatives == {
         "config_name": "negatives",
-        "data_files": [{"split": "train", "path": "negatives.jsonl"}],
+        "data_files": [{"split": "negatives", "path": "negatives.jsonl"}],
     }
     assert {s["name"]: s["num_examples"] for s in meta["dataset_info"]["splits"]} == manifest["counts"]
     for split, n in manifest["counts"].items():

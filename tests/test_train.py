@@ -242,7 +242,10 @@ def test_out_names_and_numbers_are_checked_before_work_starts(store, tmp_path):
 # ---- the store and the model list ---------------------------------------------------------------
 
 
-def test_fine_tunes_are_registered_resolved_listed_next_to_their_base_and_shown_by_name(store):
+def test_fine_tunes_are_registered_resolved_listed_next_to_their_base_and_shown_by_name(
+    store, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("RNR_HOME", str(tmp_path))  # the embedded model not dequantised here
     store.register_fine_tune("ft-a", "hf:/m/ft-a", "local", "/data", {"lora": False}, created_by="ana")
     first = store.fine_tune("ft-a")
     assert first["status"] == "training" and first["settings"] == {"lora": False}
@@ -349,7 +352,7 @@ def test_resume_continues_from_the_checkpoint_not_from_zero(trained):
     assert not list(trained["out"].glob("checkpoint-*")), "checkpoints go once the model is saved"
 
 
-def test_the_loss_falls_and_the_model_is_registered(trained):
+def test_the_loss_falls_and_the_model_is_registered(trained, tmp_path, monkeypatch, models_cache, gguf_path):
     store = trained["store"]
     losses = [r["loss"] for r in store.train_losses("parrot")]
     assert losses[-1] < losses[0] / 2, losses
@@ -360,10 +363,21 @@ def test_the_loss_falls_and_the_model_is_registered(trained):
     )
     assert ft["settings"]["max_steps"] == 6 and ft["settings"]["out"] == str(trained["out"])
     assert finetunes.resolve_spec(store, "parrot") == ft["spec"]
+    monkeypatch.setenv("RNR_HOME", str(tmp_path / "bare"))  # the embedded model not dequantised here
     assert finetunes.model_choices(store)[:2] == [
         ("local", "local"),
         ("parrot (fine-tune of local)", ft["spec"]),
     ]
+    # Once the checkpoint it was trained from is cached, that base is offered too: same weights, same backend.
+    monkeypatch.setenv("RNR_HOME", str(home_with_cache(tmp_path / "home", models_cache, gguf_path)))
+    assert finetunes.model_choices(store)[:3] == [
+        ("local", "local"),
+        ("local (float32, as its fine-tunes start)", finetunes.trained_base("local")),
+        ("parrot (fine-tune of local)", ft["spec"]),
+    ]
+    assert finetunes.trained_base("local") == finetunes.spec_of(
+        cached_checkpoint_dir(gguf_path, tmp_path / "home" / "models")
+    )
 
 
 def test_the_saved_model_carries_the_template_and_answers_through_the_hf_backend(trained):

@@ -30,8 +30,10 @@ def metadata(manifest: dict) -> dict:
         }
     ]
     if manifest.get("negatives"):
+        # Its own split name: the file holds rejected samples of every split (each line names its
+        # split), so calling it "train" would hand held-out prompts to preference training.
         configs.append(
-            {"config_name": "negatives", "data_files": [{"split": "train", "path": "negatives.jsonl"}]}
+            {"config_name": "negatives", "data_files": [{"split": "negatives", "path": "negatives.jsonl"}]}
         )
     return {
         "pretty_name": one_line(manifest["title"]),

@@ -18,7 +18,8 @@ def provenance_key(raw: str | None) -> tuple:
         found = None
     if not isinstance(found, dict):
         return ("unreadable", None, ())
-    revised = tuple(map(str, found.get("revised_kinds") or ())) if found.get("revisions") else None
+    # Revised means a revision was kept: rounds that all lost leave the sampled reply, unrevised.
+    revised = tuple(map(str, found["revised_kinds"])) if found.get("revised_kinds") else None
     fixers = tuple(str(f.get("fixer")) for f in found.get("fixes") or () if isinstance(f, dict))
     return (str(found.get("source", "generated")), revised, fixers)
 

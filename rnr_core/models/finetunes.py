@@ -53,12 +53,29 @@ def model_choices(store, specs=("local",)) -> list[tuple[str, str]]:
         if any(spec == listed for _, listed in choices):
             return
         choices.append((label, spec))
+        if by_base.get(spec) and (start := trained_base(spec)):
+            add(start, _NAMES.setdefault(start, f"{label} (float32, as its fine-tunes start)"))
         for ft in by_base.get(spec, []):
             add(ft["spec"], f"{ft['name']} (fine-tune of {_NAMES.get(spec, spec)})")
 
     for spec in [*specs, *(b for b in by_base if b not in fine_tuned)]:
         add(spec, _NAMES.get(spec, spec))
     return choices
+
+
+def trained_base(spec: str) -> str | None:
+    """The `hf:` checkpoint a GGUF base is fine-tuned from, once cached: its fine-tunes run on the same
+    backend from the same weights, so a side-by-side shows what training changed, not quantisation."""
+    from rnr_core import settings
+    from rnr_core.models import llamacpp  # noqa: F401  (registers the `local` alias)
+    from rnr_core.models.convert import cached_checkpoint_dir
+    from rnr_core.models.registry import ALIASES
+
+    prefix, _, gguf = (ALIASES[spec]() if spec in ALIASES else spec).partition(":")
+    if prefix != "llamacpp" or not Path(gguf).is_file():
+        return None
+    folder = cached_checkpoint_dir(gguf, settings.rnr_home() / "models")
+    return spec_of(folder) if (folder / "config.json").is_file() else None
 
 
 def _base_spec(store, base: str) -> str:
