@@ -169,7 +169,4 @@ def resume(store) -> None:
 
 def resume_params(ft: dict) -> dict:
     """train_model's arguments that go on with `ft` where its last checkpoint left off."""
-    import json
-
-    settings = json.loads(ft["settings"]) if isinstance(ft["settings"], str) else dict(ft["settings"])
-    return {**settings, "data": ft["data"], "base": ft["base"], "name": ft["name"], "resume": True}
+    return {**ft["settings"], "data": ft["data"], "base": ft["base"], "name": ft["name"], "resume": True}

@@ -195,8 +195,6 @@ def test_the_dataset_card_has_parseable_metadata_and_the_counts(filled, tmp_path
 
 
 def test_the_card_counts_repaired_samples_by_source_and_fixer(filled, tmp_path):
-    if not filled._has_provenance():  # the repair work adds this column in migration 15
-        filled.con.execute("ALTER TABLE samples ADD COLUMN provenance VARCHAR")
     fixed = {"source": "generated", "revisions": 1, "revised_kinds": ["change_case:english_lowercase"]}
     fixed["fixes"] = [{"rule_id": "r1", "kind": "change_case:english_lowercase", "fixer": "lowercase"}]
     recycled = {"source": "recycled", "revisions": 0, "fixes": [{"rule_id": "r1", "fixer": "wrap_in_quotes"}]}

@@ -127,11 +127,6 @@ class Summary:
         }
 
 
-def _passed(outcomes: Counter) -> dict:
-    total = sum(outcomes.values())
-    return {"candidates": total, "passed": outcomes["pass"], "rate": _rate(outcomes["pass"], total)}
-
-
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 

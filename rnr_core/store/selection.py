@@ -88,14 +88,14 @@ def _joined(items: str) -> str:
 _KINDS = f"list_sort(list_distinct(list_transform(rule_kinds, lambda k: coalesce(k, {FREE}))))"
 
 
-def _batch_sql(provenance: bool, review: bool, text: bool) -> str:
+def _batch_sql(review: bool, text: bool) -> str:
     """Each selected sample: its turns, response and prompt, group key, outcome, rule categories and kinds
     (joined by SEP), models and templates, provenance; with `review`, why it was rejected and its failed
     rules; with `text`, the hash of its instruction."""
     columns = (
         f"s.messages, s.response, {_PROMPT} AS system_prompt, {_effective('kind')} AS rule_kinds, s.model, "
         "s.template, p.model AS prompt_model, p.template AS prompt_template, s.reject_reason, "
-        f"s.review_note, {'s.provenance' if provenance else 'NULL::VARCHAR'} AS provenance"
+        "s.review_note, s.provenance"
     )
     wanted = [
         "id, messages, response, system_prompt, group_key, outcome",
@@ -168,7 +168,7 @@ class SelectionQueries:
         `progress(scanned, total)` counts the store's samples looked at.
         """
         batch = batch or BATCH
-        sql = _batch_sql(self._has_provenance(), review, text)
+        sql = _batch_sql(review, text)
         with self.transaction():
             # Samples per id range, counted once: empty ranges are skipped, and progress has a total.
             ranges = self.con.execute(
@@ -189,15 +189,6 @@ class SelectionQueries:
                 scanned += n
                 if progress is not None:
                     progress(scanned, total)
-
-    def _has_provenance(self) -> bool:
-        """Whether samples carry a provenance column (a later migration adds it)."""
-        return bool(
-            self._scalar(
-                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'samples' "
-                "AND column_name = 'provenance' AND schema_name = 'main'"
-            )
-        )
 
     def selected_tally(self, statuses, run_id=None, dataset=None, categories=None) -> list[tuple]:
         """(group_key, sorted distinct categories, outcome, count) over the selected samples, in SQL."""

@@ -4,7 +4,6 @@ Runs in a worker thread. It talks back only through the callbacks it is given, a
 `stop` event is set, after saving a checkpoint that a later run resumes from.
 """
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,9 +39,6 @@ class Plan:
     seed: int
     save_steps: int
     resume_from: Path | None
-
-    def total_steps(self) -> int:
-        return self.max_steps or math.ceil(len(self.rows) / self.batch_size) * self.epochs
 
 
 def _watcher(stop: threading.Event, on_step: Callable, on_log: Callable):
