@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-LABELS = {"base": "base", "tuned": "fine-tuned on rules", "control": "control (same answers, no rules)"}
+LABELS = {"base": "base", "tuned": "fine-tuned on rules", "control": "control (unedited answers, no rules)"}
 SECTIONS = (
     "## Targets",
     "## Configuration",
@@ -193,14 +193,17 @@ def _loss(value) -> str:
 def targets(f: dict) -> dict[str, bool | None]:
     """The issue's targets, met or not (None where not measured)."""
     diff = {(d["model_a"], d["model_b"]): d for d in f["differences"]}
-    tuned, control = diff.get(("tuned", "base")), diff.get(("control", "base"))
+    tuned, beats = diff.get(("tuned", "base")), diff.get(("tuned", "control"))
     gain = tuned["diff"] if tuned and tuned["diff"] is not None else None
     ifeval, leak = f["ifeval"], f["bleed"].get("tuned")
     return {
         "held-out gain >= +25 points": None if gain is None else gain >= 0.25,
         "gain significant (McNemar p < 0.05)": None if gain is None else tuned["mcnemar_p"] < 0.05,
         "at least 200 held-out system prompts": f["benchmark"]["items"] >= 200,
-        "control gains less": None if not control or gain is None else control["diff"] < gain,
+        # "Far less": the tuned model beats the control itself, significantly, not just by a point.
+        "control gains far less (tuned beats it, p < 0.05)": None
+        if not beats or beats["diff"] is None
+        else beats["diff"] > 0 and beats["mcnemar_p"] < 0.05,
         "IFEval not worse beyond its CI": _ifeval_ok(ifeval) if ifeval else None,
         "bleed under 5%": None if not leak or leak["rate"] is None else leak["rate"] < 0.05,
         "under an hour": sum(f["timings"].values()) < 3600,
