@@ -4,7 +4,7 @@ from the training side or the held-out side."""
 import random
 
 from rnr_core.experiment import pools, wording
-from rnr_core.rules import render_system_prompt, rule_record
+from rnr_core.rules import rule_record
 from rnr_core.rules.base import KINDS, build
 from rnr_core.rules.conflicts import compatible
 
@@ -35,11 +35,3 @@ def draw_rules(rng: random.Random, kinds: list[str], n: int, side: str, seed: in
         rule = build(kind, kwargs)
         records.append(rule_record(i, wording.word(rule, side, rng), rule.category, kind, kwargs or None))
     return records
-
-
-def system_prompt(rng: random.Random, rules: list[dict], side: str) -> str:
-    return render_system_prompt(pools.role(rng, side), rules)
-
-
-def rule_count(rng: random.Random, low: int, high: int) -> int:
-    return rng.randint(low, high)
