@@ -31,7 +31,9 @@ def export_page(tmp_path):
 def click(page, button: str, shows: str, shot: str) -> None:
     """Press `button`, wait for `shows` to appear, then for the run to end (stale elements go only then)."""
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text(shows).first.wait_for()
+    # The first export of a process loads the embedding model for the near-duplicate check (seconds to
+    # tens of seconds on a busy 2-core machine), so the message gets longer than Playwright's default.
+    page.get_by_text(shows).first.wait_for(timeout=180_000)
     idle(page)
     page.screenshot(path=str(page.shots / f"{shot}.png"), full_page=True)
 
