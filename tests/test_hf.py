@@ -55,3 +55,14 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
     model = HFModel(str(tmp_path / "nothing"))
     with pytest.raises(ModelCallError, match="Cannot load a transformers checkpoint"):
         asyncio.run(ask(model, "Hi"))
+
+
+def test_batches_in_flight_together_all_answer(checkpoint):
+    model = HFModel(checkpoint, batch_size=1)  # three calls, three batches in three threads at once
+
+    async def together():
+        return await asyncio.gather(*(ask(model, q) for q in QUESTIONS))
+
+    answers = asyncio.run(together())
+    assert all(a.text for a in answers)
+    assert [a.text for a in answers] == [asyncio.run(ask(model, q)).text for q in QUESTIONS]

@@ -24,6 +24,9 @@ def _weights_stamp(path: str) -> tuple:
     return tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
 
 
+_BATCH = threading.Lock()  # one generate batch at a time in the process, whichever model
+
+
 @lru_cache(maxsize=2)
 def _load(path: str, stamp: tuple):
     """Tokenizer and model from the folder; `stamp` ties the cached pair to the weights it read."""
@@ -47,7 +50,6 @@ class HFModel(Model):
         self.path, self.batch_size, self.gather_s = path, batch_size, gather_ms / 1000
         self._pending: list[tuple[list[dict], GenParams, asyncio.Future]] = []
         self._tasks: set[asyncio.Task] = set()  # held so running batches are not garbage-collected
-        self._lock = threading.Lock()
 
     async def complete(self, messages: list[dict], params: GenParams) -> Completion:
         future = asyncio.get_running_loop().create_future()
@@ -85,7 +87,12 @@ class HFModel(Model):
                 future.set_result(result)
 
     def generate_batch(self, conversations: list[list[dict]], params: GenParams) -> list[Completion]:
-        """Left-pad the chat-templated prompts and generate them in one call."""
+        """Left-pad the chat-templated prompts and generate them in one call, one batch at a time: batches
+        in several threads at once raced on importing transformers and on the shared fast tokenizer."""
+        with _BATCH:
+            return self._generate(conversations, params)
+
+    def _generate(self, conversations: list[list[dict]], params: GenParams) -> list[Completion]:
         import torch
 
         tokenizer, model = load_checkpoint(self.path)
@@ -101,7 +108,7 @@ class HFModel(Model):
             if params.temperature > 0
             else {"do_sample": False}
         )
-        with self._lock, torch.inference_mode():
+        with torch.inference_mode():
             if params.seed is not None:
                 torch.manual_seed(params.seed)
             start = time.perf_counter()
