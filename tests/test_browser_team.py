@@ -153,7 +153,9 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
         idle(page)
         page.get_by_role("button", name="Export", exact=True).click()
         idle(page)
-        page.get_by_text(re.compile(r"Wrote \d+ train and \d+ test samples to team-export\.")).wait_for()
+        # The first export loads the embedding model for the near-duplicate check: longer than 30 s when busy.
+        wrote = re.compile(r"Wrote \d+ train and \d+ test samples to team-export\.")
+        page.get_by_text(wrote).wait_for(timeout=180_000)
         assert str(exports) not in page.inner_text("body")  # no server path on the page
         with page.expect_download() as download:
             page.get_by_role("button", name="Download manifest.json").click()

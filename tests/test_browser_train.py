@@ -58,7 +58,12 @@ def test_a_tiny_fine_tune_is_charted_listed_and_offered_on_compare(tmp_path, mod
         page.goto(f"{url}/compare")
         idle(page)
         page.get_by_label("Contestant 2").click()
-        assert page.get_by_role("option").all_inner_texts() == ["local", "parrot"]
+        # The float32 checkpoint parrot was trained from sits between: the fair base for a side-by-side.
+        assert page.get_by_role("option").all_inner_texts() == [
+            "local",
+            "local (float32, as its fine-tunes start)",
+            "parrot",
+        ]
         page.screenshot(path=str(shots / "compare_offers_parrot.png"), full_page=True)
     with Store(str(db)) as store:  # the app has let go of the file: read what it stored
         (ft,) = store.fine_tunes()
