@@ -118,7 +118,16 @@ def test_a_maintainer_generates_on_the_operators_model_and_exports_for_download(
     running, _, exports = app
     with browser_page() as page:
         login(page, running, "mia@example.com", "generate")
-        assert nav(page) == ["Home", "Generate", "Review", "Judge audit", "Compare", "Adjudicate", "Export"]
+        assert nav(page) == [
+            "Home",
+            "Generate",
+            "Review",
+            "Judge audit",
+            "Compare",
+            "Adjudicate",
+            "Export",
+            "Train",
+        ]
         sidebar = page.get_by_test_id("stSidebar")
         picker = sidebar.get_by_role("combobox", name="Team model")  # by name: no URL or key variable
         assert picker.input_value() == "team-stub"
