@@ -55,7 +55,9 @@ def test_two_reviewers_saving_one_sample_at_once_keep_both_versions(tmp_path):
             open_editor(page, app, email, sid)
         for page in opened:  # both saves sent before either is answered
             page.get_by_role("button", name="Save edit").click(no_wait_after=True)
-        for page in opened:
+        answered = re.compile(f"Another reviewer saved sample {sid} first|Saved sample {sid}: what changed")
+        for page in opened:  # a loaded machine may not have started the save's run yet: wait for its answer
+            page.get_by_text(answered).first.wait_for(timeout=120_000)
             idle(page)
         told = {
             email: page.get_by_text(re.compile("Another reviewer saved sample")).count() > 0
