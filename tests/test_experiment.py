@@ -92,6 +92,7 @@ def test_a_valid_config_fills_defaults_and_resolves_paths_from_its_folder(tmp_pa
         ),
         ({"data.rules_min": 3, "data.rules_max": 2}, r"rules_min \(3\) is above rules_max"),
         ({"benchmark.split": "test"}, r"\[benchmark\] split must be 'heldout'"),
+        ({"data.plain": 1.0}, r"\[data\] plain must be a share from 0 to below 1"),
     ],
 )
 def test_a_bad_config_names_the_key(changes, named):
@@ -120,22 +121,15 @@ def test_recycling_needs_a_fixer_for_every_kind():
 # ---- held out: instructions, system prompts, settings and wording ------------------------------
 
 
-class _Cfg:
+def _Cfg(**changes):
     """The settings the builders read, as the loop hands them over."""
+    from rnr_core.experiment.loop import _Data
 
-    def __init__(self, **changes):
-        full = validate(raw(**changes), "loop.toml")
-        self.seed, self.data, self.benchmark = 0, full.data, full.benchmark
-        self.samples, self.kinds, self.max_words = (
-            full.data["samples"],
-            full.data["kinds"],
-            full.data["max_words"],
-        )
-        self.rules_min, self.rules_max = full.data["rules_min"], full.data["rules_max"]
+    return _Data(validate(raw(**changes), "loop.toml"))
 
 
-def _built(records: list[dict], samples_n: int = 24, items: int = 16):
-    cfg = _Cfg(**{"data.samples": samples_n, "benchmark.items": items})
+def _built(records: list[dict], samples_n: int = 24, items: int = 16, **changes):
+    cfg = _Cfg(**{"data.samples": samples_n, "benchmark.items": items, **changes})
     groups = sources.split(records, items, 0, 0)
     rows, stats = asyncio.run(samples.SOURCES["recycled"](groups["train"], cfg))
     return groups, rows, heldout.benchmark_lines(groups["heldout"], cfg), stats
@@ -168,6 +162,16 @@ def test_every_training_row_passes_its_rules_and_its_control_has_none():
         assert "Rules:" not in system and row["messages"][0]["content"].startswith(system)
         assert row["control"][1] == row["messages"][1]
         assert original.strip() and (original == response or row["provenance"]["fixes"])
+
+
+def test_a_plain_share_of_rows_has_the_role_alone_and_the_unedited_answer():
+    _, rows, _, _ = _built(sources.load([str(DEMO)]), **{"data.plain": 0.5})
+    plain = [row for row in rows if not row["rules"]]
+    assert 0 < len(plain) < len(rows)
+    for row in plain:
+        assert row["messages"][0]["content"] in pools.ROLES["train"]
+        assert row["messages"] == row["control"]  # the control twin of a rule-free row is itself
+        assert not row["provenance"]["fixes"]
 
 
 def test_a_planted_leak_is_caught():

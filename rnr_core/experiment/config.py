@@ -54,6 +54,11 @@ SCHEMA: dict[str, dict[str, tuple]] = {
         "rules_min": (*_int(1, 3), 1),
         "rules_max": (*_int(1, 3), 2),
         "max_words": (*_int(10), 100),
+        "plain": (
+            (lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1),
+            "a share from 0 to below 1 (of rows with a role and no rules)",
+            0.0,
+        ),
         "teacher": (*_STR, "local"),
         "attempts": (*_int(1, 16), 4),
         "temperature": (*_float(0.0, 2.0), 0.8),

@@ -96,7 +96,9 @@ class _Loop:
         for row in rows:
             for rule in row["rules"]:
                 kinds[rule["kind"]] = kinds.get(rule["kind"], 0) + 1
-        return {"stats": {**stats, "rows": len(rows), "by_kind": kinds, "source": self.cfg.data["source"]}}
+        plain = sum(not r["rules"] for r in rows)
+        stats = {**stats, "rows": len(rows), "plain": plain, "by_kind": kinds, "source": self.cfg.data["source"]}
+        return {"stats": stats}
 
     async def hold_out(self, split: dict) -> dict:
         held = self._groups()[self.cfg.benchmark["split"]]
@@ -289,7 +291,7 @@ class _Data:
         d = cfg.data
         self.seed, self.data, self.benchmark = cfg.run["seed"], d, cfg.benchmark
         self.samples, self.kinds, self.max_words = d["samples"], d["kinds"], d["max_words"]
-        self.rules_min, self.rules_max = d["rules_min"], d["rules_max"]
+        self.rules_min, self.rules_max, self.plain = d["rules_min"], d["rules_max"], d["plain"]
 
 
 def _summary(report: dict) -> dict:

@@ -61,8 +61,9 @@ def _data(f: dict) -> list[str]:
     d = f["data"]
     lines = [
         f"Source `{d['source']}`: {d['rows']} training rows kept of {d['tried']} tried "
-        "(every kept row passes all its rules' checkers). The control trains on the same rows' original "
-        "answers with the role alone as system prompt.",
+        "(every kept row passes all its rules' checkers), "
+        f"{d.get('plain', 0)} of them with a role and no rules. The control trains on the same rows' "
+        "original answers with the role alone as system prompt.",
         "",
     ]
     return lines + _table(

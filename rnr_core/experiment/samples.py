@@ -2,7 +2,8 @@
 embedded model's own answers kept by rejection sampling, optionally revised with the failed rules.
 
 Every kept row passes all its rules' checkers. Each row carries its control twin: the same
-instruction and role, no rule text, and the original (trimmed, unedited) reference answer.
+instruction and role, no rule text, and the original (trimmed, unedited) reference answer. A `plain`
+share of rows has a role and no rules at all, so the model also sees answers that carry no format.
 """
 
 import random
@@ -31,8 +32,12 @@ def _messages(system: str, instruction: str, response: str) -> list[dict]:
     ]
 
 
+def _system(role: str, rules: list[dict]) -> str:
+    return render_system_prompt(role, rules) if rules else role
+
+
 def _row(rec: dict, role: str, rules: list[dict], response: str, original: str, provenance: dict) -> dict:
-    system = render_system_prompt(role, rules)
+    system = _system(role, rules)
     return {
         "messages": _messages(system, rec["instruction"], response),
         "control": _messages(role, rec["instruction"], original),
@@ -43,7 +48,10 @@ def _row(rec: dict, role: str, rules: list[dict], response: str, original: str, 
 
 
 def _draw(rng: random.Random, cfg) -> tuple[str, list[dict]]:
+    """A training role and its rules; none for a `plain` share of the rows."""
     role = pools.role(rng, "train")
+    if rng.random() < cfg.plain:
+        return role, []
     n = rng.randint(cfg.rules_min, cfg.rules_max)
     return role, prompts.draw_rules(rng, list(cfg.kinds), n, "train", cfg.seed)
 
@@ -112,7 +120,7 @@ async def _self(records: list[dict], cfg, revisions: int) -> tuple[list[dict], d
             break
         original = trim(rec["output"], cfg.max_words)
         role, rules = _draw(rng, cfg)
-        messages = _messages(render_system_prompt(role, rules), rec["instruction"], "")[:2]
+        messages = _messages(_system(role, rules), rec["instruction"], "")[:2]
         tried += 1
         answers, kept = [], None
         for seed in range(cfg.data["attempts"]):  # stop at the first answer that passes
