@@ -66,7 +66,7 @@ def splits() -> dict:
         "seed": seed,
         "stratify": stratify,
         "leakage_threshold": threshold if check else None,
-        "leakage_action": action,
+        "leakage_action": action if check else "report",  # the disabled picker keeps its last value
     }
 
 

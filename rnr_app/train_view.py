@@ -32,12 +32,15 @@ def start(params: dict) -> None:
     """Start a training job of the core's runner, as whoever may train; keep only its id."""
     started_by = state.acting("train")
     try:  # a wrong export or base is said at once, under the form, rather than as a failed job
-        check_request(
+        *_, out, name = check_request(
             state.store(), params["data"], params.get("base", "local"), params.get("out"), params.get("name")
         )
     except RnrError as exc:
         st.error(esc(said(exc.says("app"))))
         return
+    # The job carries the resolved folder and name, so its heading, loss chart and the resume list
+    # name the fine-tune it trains (an empty name would default to a new one from the clock).
+    params = {**params, "out": str(out), "name": name}
     st.session_state[JOB] = state.jobs().start("train", started_by=started_by, **params)
     st.rerun()
 

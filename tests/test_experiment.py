@@ -278,6 +278,23 @@ def test_a_tiny_loop_runs_end_to_end_and_resumes(tmp_path, tiny_home):
     assert not [m for m in said if m.endswith(": running")], "a rerun skips every finished step"
 
 
+def test_a_step_made_with_other_settings_runs_again(tmp_path):
+    from rnr_core.experiment.steps import Steps
+
+    said, runs = [], []
+
+    async def work():
+        runs.append(1)
+        return {"made": len(runs)}
+
+    steps = Steps(tmp_path, said.append)
+    first = asyncio.run(steps.run("eval", work, {"max_tokens": 160}))
+    again = asyncio.run(Steps(tmp_path, said.append).run("eval", work, {"max_tokens": 160}))
+    changed = asyncio.run(Steps(tmp_path, said.append).run("eval", work, {"max_tokens": 320}))
+    assert (first, again, changed) == ({"made": 1}, {"made": 1}, {"made": 2})
+    assert "eval: its settings changed, running again" in said
+
+
 def test_the_cli_refuses_a_bad_config_before_it_opens_the_store(tmp_path, capsys):
     from rnr_core.cli import main
 

@@ -153,6 +153,20 @@ def test_negatives_carry_reasons_notes_and_their_prompts_split(filled, tmp_path)
     assert without["negatives"] is None and not (tmp_path / "none" / "negatives.jsonl").exists()
 
 
+def test_negatives_without_rejected_samples_add_no_config_that_cannot_load(store, tmp_path):
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"instruction": "Anything?"}) + "\n")
+    ingest_file(store, path, "d")
+    store.create_run("run", store.dataset_id("d"), "m", {})
+    for i in range(4):
+        add(store, "run", i, f"{i}.0")
+    manifest = export_samples(store, tmp_path / "e", negatives=True)
+    assert manifest["negatives"] == {"count": 0, "reasons": {}}
+    assert (tmp_path / "e" / "negatives.jsonl").read_text() == ""
+    meta = front_matter((tmp_path / "e" / "README.md").read_text())
+    assert [c["config_name"] for c in meta["configs"]] == ["default"]
+
+
 def front_matter(card: str) -> dict:
     assert card.startswith("---\n")
     return yaml.safe_load(card.split("---\n")[1])

@@ -171,6 +171,8 @@ def test_a_higher_threshold_or_no_check_reports_nothing(planted, tmp_path):
         export_preview(store, leakage_action="fix")
     with pytest.raises(RnrError, match="cosine similarity above 0 and at most 1"):
         export_preview(store, leakage_threshold=1.5)
+    with pytest.raises(RnrError, match="cannot be moved without the near-duplicate check"):
+        export_preview(store, leakage_threshold=None, leakage_action="move")
 
 
 def test_each_instruction_is_embedded_once_and_stored(planted, tmp_path):

@@ -217,6 +217,20 @@ def test_a_missing_base_fails_before_work_starts(store, tmp_path, base, error, s
     assert [f["name"] for f in store.fine_tunes()] == ["half-done"] and not (tmp_path / "out").exists()
 
 
+def test_a_base_whose_template_cannot_mask_the_loss_fails_before_work_starts(store, tmp_path, models_cache):
+    base = tmp_path / "llama-style"
+    base.mkdir()
+    for part in ("config.json", "tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(models_cache / part, base / part)
+    (base / "chat_template.jinja").write_text(
+        "{% for m in messages %}[INST] {{ m['content'] }} [/INST]{% endfor %}", encoding="utf-8"
+    )
+    data = write_export(tmp_path / "export")
+    with pytest.raises(ModelSpecError, match=r"does not mark the assistant's turns"):
+        train(store, data, base=f"hf:{base}", out=tmp_path / "out", name="new")
+    assert store.fine_tunes() == [] and not (tmp_path / "out").exists()
+
+
 def test_out_names_and_numbers_are_checked_before_work_starts(store, tmp_path):
     data = write_export(tmp_path / "export")
     taken = tmp_path / "taken"

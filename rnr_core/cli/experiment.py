@@ -1,6 +1,7 @@
 """`rnr experiment loop --config FILE`: the RNR experiment end to end, resumable."""
 
 import sys
+from pathlib import Path
 
 from rnr_core import cli  # cli.os_user through the package, where a test may patch it
 from rnr_core.cli import NO_STORE, _emit, _open_store, _run_async, command
@@ -50,7 +51,8 @@ def _experiment(args, store):
     from rnr_core.experiment.config import load
     from rnr_core.experiment.loop import run_loop
 
-    overrides = {"run": {"out": args.out}} if args.out else {}
+    # A folder typed on the command line is taken from where the command runs, not the config's folder.
+    overrides = {"run": {"out": str(Path(args.out).expanduser().absolute())}} if args.out else {}
     if args.split:
         overrides["benchmark"] = {"split": args.split}
     cfg = load(args.config, overrides)

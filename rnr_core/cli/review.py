@@ -182,7 +182,13 @@ def _export_args(p):
         default="messages",
         help="; ".join(f"{name}: {f.about}" for name, f in FORMATS.items()) + " (default: messages)",
     )
-    p.add_argument("--status", nargs="+", choices=SAMPLE_STATUSES, default=["pending", "accepted"])
+    p.add_argument(
+        "--status",
+        nargs="+",
+        choices=SAMPLE_STATUSES,
+        default=["pending", "accepted"],
+        help="review statuses to export (default: pending accepted)",
+    )
     p.add_argument(
         "--include-failing",
         action="store_true",
@@ -190,7 +196,7 @@ def _export_args(p):
         "passed every verdict)",
     )
     split_args(p)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the split placement (default 0)")
     p.add_argument("--run", help="only this run's samples")
     p.add_argument("--dataset", help="only samples generated from this dataset")
     p.add_argument(

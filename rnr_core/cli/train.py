@@ -114,8 +114,9 @@ def _train(args, store):
         ft = store.fine_tune(name)
         if ft is None or ft["status"] != "cancelled":
             raise
+        again = "the same command" if args.name or args.out else f"the same command with --name {name}"
         print(
-            f"Stopped. The last checkpoint in {ft['settings']['out']} is kept: run the same command again "
+            f"Stopped. The last checkpoint in {ft['settings']['out']} is kept: run {again} "
             "to go on from it.",
             file=sys.stderr,
         )

@@ -35,7 +35,11 @@ class _Loop:
         on = self.cfg.benchmark["split"]
         split = await self.steps.run("split", self.split)
         built = await self.steps.run("build", lambda: self.build(split))
-        bench = await self.steps.run(f"benchmark_{on}", lambda: self.hold_out(split))
+        b, ifeval_cfg = self.cfg.benchmark, self.cfg.ifeval
+        bench = await self.steps.run(
+            f"benchmark_{on}", lambda: self.hold_out(split), {k: b[k] for k in ("items", "bleed")}
+        )
+        answers = {"benchmark": bench["benchmark"], "bleed": bench["bleed"], "max_tokens": b["max_tokens"]}
         specs = {BASE: (await self.steps.run("base", self.base))["spec"]}
         training = {}
         for label in self._trained():
@@ -43,9 +47,11 @@ class _Loop:
             specs[label] = training[label]["spec"]
         evals = {}
         for label, spec in specs.items():
-            evals[label] = await self.steps.run(f"eval_{label}_{on}", lambda s=spec: self.evaluate(bench, s))
-        leaked = await self.steps.run(f"bleed_{on}", lambda: self.bleed(bench, specs, built))
-        ifeval = await self.steps.run("ifeval", lambda: self.ifeval(specs))
+            evals[label] = await self.steps.run(
+                f"eval_{label}_{on}", lambda s=spec: self.evaluate(bench, s), answers
+            )
+        leaked = await self.steps.run(f"bleed_{on}", lambda: self.bleed(bench, specs, built), answers)
+        ifeval = await self.steps.run("ifeval", lambda: self.ifeval(specs), ifeval_cfg)
         figures = {
             "config": self.cfg.as_dict(),
             "data": built["stats"],

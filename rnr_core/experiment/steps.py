@@ -10,6 +10,7 @@ from pathlib import Path
 from rnr_core.progress import Progress
 
 Say = Callable[[str], None]
+SETTINGS = "step_settings"  # the key a stored result keeps the settings it was made with under
 
 
 class Steps:
@@ -25,19 +26,20 @@ class Steps:
     def path(self, name: str) -> Path:
         return self.out / "steps" / f"{name}.json"
 
-    async def run(self, name: str, work: Callable[[], Awaitable[dict]]) -> dict:
-        """The step's stored result, or run `work` and store what it returns."""
+    async def run(self, name: str, work: Callable[[], Awaitable[dict]], settings: dict | None = None) -> dict:
+        """The step's stored result, or run `work` and store what it returns. A result stored with other
+        `settings` (the ones the step depends on, e.g. max_tokens) is stale: the step runs again."""
         path = self.path(name)
         done = read_json(path)
-        if done is not None:
+        if done is not None and done.get(SETTINGS) == settings:
             self.say(f"{name}: done before, skipped ({path.name})")
-            return done
-        self.say(f"{name}: running")
+            return {k: v for k, v in done.items() if k != SETTINGS}
+        self.say(f"{name}: running" if done is None else f"{name}: its settings changed, running again")
         start = time.perf_counter()
         result = await work()
         # Read again before adding: another process may have run other steps of this folder meanwhile.
         self.timings = {**(read_json(self.timings_path) or {}), name: round(time.perf_counter() - start, 1)}
-        write_json(path, result)
+        write_json(path, {**result, SETTINGS: settings})
         write_json(self.timings_path, self.timings)
         self.say(f"{name}: {self.timings[name]:.0f} s")
         return result

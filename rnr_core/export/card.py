@@ -29,7 +29,8 @@ def metadata(manifest: dict) -> dict:
             "data_files": [{"split": s, "path": manifest["split_files"][s]} for s in counts],
         }
     ]
-    if manifest.get("negatives"):
+    if (manifest.get("negatives") or {}).get("count"):
+        # An empty file would break `load_dataset` on this config, so none is listed without rows.
         # Its own split name: the file holds rejected samples of every split (each line names its
         # split), so calling it "train" would hand held-out prompts to preference training.
         configs.append(

@@ -31,6 +31,11 @@ class Settings:
     def __post_init__(self):
         if self.action not in ACTIONS:
             raise RnrError(f"Unknown leakage action {self.action!r}; choose one of {', '.join(ACTIONS)}.")
+        if self.threshold is None and self.action != "report":
+            raise RnrError(
+                f"Near duplicates cannot be {'moved' if self.action == 'move' else 'dropped'} without the "
+                "near-duplicate check: turn the check on, or leave the action at report."
+            )
         if self.threshold is not None and not (
             isinstance(self.threshold, int | float) and 0 < self.threshold <= 1
         ):

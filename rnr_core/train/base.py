@@ -25,6 +25,17 @@ class Base:
 
         return cached_checkpoint(self.gguf, settings.rnr_home() / "models")
 
+    def check_template(self) -> None:
+        """Refuse a checkpoint whose chat template cannot limit the loss to the assistant's turns, before
+        any work starts (the embedded GGUF's is SmolLM2's ChatML, which the shipped template matches)."""
+        if self.checkpoint is None:
+            return
+        from transformers import AutoTokenizer
+
+        from rnr_core.train.template import training_template
+
+        training_template(AutoTokenizer.from_pretrained(str(self.checkpoint)))
+
 
 def _checkpoint(folder: str, spec: str) -> Path:
     path = Path(folder).expanduser().resolve()

@@ -93,6 +93,7 @@ def check_request(store, data, base="local", out=None, name=None, numbers=()) ->
         _numbers(*numbers)
     rows = load_rows(data)
     found = resolve_base(store, base)
+    found.check_template()
     out, name = _names(out, name)
     _check_name(name, out, store)
     return data, rows, found, out, name
