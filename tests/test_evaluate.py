@@ -9,6 +9,7 @@ from rnr_core.evaluate.benchmark import benchmarks, freeze, freeze_ifeval, load
 from rnr_core.evaluate.compare import record_vote
 from rnr_core.evaluate.items import item_key
 from rnr_core.export import export_samples
+from rnr_core.ingest import ingest_file
 from rnr_core.store import Store
 from tests import app_data
 from tests.conftest import DATA
@@ -106,6 +107,31 @@ def test_a_split_keeps_the_prompts_an_export_puts_there(seeded, tmp_path):
     assert "split:test" in test["source"] and "ratios train=0.5,test=0.5, seed 3" in test["source"]
     with pytest.raises(BenchmarkError, match="have no validation split"):
         freeze(store, "v", run_id="run-fixture", split="validation", ratios=halves)
+
+
+def test_an_export_s_held_out_prompts_are_frozen_exactly_as_it_placed_them(store, tmp_path):
+    from tests.test_export_formats import add
+
+    (tmp_path / "d.jsonl").write_text(json.dumps({"instruction": "Anything?"}) + "\n")
+    ingest_file(store, tmp_path / "d.jsonl", "d")
+    store.create_run("run", store.dataset_id("d"), "m", {})
+    ids = [add(store, "run", i, f"{i}.0", category=("format", "style")[i % 3 == 0]) for i in range(24)]
+    store.review(ids[::2], "accept", "ann")  # a filtered export places its own groups
+    out = tmp_path / "out"
+    manifest = export_samples(
+        store, out, statuses=["accepted"], ratios={"train": 0.5, "test": 0.5}, seed=1, leakage_threshold=None
+    )
+    assert "held_out" not in manifest  # recorded in the folder, not printed
+    frozen = freeze(store, "held", export=out)
+    exported = exported_prompts(out)
+    assert {i["system_prompt"] for i in load(store, "held")["items"]} == exported["test"]
+    assert frozen["items"] == manifest["counts"]["test"] and frozen["source"] == f"export:{out} split:test"
+    with pytest.raises(BenchmarkError, match="has no held-out train split; it holds out test"):
+        freeze(store, "x", export=out, split="train")
+    with pytest.raises(NotFound, match="No manifest.json in"):
+        freeze(store, "x", export=tmp_path / "nowhere")
+    with pytest.raises(BenchmarkError, match="exactly one source"):
+        freeze(store, "x", export=out, run_id="run")
 
 
 def test_a_name_in_use_is_refused_naming_it(seeded):

@@ -76,6 +76,12 @@ def _benchmark_args(p):
     source.add_argument("--run", metavar="ID", help="freeze this run's samples (all but the rejected ones)")
     source.add_argument("--dataset", metavar="NAME", help="freeze the samples generated from this dataset")
     source.add_argument("--file", help="freeze a JSONL file of {messages, rules} lines")
+    source.add_argument(
+        "--export",
+        metavar="DIR",
+        help="freeze the system prompts an export (a folder 'rnr export' wrote) held out in --split "
+        "(default test), exactly as it placed them",
+    )
     source.add_argument("--ifeval", action="store_true", help="freeze IFEval's prompts")
     _ifeval_input_arg(p)
     p.add_argument(
@@ -87,7 +93,8 @@ def _benchmark_args(p):
     p.add_argument(
         "--split",
         choices=("train", "validation", "test"),
-        help="with --run/--dataset: only the samples whose system prompt an export puts in this split",
+        help="with --run/--dataset: only the samples whose system prompt an export puts in this split; "
+        "with --export: the held-out split to take (default test)",
     )
     split_args(p, "with --split: ")
     p.add_argument(
@@ -103,7 +110,7 @@ def _benchmark(args, store):
         return _benchmark_list(args, store)
     if not args.name:
         raise SettingError(
-            "Name the new benchmark: rnr benchmark freeze NAME --run ID (or --dataset, --file)."
+            "Name the new benchmark: rnr benchmark freeze NAME --run ID (or --dataset, --file, --export)."
         )
     if args.ifeval:
         if args.split:
@@ -114,6 +121,8 @@ def _benchmark(args, store):
     else:
         if args.limit is not None or args.ifeval_input:
             raise SettingError("--limit and --ifeval-input go with --ifeval.")
+        if args.export and (args.ratios is not None or args.test_fraction is not None):
+            raise SettingError("--export takes the export's own splits; leave out --ratios and --test-fraction.")
         frozen = freeze(
             store,
             args.name,
@@ -121,6 +130,7 @@ def _benchmark(args, store):
             dataset=args.dataset,
             split=args.split,
             file=args.file,
+            export=args.export,
             created_by=cli.os_user(),
             test_fraction=args.test_fraction,
             seed=args.seed,

@@ -1,11 +1,14 @@
 """Freeze benchmarks from runs, datasets, files or IFEval, and read them back."""
 
+import json
 from pathlib import Path
 
 from rnr_core import settings
 from rnr_core.errors import BenchmarkError, EvalInputError, IngestError, NotFound
 from rnr_core.evaluate import items as build
+from rnr_core.embeddings import instruction, text_hash
 from rnr_core.export import SPLITS, split_placement
+from rnr_core.export.splits import group_key
 from rnr_core.ifeval.files import read_prompts
 from rnr_core.ingest.readers import json_records
 
@@ -18,6 +21,7 @@ def freeze(
     dataset: str | None = None,
     split: str | None = None,
     file: str | Path | None = None,
+    export: str | Path | None = None,
     created_by: str | None = None,
     test_fraction: float | None = None,
     seed: int = 0,
@@ -27,11 +31,16 @@ def freeze(
     """Copy the items of exactly one source into a new benchmark `name`; returns its summary.
 
     With `split`, only the samples whose system prompt an export of the same run or dataset (with these
-    ratios or test fraction, seed and stratification) puts in that split."""
+    ratios or test fraction, seed and stratification) puts in that split. With `export` (a folder `rnr
+    export` wrote), the system prompts that export put in `split` (default test), as it placed them."""
     name = _check_name(store, name)
-    given = [s for s in (run_id, dataset, file) if s is not None]
+    given = [s for s in (run_id, dataset, file, export) if s is not None]
     if len(given) != 1:
-        raise BenchmarkError("Freeze a benchmark from exactly one source: a run, a dataset or a file.")
+        raise BenchmarkError(
+            "Freeze a benchmark from exactly one source: a run, a dataset, a file or an export."
+        )
+    if export is not None:
+        return _store(store, name, *_export_items(store, Path(export), split or "test"), created_by)
     if file is not None:
         if split is not None:
             raise BenchmarkError("--split picks samples of a run or dataset; a file is frozen whole.")
@@ -114,6 +123,47 @@ def _sample_items(store, run_id, dataset, split, how: dict) -> tuple[list[dict],
         source += f" split:{split} (ratios {_ratios(split_of.ratios)}, seed {how['seed']}"
         source += ", stratified)" if how["stratify"] else ")"
     return *build.unique([build.from_sample(s) for s in samples]), source
+
+
+def _export_items(store, folder: Path, split: str) -> tuple[list[dict], int, str]:
+    """The store's samples whose system prompt the export at `folder` put in `split`, less the
+    instructions its near-duplicate check dropped there."""
+    held = _held_out(folder)
+    if split not in held:
+        raise BenchmarkError(
+            f"The export in {folder} has no held-out {split} split; it holds out "
+            f"{', '.join(held) or 'nothing'} (train is what a model learns from, not a benchmark)."
+        )
+    groups, dropped = set(held[split]["groups"]), set(held[split]["dropped_texts"])
+    samples = [
+        s
+        for s in store.benchmark_source_samples()
+        if group_key(s["system_prompt"]) in groups
+        and text_hash(instruction(s["messages"])) not in dropped
+    ]
+    if not samples:
+        raise BenchmarkError(
+            f"None of the {len(groups)} system prompts the export in {folder} put in {split} are in this "
+            "store (edited or removed since, or exported from another store)."
+        )
+    return *build.unique([build.from_sample(s) for s in samples]), f"export:{folder} split:{split}"
+
+
+def _held_out(folder: Path) -> dict:
+    path = folder / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFound(f"No manifest.json in {folder}: give a folder that 'rnr export' wrote.") from None
+    except (OSError, ValueError) as exc:
+        raise BenchmarkError(f"{path}: cannot read it as an export's manifest ({exc}).") from exc
+    held = manifest.get("held_out") if isinstance(manifest, dict) else None
+    if not isinstance(held, dict):
+        raise BenchmarkError(
+            f"{path} does not record the held-out prompts (an export made before they were recorded): "
+            "export again, or freeze with --run/--dataset and --split."
+        )
+    return held
 
 
 def _ratios(ratios: dict) -> str:

@@ -259,7 +259,8 @@ def export_samples(
             "exported_by": exported_by,
         }
         files["README.md"].write(card.render(manifest).encode("utf-8"))
-        files["manifest.json"].write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+        recorded = manifest | {"held_out": _held_out(settings, summary, plan)}
+        files["manifest.json"].write(orjson.dumps(recorded, option=orjson.OPT_INDENT_2))
     remove_stale(out_dir, names)
     return {**manifest, "out": str(Path(out_dir))}
 
@@ -286,6 +287,19 @@ def _manifest(settings: Settings, fmt: str, summary: Summary, plan, names: list[
         "split_warning": split_warning(fields["counts"], fields["prompts"], settings.ratios),
         "leakage": plan.leakage,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _held_out(settings: Settings, summary: Summary, plan) -> dict:
+    """Each held-out split's system prompts (group keys) and dropped instructions (text hashes), so
+    `rnr benchmark freeze --export` takes exactly the prompts this export held out."""
+    return {
+        split: {
+            "groups": sorted(summary.groups[split]),
+            "dropped_texts": sorted(h for s, h in plan.dropped if s == split),
+        }
+        for split in settings.ratios
+        if split != "train"
     }
 
 
