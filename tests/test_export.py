@@ -115,6 +115,9 @@ def test_status_filter_and_sharegpt_format(generated, tmp_path):
 def test_export_errors(generated, tmp_path):
     with pytest.raises(RnrError, match="No samples with status rejected"):
         export_samples(generated, tmp_path / "x", statuses=["rejected"])
+    with pytest.raises(RnrError, match="Pick at least one review status"):
+        export_samples(generated, tmp_path / "x", statuses=[])
+    assert not (tmp_path / "x").exists()
     with pytest.raises(RnrError, match="Unknown export format"):
         build_splits(generated.export_samples(["pending"]), "yaml", 0.1, 0)
     with pytest.raises(RnrError, match="test-fraction"):

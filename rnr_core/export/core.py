@@ -32,6 +32,8 @@ def check_format(fmt: str) -> None:
 
 
 def _selection(statuses, run_id, dataset, categories) -> dict:
+    if not statuses:
+        raise RnrError("Pick at least one review status to export (pending, accepted or rejected).")
     categories = [categories] if isinstance(categories, str) else list(categories or []) or None
     return {"statuses": list(statuses), "run_id": run_id, "dataset": dataset, "categories": categories}
 
@@ -165,6 +167,8 @@ def _write(store, files: dict, settings: Settings, fmt: str, negatives: bool, pr
     # disk) would leave the generator suspended inside it, and the transaction open on this cursor.
     with store.transaction():
         plan = make_plan(store, settings)
+        if not sum(plan.counts.values()):  # said from the plan's tally, before streaming every sample
+            raise _nothing_to_export(plan.outcomes, settings.selection)
         # Instruction hashes are read only when some are dropped: fetching a column costs time.
         batches = store.selected_batches(
             **settings.selection, batch=batch, progress=progress, text=bool(plan.dropped)
