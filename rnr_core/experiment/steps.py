@@ -31,7 +31,8 @@ class Steps:
         `settings` (the ones the step depends on, e.g. max_tokens) is stale: the step runs again."""
         path = self.path(name)
         done = read_json(path)
-        if done is not None and done.get(SETTINGS) == settings:
+        # A result stored without settings (by an older version) is trusted: nothing says it is stale.
+        if done is not None and done.get(SETTINGS, settings) == settings:
             self.say(f"{name}: done before, skipped ({path.name})")
             return {k: v for k, v in done.items() if k != SETTINGS}
         self.say(f"{name}: running" if done is None else f"{name}: its settings changed, running again")
