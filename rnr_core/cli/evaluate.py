@@ -122,7 +122,9 @@ def _benchmark(args, store):
         if args.limit is not None or args.ifeval_input:
             raise SettingError("--limit and --ifeval-input go with --ifeval.")
         if args.export and (args.ratios is not None or args.test_fraction is not None):
-            raise SettingError("--export takes the export's own splits; leave out --ratios and --test-fraction.")
+            raise SettingError(
+                "--export takes the export's own splits; leave out --ratios and --test-fraction."
+            )
         frozen = freeze(
             store,
             args.name,

@@ -116,8 +116,7 @@ def _train(args, store):
             raise
         again = "the same command" if args.name or args.out else f"the same command with --name {name}"
         print(
-            f"Stopped. The last checkpoint in {ft['settings']['out']} is kept: run {again} "
-            "to go on from it.",
+            f"Stopped. The last checkpoint in {ft['settings']['out']} is kept: run {again} to go on from it.",
             file=sys.stderr,
         )
         return 130

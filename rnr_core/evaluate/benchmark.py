@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 from rnr_core import settings
+from rnr_core.embeddings import instruction, text_hash
 from rnr_core.errors import BenchmarkError, EvalInputError, IngestError, NotFound
 from rnr_core.evaluate import items as build
-from rnr_core.embeddings import instruction, text_hash
 from rnr_core.export import SPLITS, split_placement
 from rnr_core.export.splits import group_key
 from rnr_core.ifeval.files import read_prompts
@@ -138,8 +138,7 @@ def _export_items(store, folder: Path, split: str) -> tuple[list[dict], int, str
     samples = [
         s
         for s in store.benchmark_source_samples()
-        if group_key(s["system_prompt"]) in groups
-        and text_hash(instruction(s["messages"])) not in dropped
+        if group_key(s["system_prompt"]) in groups and text_hash(instruction(s["messages"])) not in dropped
     ]
     if not samples:
         raise BenchmarkError(

@@ -103,7 +103,8 @@ class _Loop:
             for rule in row["rules"]:
                 kinds[rule["kind"]] = kinds.get(rule["kind"], 0) + 1
         plain = sum(not r["rules"] for r in rows)
-        stats = {**stats, "rows": len(rows), "plain": plain, "by_kind": kinds, "source": self.cfg.data["source"]}
+        stats = {**stats, "rows": len(rows), "plain": plain, "by_kind": kinds}
+        stats["source"] = self.cfg.data["source"]
         return {"stats": stats}
 
     async def hold_out(self, split: dict) -> dict:
