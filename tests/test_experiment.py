@@ -306,6 +306,23 @@ def test_the_cli_refuses_a_bad_config_before_it_opens_the_store(tmp_path, capsys
     assert not db.exists() and not (tmp_path / "o").exists()
 
 
+def test_the_cli_takes_out_from_the_working_directory(tmp_path, monkeypatch, capsys):
+    from rnr_core.cli import main
+
+    conf, cwd = tmp_path / "conf", tmp_path / "cwd"
+    conf.mkdir(), cwd.mkdir()
+    (conf / "one.jsonl").write_text(json.dumps({"instruction": "Hi?", "output": "Hello."}) + "\n")
+    (conf / "loop.toml").write_text(
+        '[run]\nout = "o"\n[data]\nfiles = ["one.jsonl"]\nsamples = 1\nkinds = ["startend:quotation"]\n'
+        "ratios = {train = 0.6, dev = 0.0, heldout = 0.4}\n[train]\nmax_steps = 1\n"
+    )
+    monkeypatch.chdir(cwd)
+    args = ["experiment", "loop", "--config", str(conf / "loop.toml"), "--out", "runs/x"]
+    assert main([*args, "--db", str(tmp_path / "rnr.duckdb")]) != 0
+    assert "Only 1 instructions" in capsys.readouterr().err  # it got as far as splitting, in runs/x
+    assert (cwd / "runs" / "x" / "settings.json").exists() and not (conf / "runs").exists()
+
+
 def _quote_rules_cfg(source: str, **changes):
     cfg = _Cfg(**{"data.source": source, "data.kinds": ["startend:quotation"], "data.samples": 2, **changes})
     cfg.data = {**cfg.data, "teacher": "scripted", "attempts": 2, "revisions": 1}
