@@ -21,16 +21,18 @@ LIVE = "live"  # session key of the prompt on show: item, contestants, order, an
 def contestant_inputs(options: dict[str, str]) -> list[tuple[str, float]]:
     """One row per contestant: which model, at which temperature."""
     count = st.session_state.get("live_count", 2)
+    keys, pair = list(options), compare_models.default_pair(options)
+    # A fine-tune and its base start alike (greedy); otherwise `local` can face itself at once.
+    temperatures = (0.0,) * MAX_CONTESTANTS if pair != keys else TEMPERATURES
     picked = []
     for i in range(count):
         c = st.columns([3, 2])
-        keys = list(options)
-        default = keys[min(i, len(keys) - 1)] if i else keys[0]
+        default = pair[i] if i < len(pair) else keys[min(i, len(keys) - 1)]
         key = c[0].selectbox(
             f"Contestant {i + 1}", keys, keys.index(default), format_func=options.get, key=f"live_model_{i}"
         )
         t = c[1].number_input(
-            "Temperature", 0.0, 2.0, TEMPERATURES[i], 0.1, format="%.1f", key=f"live_temp_{i}"
+            "Temperature", 0.0, 2.0, temperatures[i], 0.1, format="%.1f", key=f"live_temp_{i}"
         )
         picked.append((key, t))
     return picked

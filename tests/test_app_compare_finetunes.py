@@ -55,6 +55,16 @@ def test_a_fine_tune_is_offered_after_its_base_and_evaluated_by_its_name(evaluat
     assert '"parrot"' in charts and FOLDER not in charts  # the pass-rate chart names it
 
 
+def test_the_live_demo_opens_on_the_newest_fine_tune_against_its_base(evaluated):  # noqa: F811
+    register(evaluated, "older", "hf:/srv/rnr/fine-tunes/older", "local")
+    register(evaluated, "parrot", SPEC, "local")
+    at = open_page(PAGE, reviewer="mia")
+    assert not at.exception, at.exception
+    models = [at.selectbox(key=f"live_model_{i}").value for i in range(2)]
+    assert models == ["local", SPEC]  # the embedded model's float32 checkpoint is not cached here
+    assert [at.number_input(key=f"live_temp_{i}").value for i in range(2)] == [0.0, 0.0]
+
+
 def test_in_team_mode_a_fine_tune_shows_by_name_and_no_folder_is_offered(team):  # noqa: F811
     db, _ = team
     register(db, "parrot", SPEC, "hf:/srv/rnr/bases/smol")  # its base: a folder, not a fine-tune

@@ -57,6 +57,9 @@ def test_a_tiny_fine_tune_is_charted_listed_and_offered_on_compare(tmp_path, mod
 
         page.goto(f"{url}/compare")
         idle(page)
+        # The demo opens on the fine-tune against the checkpoint it was trained from.
+        picked = [page.get_by_label(f"Contestant {i}").input_value() for i in (1, 2)]
+        assert picked == ["local (float32, as its fine-tunes start)", "parrot"]
         page.get_by_label("Contestant 2").click()
         # The float32 checkpoint parrot was trained from sits between: the fair base for a side-by-side.
         assert page.get_by_role("option").all_inner_texts() == [

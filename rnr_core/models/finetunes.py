@@ -78,6 +78,13 @@ def trained_base(spec: str) -> str | None:
     return spec_of(folder) if (folder / "config.json").is_file() else None
 
 
+def started_from(store, ft: dict) -> str:
+    """The spec a fine-tune's training started from: for a GGUF base its float32 checkpoint once cached
+    (the side-by-side then shows what training changed, not quantisation), else the base's spec."""
+    base = _base_spec(store, ft["base"])
+    return trained_base(base) or base
+
+
 def _base_spec(store, base: str) -> str:
     """A recorded base as a spec: a fine-tune's name becomes its folder's spec."""
     ft = store.fine_tune(base)
