@@ -102,7 +102,9 @@ def _benchmark_args(p):
     )
 
 
-@command("benchmark", "freeze a benchmark from a run, dataset, file or IFEval, or list them")(_benchmark_args)
+@command("benchmark", "freeze a benchmark from a run, dataset, file, export or IFEval, or list them")(
+    _benchmark_args
+)
 def _benchmark(args, store):
     from rnr_core.evaluate.benchmark import freeze, freeze_ifeval
 
