@@ -25,8 +25,11 @@ def shown(page) -> tuple[str, list[str]]:
     idle(page)
     samples = page.get_by_test_id("stMetric").filter(has_text="Samples").get_by_test_id("stMetricValue")
     grid = page.get_by_test_id("stDataFrame").locator('[role="gridcell"]')
-    grid.first.wait_for(state="attached", timeout=LOAD_MS)  # a redraw may have the table mid-mount
-    cells = grid.all_inner_texts()
+    deadline = time.monotonic() + LOAD_MS / 1000
+    # A redraw may have the table mid-mount: its cells can be gone again by the time they are read.
+    while not (cells := grid.all_inner_texts()) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert cells, "Home's runs table never drew a cell"
     return samples.inner_text(), [c.strip().lower() for c in cells]
 
 
