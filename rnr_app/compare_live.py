@@ -9,6 +9,7 @@ import streamlit as st
 from rnr_app import compare_models, login, state, widgets
 from rnr_core.errors import RnrError
 from rnr_core.evaluate.adhoc import Contestant, adhoc_item, label, rules_from_text
+from rnr_core.models import finetunes
 
 DEMO_SYSTEM = "You are a friendly museum guide. Answer in at most two sentences and never use lists."
 DEMO_USER = "Why did people build pyramids?"
@@ -21,9 +22,10 @@ LIVE = "live"  # session key of the prompt on show: item, contestants, order, an
 def contestant_inputs(options: dict[str, str]) -> list[tuple[str, float]]:
     """One row per contestant: which model, at which temperature."""
     count = st.session_state.get("live_count", 2)
-    keys, pair = list(options), compare_models.default_pair(options)
+    keys, demo = list(options), finetunes.demo_pair(state.store(), options)
+    pair = demo or keys
     # A fine-tune and its base start alike (greedy); otherwise `local` can face itself at once.
-    temperatures = (0.0,) * MAX_CONTESTANTS if pair != keys else TEMPERATURES
+    temperatures = (0.0,) * MAX_CONTESTANTS if demo else TEMPERATURES
     picked = []
     for i in range(count):
         c = st.columns([3, 2])

@@ -44,14 +44,3 @@ def names_of(specs) -> dict[str, str]:
     registered name; never a URL)."""
     known_fine_tunes()
     return {spec: shown(spec) for spec in specs}
-
-
-def default_pair(options: dict[str, str]) -> list[str]:
-    """The contestants the live demo opens with: the newest fine-tune offered against the model it
-    started from (the stakeholder demo); without one, the options in order."""
-    done = [ft for ft in state.store().fine_tunes("completed") if ft["spec"] in options]
-    if not done:
-        return list(options)
-    newest = max(done, key=lambda ft: ft["created_at"])
-    start = finetunes.started_from(state.store(), newest)
-    return [start if start in options else next(iter(options)), newest["spec"]]

@@ -128,7 +128,8 @@ def _sample_items(store, run_id, dataset, split, how: dict) -> tuple[list[dict],
 def _export_items(store, folder: Path, split: str) -> tuple[list[dict], int, str]:
     """The store's samples whose system prompt the export at `folder` put in `split`, less the
     instructions its near-duplicate check dropped there."""
-    held = _held_out(folder)
+    manifest = _manifest(folder)
+    held = manifest["held_out"]
     if split not in held:
         raise BenchmarkError(
             f"The export in {folder} has no held-out {split} split; it holds out "
@@ -137,7 +138,7 @@ def _export_items(store, folder: Path, split: str) -> tuple[list[dict], int, str
     groups, dropped = set(held[split]["groups"]), set(held[split]["dropped_texts"])
     samples = [
         s
-        for s in store.benchmark_source_samples()
+        for s in store.benchmark_source_samples(manifest.get("run_id"), manifest.get("dataset"))
         if group_key(s["system_prompt"]) in groups and text_hash(instruction(s["messages"])) not in dropped
     ]
     if not samples:
@@ -148,7 +149,8 @@ def _export_items(store, folder: Path, split: str) -> tuple[list[dict], int, str
     return *build.unique([build.from_sample(s) for s in samples]), f"export:{folder} split:{split}"
 
 
-def _held_out(folder: Path) -> dict:
+def _manifest(folder: Path) -> dict:
+    """The export's manifest, which must record its held-out prompts."""
     path = folder / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -162,7 +164,7 @@ def _held_out(folder: Path) -> dict:
             f"{path} does not record the held-out prompts (an export made before they were recorded): "
             "export again, or freeze with --run/--dataset and --split."
         )
-    return held
+    return manifest
 
 
 def _ratios(ratios: dict) -> str:

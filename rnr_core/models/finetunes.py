@@ -78,11 +78,17 @@ def trained_base(spec: str) -> str | None:
     return spec_of(folder) if (folder / "config.json").is_file() else None
 
 
-def started_from(store, ft: dict) -> str:
-    """The spec a fine-tune's training started from: for a GGUF base its float32 checkpoint once cached
-    (the side-by-side then shows what training changed, not quantisation), else the base's spec."""
-    base = _base_spec(store, ft["base"])
-    return trained_base(base) or base
+def demo_pair(store, offered) -> list[str]:
+    """The newest finished fine-tune among `offered` specs and the spec its training started from (for a
+    GGUF base its float32 checkpoint once cached, so a side-by-side shows what training changed, not
+    quantisation); [] when none is offered."""
+    done = [ft for ft in store.fine_tunes("completed") if ft["spec"] in offered]
+    if not done:
+        return []
+    newest = max(done, key=lambda ft: ft["created_at"])
+    base = _base_spec(store, newest["base"])
+    start = trained_base(base) or base
+    return [start if start in offered else next(iter(offered)), newest["spec"]]
 
 
 def _base_spec(store, base: str) -> str:
